@@ -1,0 +1,856 @@
+//! The contract between the gpu-charts host and its plugin libraries (ABI v1).
+//!
+//! Everything that crosses the boundary is `#[repr(C)]`: function-pointer
+//! tables, raw pointers with lengths and UTF-8 [`GcStr`] strings. No Rust trait
+//! object, `String`, `Vec` or `Result` crosses it, so a plugin built by another
+//! compiler (or written in C against `include/gpu_charts_plugin.h`) loads safely.
+//!
+//! A library exports one symbol, [`ENTRY_SYMBOL`], a function returning a
+//! pointer to a static [`GcPluginDescriptor`]. The host reads its first field,
+//! `abi_version`, before touching anything else.
+//!
+//! Rust authors do not write the tables by hand: they implement the safe
+//! traits [`IndicatorPlugin`], [`SourcePlugin`] and [`ChartTypePlugin`] and call
+//! [`export_plugin!`]. Every generated entry point runs inside
+//! `catch_unwind`, so a panic becomes a [`GC_ERR_PANIC`] error for the host.
+//!
+//! # Threading contract (also in the C header)
+//! * The descriptor and all tables are immutable and may be read from any thread.
+//! * `init` is called once, before any other entry point.
+//! * `create`/`open`/`uniforms` may be called concurrently from several threads.
+//! * Calls on one state handle are never concurrent, but successive calls on a
+//!   handle may come from different threads (state must be `Send`).
+//! * The host's `log` callback may be called from any thread after `init`.
+//!
+//! # Memory contract
+//! Whoever allocates frees. Output arrays (indicator outputs, source rows,
+//! uniforms) are allocated by the host and passed in. Plugin state lives behind
+//! an opaque handle that only the plugin frees (`destroy`/`close`). Strings a
+//! plugin returns point into its static data or into its state and stay valid
+//! until that state is freed; the host copies them. Error text is handed to
+//! the host through [`GcErrorSink::report`] and copied during the call.
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+pub mod testing;
+
+/// The ABI version this crate implements. The host refuses any other.
+pub const ABI_VERSION: u32 = 1;
+
+/// Name of the one symbol every plugin library exports (NUL-terminated for `dlsym`).
+pub const ENTRY_SYMBOL: &[u8] = b"gpu_charts_plugin_entry\0";
+
+/// Signature of the exported entry symbol.
+pub type GcEntryFn = unsafe extern "C" fn() -> *const GcPluginDescriptor;
+
+// ---------------------------------------------------------------------------
+// Status codes
+// ---------------------------------------------------------------------------
+
+/// Status returned by fallible entry points. `GC_OK` is success; any other
+/// value comes with a message reported through the [`GcErrorSink`].
+pub type GcStatus = i32;
+/// Success.
+pub const GC_OK: GcStatus = 0;
+/// The parameters were rejected (bad value, out of range).
+pub const GC_ERR_PARAMS: GcStatus = 1;
+/// The data was rejected (corrupt row, wrong column, too short input).
+pub const GC_ERR_DATA: GcStatus = 2;
+/// An I/O error (file missing, unreadable).
+pub const GC_ERR_IO: GcStatus = 3;
+/// The request is not supported by this plugin.
+pub const GC_ERR_UNSUPPORTED: GcStatus = 4;
+/// The plugin panicked; the export macro caught it.
+pub const GC_ERR_PANIC: GcStatus = 5;
+/// Any other failure inside the plugin.
+pub const GC_ERR_INTERNAL: GcStatus = 6;
+
+/// Log levels for [`GcHostApi::log`].
+pub const GC_LOG_ERROR: u32 = 0;
+/// Warning.
+pub const GC_LOG_WARN: u32 = 1;
+/// Information.
+pub const GC_LOG_INFO: u32 = 2;
+/// Debug detail.
+pub const GC_LOG_DEBUG: u32 = 3;
+
+/// What a chart type draws from: one instance per (aggregated) OHLCV bar.
+pub const GC_INPUT_BARS: u32 = 1;
+/// What a chart type draws from: one instance per min/max/first/last bucket of a line.
+pub const GC_INPUT_LINE: u32 = 2;
+
+/// Autoscale field flags ([`GcChartTypeV1::range_fields`]).
+pub const GC_FIELD_OPEN: u32 = 1 << 0;
+/// High.
+pub const GC_FIELD_HIGH: u32 = 1 << 1;
+/// Low.
+pub const GC_FIELD_LOW: u32 = 1 << 2;
+/// Close.
+pub const GC_FIELD_CLOSE: u32 = 1 << 3;
+/// Volume.
+pub const GC_FIELD_VOLUME: u32 = 1 << 4;
+/// The line value (min/max of each bucket).
+pub const GC_FIELD_VALUE: u32 = 1 << 5;
+
+/// Chart type flag: the value axis of its pane always includes zero (histograms).
+pub const GC_CHART_INCLUDE_ZERO: u32 = 1 << 0;
+
+/// Number of `f32` a chart type's `uniforms` fills (`frame.user` in WGSL: 4 × vec4).
+pub const GC_USER_UNIFORM_FLOATS: usize = 16;
+
+// ---------------------------------------------------------------------------
+// Strings and errors
+// ---------------------------------------------------------------------------
+
+/// A borrowed UTF-8 string: pointer and length in bytes, not NUL-terminated.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct GcStr {
+    /// First byte (may be null when `len == 0`).
+    pub ptr: *const u8,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl GcStr {
+    /// The empty string.
+    pub const EMPTY: GcStr = GcStr { ptr: std::ptr::null(), len: 0 };
+
+    /// Borrows a static string (usable in `const` context).
+    pub const fn lit(s: &'static str) -> GcStr {
+        GcStr { ptr: s.as_ptr(), len: s.len() }
+    }
+
+    /// Borrows any string; the caller keeps it alive while the `GcStr` is used.
+    pub fn from_str(s: &str) -> GcStr {
+        GcStr { ptr: s.as_ptr(), len: s.len() }
+    }
+
+    /// Views the bytes as a string, replacing invalid UTF-8.
+    ///
+    /// # Safety
+    /// `ptr` must point to `len` readable bytes that outlive `'a`.
+    pub unsafe fn to_string_lossy<'a>(&self) -> std::borrow::Cow<'a, str> {
+        if self.ptr.is_null() || self.len == 0 {
+            return std::borrow::Cow::Borrowed("");
+        }
+        // SAFETY: guaranteed by the caller.
+        let bytes = unsafe { std::slice::from_raw_parts(self.ptr, self.len) };
+        String::from_utf8_lossy(bytes)
+    }
+}
+
+// SAFETY: a GcStr only ever borrows immutable, static or state-owned bytes.
+unsafe impl Send for GcStr {}
+// SAFETY: as above.
+unsafe impl Sync for GcStr {}
+
+/// Where a plugin reports an error: call `report` once, then return non-`GC_OK`.
+/// The host copies both strings during the call.
+#[repr(C)]
+pub struct GcErrorSink {
+    /// Host context, passed back unchanged.
+    pub ctx: *mut c_void,
+    /// Records the message and an optional help line ("what to do next").
+    pub report: unsafe extern "C" fn(ctx: *mut c_void, message: GcStr, help: GcStr),
+}
+
+/// Callbacks the host offers to plugins, handed over once in `init`.
+#[repr(C)]
+pub struct GcHostApi {
+    /// ABI version of the host (equal to the plugin's, or `init` is never called).
+    pub abi_version: u32,
+    /// `size_of::<GcHostApi>()` of the host; later versions only append fields.
+    pub struct_size: u32,
+    /// Host context for the callbacks.
+    pub ctx: *mut c_void,
+    /// Writes a line to the host's log, attributed to the plugin.
+    pub log: unsafe extern "C" fn(ctx: *mut c_void, level: u32, message: GcStr),
+}
+
+// ---------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------
+
+/// What one library provides. Returned by the entry symbol; must stay valid
+/// for as long as the library is loaded.
+#[repr(C)]
+pub struct GcPluginDescriptor {
+    /// Must be [`ABI_VERSION`]. First field, read before anything else.
+    pub abi_version: u32,
+    /// `size_of::<GcPluginDescriptor>()` as the plugin was built.
+    pub struct_size: u32,
+    /// Plugin (library) name, e.g. `"sma"`.
+    pub name: GcStr,
+    /// Plugin version, e.g. `"0.1.0"`.
+    pub version: GcStr,
+    /// One line saying what the plugin is.
+    pub description: GcStr,
+    /// Called once after the version check with the host's callbacks (may be null).
+    pub init: Option<unsafe extern "C" fn(host: *const GcHostApi)>,
+    /// Chart types provided.
+    pub chart_types: *const GcChartTypeV1,
+    /// Number of chart types.
+    pub chart_type_count: usize,
+    /// Indicators provided.
+    pub indicators: *const GcIndicatorV1,
+    /// Number of indicators.
+    pub indicator_count: usize,
+    /// Data sources provided.
+    pub sources: *const GcSourceV1,
+    /// Number of data sources.
+    pub source_count: usize,
+}
+
+/// A chart type: WGSL plus a declaration of what it draws from.
+///
+/// The host prepends its prelude (the `Frame` uniform, the `Bar` or `Point`
+/// storage array, and helpers; see `shaders/prelude_*.wgsl`) to `wgsl`,
+/// validates the result with naga, and draws `vertices_per_instance` vertices
+/// for each instance with entry points `vs_main` and `fs_main`.
+#[repr(C)]
+pub struct GcChartTypeV1 {
+    /// `size_of::<GcChartTypeV1>()`.
+    pub struct_size: u32,
+    /// [`GC_INPUT_BARS`] or [`GC_INPUT_LINE`].
+    pub input: u32,
+    /// Vertices drawn per instance.
+    pub vertices_per_instance: u32,
+    /// Which fields set the pane's value range (`GC_FIELD_*` bits).
+    pub range_fields: u32,
+    /// `GC_CHART_*` flags.
+    pub flags: u32,
+    /// Name used in chart files (`type = "candlestick"`).
+    pub name: GcStr,
+    /// One line for `gpu-charts plugins`.
+    pub description: GcStr,
+    /// JSON Schema of the series' `params` table.
+    pub params_schema: GcStr,
+    /// WGSL source (vertex `vs_main`, fragment `fs_main`).
+    pub wgsl: GcStr,
+    /// Turns validated params (JSON) into `frame.user` (16 floats). May be null.
+    pub uniforms: Option<
+        unsafe extern "C" fn(params_json: GcStr, out: *mut f32, err: *const GcErrorSink) -> GcStatus,
+    >,
+}
+
+/// An indicator: columns in, columns out.
+#[repr(C)]
+pub struct GcIndicatorV1 {
+    /// `size_of::<GcIndicatorV1>()`.
+    pub struct_size: u32,
+    /// Name used in chart files (`kind = "sma"`).
+    pub name: GcStr,
+    /// One line for `gpu-charts plugins`.
+    pub description: GcStr,
+    /// JSON Schema of the indicator's `params` table.
+    pub params_schema: GcStr,
+    /// Names of the input roles, in order (e.g. `["source"]`, `["high","low","close"]`).
+    pub inputs: *const GcStr,
+    /// Number of inputs.
+    pub input_count: usize,
+    /// Names of the output columns, in order (e.g. `["value"]`).
+    pub outputs: *const GcStr,
+    /// Number of outputs.
+    pub output_count: usize,
+    /// Creates state from validated params (JSON object).
+    pub create: unsafe extern "C" fn(
+        params_json: GcStr,
+        state_out: *mut *mut c_void,
+        err: *const GcErrorSink,
+    ) -> GcStatus,
+    /// Computes rows `from..len` of every output.
+    ///
+    /// `inputs[k]` and `outputs[k]` point to `len` values. Rows `..from` of
+    /// the outputs hold what the previous call on this state wrote for the
+    /// same input prefix (so a stateful indicator can continue bar by bar);
+    /// the first call has `from == 0`. The host pre-fills rows `from..` with
+    /// NaN; NaN means "no value" (e.g. before the lookback is filled).
+    pub compute: unsafe extern "C" fn(
+        state: *mut c_void,
+        inputs: *const *const f64,
+        input_count: usize,
+        outputs: *const *mut f64,
+        output_count: usize,
+        len: usize,
+        from: usize,
+        err: *const GcErrorSink,
+    ) -> GcStatus,
+    /// Frees the state.
+    pub destroy: unsafe extern "C" fn(state: *mut c_void),
+}
+
+/// A data source: a table of `i64` UTC nanosecond timestamps and `f64` columns.
+///
+/// The host pulls rows in chunks with `read` until it returns zero rows.
+/// (A streaming source will later return zero "for now" and more rows on a
+/// later call; v1 hosts read until the first zero.)
+#[repr(C)]
+pub struct GcSourceV1 {
+    /// `size_of::<GcSourceV1>()`.
+    pub struct_size: u32,
+    /// Name used in chart files (`kind = "csv"`).
+    pub name: GcStr,
+    /// One line for `gpu-charts plugins`.
+    pub description: GcStr,
+    /// JSON Schema of the source's params table.
+    pub params_schema: GcStr,
+    /// Opens the source. `base_dir` is the chart file's folder: relative
+    /// paths in params resolve against it.
+    pub open: unsafe extern "C" fn(
+        params_json: GcStr,
+        base_dir: GcStr,
+        state_out: *mut *mut c_void,
+        err: *const GcErrorSink,
+    ) -> GcStatus,
+    /// Number of value columns (timestamps not counted).
+    pub column_count: unsafe extern "C" fn(state: *mut c_void) -> usize,
+    /// Name of value column `index` (valid until `close`).
+    pub column_name: unsafe extern "C" fn(state: *mut c_void, index: usize) -> GcStr,
+    /// Expected number of rows, or -1 if unknown (for preallocation only).
+    pub row_count_hint: unsafe extern "C" fn(state: *mut c_void) -> i64,
+    /// Writes up to `capacity` rows: `timestamps[0..n]` and `columns[c][0..n]`
+    /// for every column `c < column_count`; stores `n` in `rows_out`.
+    pub read: unsafe extern "C" fn(
+        state: *mut c_void,
+        timestamps: *mut i64,
+        columns: *const *mut f64,
+        column_count: usize,
+        capacity: usize,
+        rows_out: *mut usize,
+        err: *const GcErrorSink,
+    ) -> GcStatus,
+    /// Frees the state.
+    pub close: unsafe extern "C" fn(state: *mut c_void),
+}
+
+// ---------------------------------------------------------------------------
+// Safe Rust side
+// ---------------------------------------------------------------------------
+
+/// An error a Rust plugin returns; becomes a status + message + help for the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginError {
+    /// One of the `GC_ERR_*` codes.
+    pub status: GcStatus,
+    /// What went wrong.
+    pub message: String,
+    /// What the user should do next (may be empty).
+    pub help: String,
+}
+
+impl PluginError {
+    /// An error with the given status and message.
+    pub fn new(status: GcStatus, message: impl Into<String>) -> Self {
+        PluginError { status, message: message.into(), help: String::new() }
+    }
+    /// Bad parameters.
+    pub fn params(message: impl Into<String>) -> Self {
+        Self::new(GC_ERR_PARAMS, message)
+    }
+    /// Bad data.
+    pub fn data(message: impl Into<String>) -> Self {
+        Self::new(GC_ERR_DATA, message)
+    }
+    /// I/O failure.
+    pub fn io(message: impl Into<String>) -> Self {
+        Self::new(GC_ERR_IO, message)
+    }
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+}
+
+impl std::fmt::Display for PluginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if !self.help.is_empty() {
+            write!(f, " (help: {})", self.help)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+/// An indicator written in safe Rust. Export it with [`export_plugin!`].
+pub trait IndicatorPlugin: Sized + Send + 'static {
+    /// Name used in chart files.
+    const NAME: &'static str;
+    /// One line for `gpu-charts plugins`.
+    const DESCRIPTION: &'static str;
+    /// JSON Schema of the params table.
+    const PARAMS_SCHEMA: &'static str;
+    /// Input roles, e.g. `&[GcStr::lit("source")]`.
+    const INPUTS: &'static [GcStr];
+    /// Output column names, e.g. `&[GcStr::lit("value")]`.
+    const OUTPUTS: &'static [GcStr];
+    /// Builds the indicator from its (already schema-validated) params JSON.
+    fn create(params_json: &str) -> Result<Self, PluginError>;
+    /// Fills rows `from..` of every output (see [`GcIndicatorV1::compute`]).
+    fn compute(
+        &mut self,
+        inputs: &[&[f64]],
+        outputs: &mut [&mut [f64]],
+        from: usize,
+    ) -> Result<(), PluginError>;
+}
+
+/// A data source written in safe Rust. Export it with [`export_plugin!`].
+pub trait SourcePlugin: Sized + Send + 'static {
+    /// Name used in chart files.
+    const NAME: &'static str;
+    /// One line for `gpu-charts plugins`.
+    const DESCRIPTION: &'static str;
+    /// JSON Schema of the params table.
+    const PARAMS_SCHEMA: &'static str;
+    /// Opens the source; relative paths resolve against `base_dir`.
+    fn open(params_json: &str, base_dir: &str) -> Result<Self, PluginError>;
+    /// Names of the value columns.
+    fn column_names(&self) -> &[String];
+    /// Expected number of rows, if known.
+    fn row_count_hint(&self) -> Option<u64> {
+        None
+    }
+    /// Fills up to `timestamps.len()` rows; returns how many (0 = no more).
+    fn read(&mut self, timestamps: &mut [i64], columns: &mut [&mut [f64]]) -> Result<usize, PluginError>;
+}
+
+/// A chart type written in Rust: WGSL plus what it draws from.
+pub trait ChartTypePlugin: 'static {
+    /// Name used in chart files.
+    const NAME: &'static str;
+    /// One line for `gpu-charts plugins`.
+    const DESCRIPTION: &'static str;
+    /// JSON Schema of the series' params table.
+    const PARAMS_SCHEMA: &'static str;
+    /// WGSL with `vs_main` and `fs_main`, written against the host prelude.
+    const WGSL: &'static str;
+    /// [`GC_INPUT_BARS`] or [`GC_INPUT_LINE`].
+    const INPUT: u32;
+    /// Vertices per instance.
+    const VERTICES_PER_INSTANCE: u32;
+    /// `GC_FIELD_*` bits that set the value range.
+    const RANGE_FIELDS: u32;
+    /// `GC_CHART_*` flags.
+    const FLAGS: u32 = 0;
+    /// Fills `frame.user` from params. Default: all zeros.
+    fn uniforms(_params_json: &str, _out: &mut [f32; GC_USER_UNIFORM_FLOATS]) -> Result<(), PluginError> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Host callbacks as seen from the plugin
+// ---------------------------------------------------------------------------
+
+static HOST: AtomicPtr<GcHostApi> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Stores the host's callbacks (called by the generated `init`).
+#[doc(hidden)]
+pub fn __set_host(host: *const GcHostApi) {
+    HOST.store(host as *mut GcHostApi, Ordering::Release);
+}
+
+/// Writes a line to the host's log (no-op before `init` or in unit tests).
+pub fn log(level: u32, message: &str) {
+    let host = HOST.load(Ordering::Acquire);
+    if host.is_null() {
+        return;
+    }
+    // SAFETY: the host guarantees the pointer stays valid while the library is loaded.
+    unsafe {
+        let host = &*host;
+        (host.log)(host.ctx, level, GcStr::from_str(message));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// FFI glue used by `export_plugin!` (public so the macro can name it)
+// ---------------------------------------------------------------------------
+
+/// Makes a static table `Sync` (the raw pointers in it point to static data).
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct SyncTable<T>(pub T);
+// SAFETY: tables are immutable and only point to 'static data.
+unsafe impl<T> Sync for SyncTable<T> {}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+/// Reports `e` through `err` (if non-null) and returns its status.
+unsafe fn report(err: *const GcErrorSink, e: &PluginError) -> GcStatus {
+    if !err.is_null() {
+        // SAFETY: the host passes a valid sink for the duration of the call.
+        unsafe {
+            let sink = &*err;
+            (sink.report)(sink.ctx, GcStr::from_str(&e.message), GcStr::from_str(&e.help));
+        }
+    }
+    if e.status == GC_OK { GC_ERR_INTERNAL } else { e.status }
+}
+
+/// Runs `f`, turning an `Err` or a panic into a reported status.
+unsafe fn guarded(err: *const GcErrorSink, f: impl FnOnce() -> Result<(), PluginError>) -> GcStatus {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => GC_OK,
+        // SAFETY: err is valid for this call.
+        Ok(Err(e)) => unsafe { report(err, &e) },
+        Err(payload) => {
+            let e = PluginError::new(GC_ERR_PANIC, format!("plugin panicked: {}", panic_message(&*payload)))
+                .with_help("this is a bug in the plugin; report it to its author");
+            // SAFETY: err is valid for this call.
+            unsafe { report(err, &e) }
+        }
+    }
+}
+
+unsafe fn str_arg<'a>(s: GcStr) -> Result<&'a str, PluginError> {
+    if s.ptr.is_null() || s.len == 0 {
+        return Ok("");
+    }
+    // SAFETY: the host passes `len` readable bytes valid for the call.
+    let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
+    std::str::from_utf8(bytes).map_err(|e| PluginError::params(format!("argument is not UTF-8: {e}")))
+}
+
+/// Generic FFI shims for indicators.
+#[doc(hidden)]
+pub mod ffi_indicator {
+    use super::*;
+
+    /// `create` shim.
+    pub unsafe extern "C" fn create<T: IndicatorPlugin>(
+        params_json: GcStr,
+        state_out: *mut *mut c_void,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: pointers come from the host per the contract.
+        unsafe {
+            guarded(err, || {
+                let params = str_arg(params_json)?;
+                let state = Box::new(T::create(params)?);
+                *state_out = Box::into_raw(state) as *mut c_void;
+                Ok(())
+            })
+        }
+    }
+
+    /// `compute` shim.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe extern "C" fn compute<T: IndicatorPlugin>(
+        state: *mut c_void,
+        inputs: *const *const f64,
+        input_count: usize,
+        outputs: *const *mut f64,
+        output_count: usize,
+        len: usize,
+        from: usize,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: the host passes `input_count`/`output_count` arrays of `len` values.
+        unsafe {
+            guarded(err, || {
+                if state.is_null() {
+                    return Err(PluginError::new(GC_ERR_INTERNAL, "null indicator state"));
+                }
+                if input_count != T::INPUTS.len() || output_count != T::OUTPUTS.len() {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!(
+                            "expected {} inputs and {} outputs, got {input_count} and {output_count}",
+                            T::INPUTS.len(),
+                            T::OUTPUTS.len()
+                        ),
+                    ));
+                }
+                if from > len {
+                    return Err(PluginError::new(GC_ERR_INTERNAL, format!("from {from} > len {len}")));
+                }
+                let ins: Vec<&[f64]> =
+                    (0..input_count).map(|k| std::slice::from_raw_parts(*inputs.add(k), len)).collect();
+                let mut outs: Vec<&mut [f64]> =
+                    (0..output_count).map(|k| std::slice::from_raw_parts_mut(*outputs.add(k), len)).collect();
+                let this = &mut *(state as *mut T);
+                this.compute(&ins, &mut outs, from)
+            })
+        }
+    }
+
+    /// `destroy` shim.
+    pub unsafe extern "C" fn destroy<T: IndicatorPlugin>(state: *mut c_void) {
+        if state.is_null() {
+            return;
+        }
+        // A panicking Drop must not unwind into the host.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: created by `create::<T>` via Box::into_raw.
+            drop(unsafe { Box::from_raw(state as *mut T) });
+        }));
+    }
+
+    /// The table for `T`.
+    pub const fn table<T: IndicatorPlugin>() -> GcIndicatorV1 {
+        GcIndicatorV1 {
+            struct_size: std::mem::size_of::<GcIndicatorV1>() as u32,
+            name: GcStr::lit(T::NAME),
+            description: GcStr::lit(T::DESCRIPTION),
+            params_schema: GcStr::lit(T::PARAMS_SCHEMA),
+            inputs: T::INPUTS.as_ptr(),
+            input_count: T::INPUTS.len(),
+            outputs: T::OUTPUTS.as_ptr(),
+            output_count: T::OUTPUTS.len(),
+            create: create::<T>,
+            compute: compute::<T>,
+            destroy: destroy::<T>,
+        }
+    }
+}
+
+/// Generic FFI shims for sources.
+#[doc(hidden)]
+pub mod ffi_source {
+    use super::*;
+
+    /// `open` shim.
+    pub unsafe extern "C" fn open<T: SourcePlugin>(
+        params_json: GcStr,
+        base_dir: GcStr,
+        state_out: *mut *mut c_void,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: pointers come from the host per the contract.
+        unsafe {
+            guarded(err, || {
+                let params = str_arg(params_json)?;
+                let base = str_arg(base_dir)?;
+                let state = Box::new(T::open(params, base)?);
+                *state_out = Box::into_raw(state) as *mut c_void;
+                Ok(())
+            })
+        }
+    }
+
+    /// `column_count` shim (0 on panic).
+    pub unsafe extern "C" fn column_count<T: SourcePlugin>(state: *mut c_void) -> usize {
+        if state.is_null() {
+            return 0;
+        }
+        // SAFETY: state was created by `open::<T>`.
+        catch_unwind(AssertUnwindSafe(|| unsafe { &*(state as *const T) }.column_names().len())).unwrap_or(0)
+    }
+
+    /// `column_name` shim (empty on panic or out of range).
+    pub unsafe extern "C" fn column_name<T: SourcePlugin>(state: *mut c_void, index: usize) -> GcStr {
+        if state.is_null() {
+            return GcStr::EMPTY;
+        }
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: state was created by `open::<T>`; the name lives in the state.
+            let this = unsafe { &*(state as *const T) };
+            this.column_names().get(index).map(|s| GcStr::from_str(s)).unwrap_or(GcStr::EMPTY)
+        }))
+        .unwrap_or(GcStr::EMPTY)
+    }
+
+    /// `row_count_hint` shim.
+    pub unsafe extern "C" fn row_count_hint<T: SourcePlugin>(state: *mut c_void) -> i64 {
+        if state.is_null() {
+            return -1;
+        }
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: state was created by `open::<T>`.
+            let this = unsafe { &*(state as *const T) };
+            this.row_count_hint().map(|n| n.min(i64::MAX as u64) as i64).unwrap_or(-1)
+        }))
+        .unwrap_or(-1)
+    }
+
+    /// `read` shim.
+    pub unsafe extern "C" fn read<T: SourcePlugin>(
+        state: *mut c_void,
+        timestamps: *mut i64,
+        columns: *const *mut f64,
+        column_count: usize,
+        capacity: usize,
+        rows_out: *mut usize,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: the host passes arrays of `capacity` values per the contract.
+        unsafe {
+            if !rows_out.is_null() {
+                *rows_out = 0;
+            }
+            guarded(err, || {
+                if state.is_null() {
+                    return Err(PluginError::new(GC_ERR_INTERNAL, "null source state"));
+                }
+                let this = &mut *(state as *mut T);
+                let expected = this.column_names().len();
+                if column_count != expected {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!("host passed {column_count} columns, source has {expected}"),
+                    ));
+                }
+                let ts = std::slice::from_raw_parts_mut(timestamps, capacity);
+                let mut cols: Vec<&mut [f64]> =
+                    (0..column_count).map(|k| std::slice::from_raw_parts_mut(*columns.add(k), capacity)).collect();
+                let n = this.read(ts, &mut cols)?;
+                if n > capacity {
+                    return Err(PluginError::new(GC_ERR_INTERNAL, format!("read {n} rows into {capacity}")));
+                }
+                if !rows_out.is_null() {
+                    *rows_out = n;
+                }
+                Ok(())
+            })
+        }
+    }
+
+    /// `close` shim.
+    pub unsafe extern "C" fn close<T: SourcePlugin>(state: *mut c_void) {
+        if state.is_null() {
+            return;
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: created by `open::<T>` via Box::into_raw.
+            drop(unsafe { Box::from_raw(state as *mut T) });
+        }));
+    }
+
+    /// The table for `T`.
+    pub const fn table<T: SourcePlugin>() -> GcSourceV1 {
+        GcSourceV1 {
+            struct_size: std::mem::size_of::<GcSourceV1>() as u32,
+            name: GcStr::lit(T::NAME),
+            description: GcStr::lit(T::DESCRIPTION),
+            params_schema: GcStr::lit(T::PARAMS_SCHEMA),
+            open: open::<T>,
+            column_count: column_count::<T>,
+            column_name: column_name::<T>,
+            row_count_hint: row_count_hint::<T>,
+            read: read::<T>,
+            close: close::<T>,
+        }
+    }
+}
+
+/// Generic FFI shims for chart types.
+#[doc(hidden)]
+pub mod ffi_chart {
+    use super::*;
+
+    /// `uniforms` shim.
+    pub unsafe extern "C" fn uniforms<T: ChartTypePlugin>(
+        params_json: GcStr,
+        out: *mut f32,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: the host passes 16 writable floats.
+        unsafe {
+            guarded(err, || {
+                let params = str_arg(params_json)?;
+                let mut buf = [0f32; GC_USER_UNIFORM_FLOATS];
+                T::uniforms(params, &mut buf)?;
+                std::ptr::copy_nonoverlapping(buf.as_ptr(), out, GC_USER_UNIFORM_FLOATS);
+                Ok(())
+            })
+        }
+    }
+
+    /// The table for `T`.
+    pub const fn table<T: ChartTypePlugin>() -> GcChartTypeV1 {
+        GcChartTypeV1 {
+            struct_size: std::mem::size_of::<GcChartTypeV1>() as u32,
+            input: T::INPUT,
+            vertices_per_instance: T::VERTICES_PER_INSTANCE,
+            range_fields: T::RANGE_FIELDS,
+            flags: T::FLAGS,
+            name: GcStr::lit(T::NAME),
+            description: GcStr::lit(T::DESCRIPTION),
+            params_schema: GcStr::lit(T::PARAMS_SCHEMA),
+            wgsl: GcStr::lit(T::WGSL),
+            uniforms: Some(uniforms::<T>),
+        }
+    }
+}
+
+/// Exports a plugin library: generates the static tables and the
+/// `gpu_charts_plugin_entry` symbol.
+///
+/// ```ignore
+/// gpu_charts_plugin_api::export_plugin! {
+///     name: "sma",
+///     version: env!("CARGO_PKG_VERSION"),
+///     description: "Simple moving average",
+///     chart_types: [],
+///     indicators: [Sma],
+///     sources: [],
+/// }
+/// ```
+///
+/// It also defines `pub fn plugin_descriptor() -> &'static GcPluginDescriptor`
+/// so tests (see [`testing`]) can call the same tables in-process.
+#[macro_export]
+macro_rules! export_plugin {
+    (
+        name: $name:expr,
+        version: $version:expr,
+        description: $desc:expr,
+        chart_types: [$($chart:ty),* $(,)?],
+        indicators: [$($ind:ty),* $(,)?],
+        sources: [$($src:ty),* $(,)?] $(,)?
+    ) => {
+        static __GC_CHART_TYPES: $crate::SyncTable<[$crate::GcChartTypeV1; 0 $(+ { let _ = stringify!($chart); 1 })*]> =
+            $crate::SyncTable([$($crate::ffi_chart::table::<$chart>()),*]);
+        static __GC_INDICATORS: $crate::SyncTable<[$crate::GcIndicatorV1; 0 $(+ { let _ = stringify!($ind); 1 })*]> =
+            $crate::SyncTable([$($crate::ffi_indicator::table::<$ind>()),*]);
+        static __GC_SOURCES: $crate::SyncTable<[$crate::GcSourceV1; 0 $(+ { let _ = stringify!($src); 1 })*]> =
+            $crate::SyncTable([$($crate::ffi_source::table::<$src>()),*]);
+
+        unsafe extern "C" fn __gc_init(host: *const $crate::GcHostApi) {
+            $crate::__set_host(host);
+        }
+
+        static __GC_DESCRIPTOR: $crate::SyncTable<$crate::GcPluginDescriptor> =
+            $crate::SyncTable($crate::GcPluginDescriptor {
+                abi_version: $crate::ABI_VERSION,
+                struct_size: ::std::mem::size_of::<$crate::GcPluginDescriptor>() as u32,
+                name: $crate::GcStr::lit($name),
+                version: $crate::GcStr::lit($version),
+                description: $crate::GcStr::lit($desc),
+                init: Some(__gc_init),
+                chart_types: __GC_CHART_TYPES.0.as_ptr(),
+                chart_type_count: __GC_CHART_TYPES.0.len(),
+                indicators: __GC_INDICATORS.0.as_ptr(),
+                indicator_count: __GC_INDICATORS.0.len(),
+                sources: __GC_SOURCES.0.as_ptr(),
+                source_count: __GC_SOURCES.0.len(),
+            });
+
+        /// The entry symbol the host looks up.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn gpu_charts_plugin_entry() -> *const $crate::GcPluginDescriptor {
+            &__GC_DESCRIPTOR.0
+        }
+
+        /// This plugin's descriptor, for in-process tests.
+        pub fn plugin_descriptor() -> &'static $crate::GcPluginDescriptor {
+            &__GC_DESCRIPTOR.0
+        }
+    };
+}

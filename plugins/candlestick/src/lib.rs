@@ -1,0 +1,101 @@
+//! Candlestick chart type plugin (`type = "candlestick"`).
+//!
+//! Draws one candle per bar (or per group of bars aggregated into one pixel
+//! column by the host): a wick from high to low, at least 1 px wide (the
+//! series line width), and a body from open to close, `body_width` of the bar
+//! slot wide and at least 1 px tall, in the series' up or down colour. With
+//! `hollow = true` rising bodies are drawn as an outline. The shader is
+//! `candlestick.wgsl`.
+
+use gpu_charts_plugin_api::{
+    ChartTypePlugin, GC_FIELD_HIGH, GC_FIELD_LOW, GC_INPUT_BARS, GC_USER_UNIFORM_FLOATS,
+    PluginError,
+};
+use serde::Deserialize;
+
+/// The chart type's WGSL (appended to the host's bars prelude).
+pub const WGSL: &str = include_str!("candlestick.wgsl");
+
+/// JSON Schema of the series' params table.
+pub const PARAMS_SCHEMA: &str = r#"{
+  "type": "object",
+  "properties": {
+    "hollow": {
+      "type": "boolean",
+      "default": false,
+      "description": "Draw rising bodies as an outline only."
+    },
+    "body_width": {
+      "type": "number",
+      "minimum": 0.1,
+      "maximum": 1,
+      "default": 0.7,
+      "description": "Body width as a fraction of the bar slot (at least 1 pixel)."
+    }
+  },
+  "additionalProperties": false
+}"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default)]
+    hollow: bool,
+    #[serde(default = "default_body_width")]
+    body_width: f64,
+}
+
+fn default_body_width() -> f64 {
+    0.7
+}
+
+/// The candlestick chart type.
+#[derive(Debug)]
+pub struct Candlestick;
+
+impl ChartTypePlugin for Candlestick {
+    const NAME: &'static str = "candlestick";
+    const DESCRIPTION: &'static str =
+        "OHLC candles: wick high-low, body open-close, up/down colours";
+    const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
+    const WGSL: &'static str = WGSL;
+    const INPUT: u32 = GC_INPUT_BARS;
+    /// Six rectangles: two wick halves, and a body drawn whole or as four edges.
+    const VERTICES_PER_INSTANCE: u32 = 36;
+    const RANGE_FIELDS: u32 = GC_FIELD_HIGH | GC_FIELD_LOW;
+
+    /// `frame.user[0] = (hollow ? 1 : 0, body_width, 0, 0)`.
+    fn uniforms(
+        params_json: &str,
+        out: &mut [f32; GC_USER_UNIFORM_FLOATS],
+    ) -> Result<(), PluginError> {
+        let text = if params_json.trim().is_empty() {
+            "{}"
+        } else {
+            params_json
+        };
+        let params: Params = serde_json::from_str(text).map_err(|e| {
+            PluginError::params(format!("candlestick: invalid params: {e}"))
+                .with_help("accepted params: hollow (true/false), body_width (0.1..1)")
+        })?;
+        if !(0.1..=1.0).contains(&params.body_width) {
+            return Err(PluginError::params(format!(
+                "candlestick: body_width must be 0.1..=1, got {}",
+                params.body_width
+            ))
+            .with_help("body_width is a fraction of the bar slot, e.g. body_width = 0.7"));
+        }
+        out[0] = if params.hollow { 1.0 } else { 0.0 };
+        out[1] = params.body_width as f32;
+        Ok(())
+    }
+}
+
+gpu_charts_plugin_api::export_plugin! {
+    name: "candlestick",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "Candlestick chart type",
+    chart_types: [Candlestick],
+    indicators: [],
+    sources: [],
+}

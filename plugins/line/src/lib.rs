@@ -1,0 +1,93 @@
+//! Line chart type plugin (`type = "line"`).
+//!
+//! Draws a polyline through per-pixel-column buckets (min, max, first, last)
+//! that the host computes, so a line over any number of points costs
+//! O(pixels): each bucket draws the segment from the previous bucket's last
+//! value to its own first value, and a vertical stroke over its min..max
+//! range, which keeps one-point spikes visible at any zoom. A bucket whose
+//! `connect` flag is off starts a new run (a gap in the data). The shader is
+//! `line.wgsl`.
+
+use gpu_charts_plugin_api::{
+    ChartTypePlugin, GC_FIELD_VALUE, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS, PluginError,
+};
+use serde::Deserialize;
+
+/// The chart type's WGSL (appended to the host's line prelude).
+pub const WGSL: &str = include_str!("line.wgsl");
+
+/// JSON Schema of the series' params table.
+pub const PARAMS_SCHEMA: &str = r#"{
+  "type": "object",
+  "properties": {
+    "opacity": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1,
+      "default": 1,
+      "description": "Multiplies the alpha of the series colour."
+    }
+  },
+  "additionalProperties": false
+}"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "default_opacity")]
+    opacity: f64,
+}
+
+fn default_opacity() -> f64 {
+    1.0
+}
+
+/// The line chart type.
+#[derive(Debug)]
+pub struct Line;
+
+impl ChartTypePlugin for Line {
+    const NAME: &'static str = "line";
+    const DESCRIPTION: &'static str =
+        "Line through min/max/first/last buckets (keeps spikes at any zoom)";
+    const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
+    const WGSL: &'static str = WGSL;
+    const INPUT: u32 = GC_INPUT_LINE;
+    /// A connecting segment and a vertical min..max stroke, six vertices each.
+    const VERTICES_PER_INSTANCE: u32 = 12;
+    const RANGE_FIELDS: u32 = GC_FIELD_VALUE;
+
+    /// `frame.user[0] = (opacity, 0, 0, 0)`.
+    fn uniforms(
+        params_json: &str,
+        out: &mut [f32; GC_USER_UNIFORM_FLOATS],
+    ) -> Result<(), PluginError> {
+        let text = if params_json.trim().is_empty() {
+            "{}"
+        } else {
+            params_json
+        };
+        let params: Params = serde_json::from_str(text).map_err(|e| {
+            PluginError::params(format!("line: invalid params: {e}"))
+                .with_help("accepted params: opacity (0..1)")
+        })?;
+        if !(0.0..=1.0).contains(&params.opacity) {
+            return Err(PluginError::params(format!(
+                "line: opacity must be 0..=1, got {}",
+                params.opacity
+            ))
+            .with_help("opacity multiplies the colour's alpha, e.g. opacity = 0.5"));
+        }
+        out[0] = params.opacity as f32;
+        Ok(())
+    }
+}
+
+gpu_charts_plugin_api::export_plugin! {
+    name: "line",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "Line chart type",
+    chart_types: [Line],
+    indicators: [],
+    sources: [],
+}

@@ -1,0 +1,44 @@
+// Line chart type (GC_INPUT_LINE, 12 vertices per point).
+// Written against the host prelude (prelude.wgsl + prelude_line.wgsl).
+//
+// frame.user[0] = (opacity, 0, 0, 0)
+//
+// Each instance is one pixel-column bucket (or one point when zoomed in):
+//   vertices 0..5  the segment from the previous bucket's last value to this
+//                  bucket's first value (nothing when `connect` is off: a gap)
+//   vertices 6..11 a vertical stroke from the bucket's max to its min, so a
+//                  spike inside one pixel column stays visible; for a single
+//                  point it is a square dot line_width wide.
+
+struct VsOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) color: vec4<f32>,
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) v: u32, @builtin(instance_index) i: u32) -> VsOut {
+    let p = points[i];
+    let width = frame.line_width_px;
+    var pos: vec2<f32>;
+    if (v < 6u) {
+        if (i > 0u && p.connect > 0.5) {
+            let q = points[i - 1u];
+            pos = segment_corner(vec2<f32>(q.x_px, q.last_px), vec2<f32>(p.x_px, p.first_px), width, v);
+        } else {
+            // All six corners at one point: zero area, nothing drawn.
+            pos = vec2<f32>(p.x_px, p.first_px);
+        }
+    } else {
+        pos = segment_corner(vec2<f32>(p.x_px, p.top_px), vec2<f32>(p.x_px, p.bottom_px), width, v - 6u);
+    }
+
+    var out: VsOut;
+    out.position = clip_from_plot(pos);
+    out.color = vec4<f32>(frame.color.rgb, frame.color.a * frame.user[0].x);
+    return out;
+}
+
+@fragment
+fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
+    return in.color;
+}

@@ -1,0 +1,353 @@
+//! Synthetic data source plugin (`kind = "synthetic"`): a seeded random walk
+//! at irregular times, with rare one-row spikes, for demos and benchmarks.
+//!
+//! * Timestamps start at `start` and step by exponentially distributed
+//!   intervals (mean `mean_interval_ms`, at least 1 ns, so strictly increasing).
+//! * `value` is a geometric random walk from `start_price` with per-step
+//!   log-return sd `volatility`. With probability `spike_probability` a row
+//!   shows the walk's price moved by ±`spike_size` (relative) for that row
+//!   only: a one-row outlier that a decimation keeping only averages or
+//!   every n-th row would lose, and min/max decimation keeps.
+//! * `volume` is a whole number ≥ 1, exponentially distributed around 100.
+//!
+//! Rows are generated in `read`, straight into the host's buffers: the state
+//! is a few numbers, whatever `rows` is. Every row draws the same number of
+//! values from one splitmix64 stream, so the rows depend only on the params,
+//! never on the chunk sizes the host reads with.
+
+use chrono::DateTime;
+use gpu_charts_plugin_api::{PluginError, SourcePlugin};
+use serde::Deserialize;
+
+/// Largest accepted `rows`.
+pub const MAX_ROWS: u64 = 2_000_000_000;
+
+/// JSON Schema of the params table.
+pub const PARAMS_SCHEMA: &str = r#"{
+  "type": "object",
+  "properties": {
+    "rows": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 2000000000,
+      "default": 1000000,
+      "description": "Number of rows generated."
+    },
+    "seed": {
+      "type": "integer",
+      "default": 42,
+      "description": "Random seed: the same params give the same rows."
+    },
+    "start": {
+      "type": "string",
+      "default": "2024-01-02T14:30:00Z",
+      "description": "Time of the first row, RFC 3339 (e.g. \"2024-01-02T14:30:00Z\")."
+    },
+    "mean_interval_ms": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "default": 100,
+      "description": "Mean time between rows in milliseconds (intervals are exponentially distributed)."
+    },
+    "start_price": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "default": 100,
+      "description": "Value of the first row."
+    },
+    "volatility": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1,
+      "default": 0.0005,
+      "description": "Standard deviation of the relative (log) change per row."
+    },
+    "spike_probability": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1,
+      "default": 0.00001,
+      "description": "Chance that a row is a one-row spike."
+    },
+    "spike_size": {
+      "type": "number",
+      "minimum": 0,
+      "exclusiveMaximum": 1,
+      "default": 0.02,
+      "description": "Relative size of a spike (0.02: the row is 2% above or below the walk)."
+    }
+  },
+  "additionalProperties": false
+}"#;
+
+/// The params table, as the host validated it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "default_rows")]
+    rows: u64,
+    #[serde(default = "default_seed")]
+    seed: i64,
+    #[serde(default = "default_start")]
+    start: String,
+    #[serde(default = "default_mean_interval_ms")]
+    mean_interval_ms: f64,
+    #[serde(default = "default_start_price")]
+    start_price: f64,
+    #[serde(default = "default_volatility")]
+    volatility: f64,
+    #[serde(default = "default_spike_probability")]
+    spike_probability: f64,
+    #[serde(default = "default_spike_size")]
+    spike_size: f64,
+}
+
+fn default_rows() -> u64 {
+    1_000_000
+}
+fn default_seed() -> i64 {
+    42
+}
+fn default_start() -> String {
+    "2024-01-02T14:30:00Z".into()
+}
+fn default_mean_interval_ms() -> f64 {
+    100.0
+}
+fn default_start_price() -> f64 {
+    100.0
+}
+fn default_volatility() -> f64 {
+    0.0005
+}
+fn default_spike_probability() -> f64 {
+    1e-5
+}
+fn default_spike_size() -> f64 {
+    0.02
+}
+
+/// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for
+/// test data; not for anything that needs unpredictability.
+#[derive(Debug, Clone)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1]: never 0, so its logarithm is finite.
+    fn next_open01(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// An open synthetic source: the params and where the walk stands.
+#[derive(Debug)]
+pub struct Synthetic {
+    names: Vec<String>,
+    rows: u64,
+    emitted: u64,
+    rng: SplitMix64,
+    timestamp_ns: i64,
+    price: f64,
+    mean_interval_ns: f64,
+    volatility: f64,
+    spike_probability: f64,
+    spike_size: f64,
+}
+
+fn check(ok: bool, message: impl FnOnce() -> String, help: &str) -> Result<(), PluginError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(PluginError::params(format!("synthetic: {}", message())).with_help(help))
+    }
+}
+
+impl Synthetic {
+    fn from_params(p: &Params) -> Result<Self, PluginError> {
+        check(
+            (1..=MAX_ROWS).contains(&p.rows),
+            || format!("rows must be 1..={MAX_ROWS}, got {}", p.rows),
+            "e.g. rows = 1000000",
+        )?;
+        check(
+            p.mean_interval_ms.is_finite() && p.mean_interval_ms > 0.0,
+            || format!("mean_interval_ms must be > 0, got {}", p.mean_interval_ms),
+            "e.g. mean_interval_ms = 100",
+        )?;
+        check(
+            p.start_price.is_finite() && p.start_price > 0.0,
+            || format!("start_price must be > 0, got {}", p.start_price),
+            "e.g. start_price = 100",
+        )?;
+        check(
+            (0.0..=1.0).contains(&p.volatility),
+            || format!("volatility must be 0..=1, got {}", p.volatility),
+            "volatility is the sd of the relative change per row, e.g. 0.0005",
+        )?;
+        check(
+            (0.0..=1.0).contains(&p.spike_probability),
+            || {
+                format!(
+                    "spike_probability must be 0..=1, got {}",
+                    p.spike_probability
+                )
+            },
+            "e.g. spike_probability = 0.00001 (one row in 100,000)",
+        )?;
+        check(
+            (0.0..1.0).contains(&p.spike_size),
+            || {
+                format!(
+                    "spike_size must be at least 0 and below 1, got {}",
+                    p.spike_size
+                )
+            },
+            "spike_size is relative: 0.02 moves a row 2% off the walk",
+        )?;
+        let start = DateTime::parse_from_rfc3339(&p.start).map_err(|e| {
+            PluginError::params(format!(
+                "synthetic: start `{}` is not an RFC 3339 time: {e}",
+                p.start
+            ))
+            .with_help("write it like \"2024-01-02T14:30:00Z\" (with a Z or an offset)")
+        })?;
+        let start_ns = start.timestamp_nanos_opt().ok_or_else(|| {
+            PluginError::params(format!(
+                "synthetic: start `{}` is outside years 1677..2262",
+                p.start
+            ))
+            .with_help("choose a start between 1970 and 2200")
+        })?;
+        let mean_interval_ns = p.mean_interval_ms * 1e6;
+        // Typical end of the series; the rare run past it is caught in `read`.
+        let span_ns = p.rows as f64 * mean_interval_ns.max(1.0);
+        check(
+            start_ns as f64 + 2.0 * span_ns < i64::MAX as f64,
+            || {
+                format!(
+                    "{} rows every {} ms from {} run past the year 2262",
+                    p.rows, p.mean_interval_ms, p.start
+                )
+            },
+            "lower rows or mean_interval_ms, or start earlier",
+        )?;
+        Ok(Synthetic {
+            names: vec!["value".into(), "volume".into()],
+            rows: p.rows,
+            emitted: 0,
+            rng: SplitMix64(p.seed as u64),
+            timestamp_ns: start_ns,
+            price: p.start_price,
+            mean_interval_ns,
+            volatility: p.volatility,
+            spike_probability: p.spike_probability,
+            spike_size: p.spike_size,
+        })
+    }
+
+    /// Generates the next row: (timestamp, value, volume).
+    fn next_row(&mut self) -> Result<(i64, f64, f64), PluginError> {
+        // Always six draws per row, used or not, so row n depends on n alone.
+        let u_interval = self.rng.next_open01();
+        let (u1, u2) = (self.rng.next_open01(), self.rng.next_open01());
+        let (u_spike, u_sign, u_volume) = (
+            self.rng.next_open01(),
+            self.rng.next_open01(),
+            self.rng.next_open01(),
+        );
+
+        if self.emitted > 0 {
+            let step_ns = ((-u_interval.ln() * self.mean_interval_ns).round() as i64).max(1);
+            self.timestamp_ns = self.timestamp_ns.checked_add(step_ns).ok_or_else(|| {
+                PluginError::data(format!(
+                    "synthetic: row {} would be after the year 2262",
+                    self.emitted
+                ))
+                .with_help("lower rows or mean_interval_ms")
+            })?;
+            // Box-Muller: a standard normal from two uniforms.
+            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            self.price *= (self.volatility * z).exp();
+        }
+        let value = if u_spike <= self.spike_probability && self.spike_probability > 0.0 {
+            let sign = if u_sign <= 0.5 { 1.0 } else { -1.0 };
+            self.price * (1.0 + sign * self.spike_size)
+        } else {
+            self.price
+        };
+        let volume = (-u_volume.ln() * 100.0).round() + 1.0;
+        self.emitted += 1;
+        Ok((self.timestamp_ns, value, volume))
+    }
+}
+
+impl SourcePlugin for Synthetic {
+    const NAME: &'static str = "synthetic";
+    const DESCRIPTION: &'static str =
+        "Seeded random walk at irregular times with rare spikes (value, volume)";
+    const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
+
+    fn open(params_json: &str, _base_dir: &str) -> Result<Self, PluginError> {
+        let text = if params_json.trim().is_empty() {
+            "{}"
+        } else {
+            params_json
+        };
+        let params: Params = serde_json::from_str(text).map_err(|e| {
+            PluginError::params(format!("synthetic: invalid params: {e}"))
+                .with_help("see `gpu-charts schema synthetic` for the accepted keys")
+        })?;
+        Synthetic::from_params(&params)
+    }
+
+    fn column_names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn row_count_hint(&self) -> Option<u64> {
+        Some(self.rows)
+    }
+
+    fn read(
+        &mut self,
+        timestamps: &mut [i64],
+        columns: &mut [&mut [f64]],
+    ) -> Result<usize, PluginError> {
+        let [values, volumes] = columns else {
+            return Err(PluginError::new(
+                gpu_charts_plugin_api::GC_ERR_INTERNAL,
+                format!("synthetic: expected 2 columns, got {}", columns.len()),
+            ));
+        };
+        let left = usize::try_from(self.rows - self.emitted).unwrap_or(usize::MAX);
+        let n = timestamps
+            .len()
+            .min(values.len())
+            .min(volumes.len())
+            .min(left);
+        for i in 0..n {
+            let (t, value, volume) = self.next_row()?;
+            timestamps[i] = t;
+            values[i] = value;
+            volumes[i] = volume;
+        }
+        Ok(n)
+    }
+}
+
+gpu_charts_plugin_api::export_plugin! {
+    name: "synthetic",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "Synthetic random-walk data source",
+    chart_types: [],
+    indicators: [],
+    sources: [Synthetic],
+}

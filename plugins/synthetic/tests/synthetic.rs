@@ -1,0 +1,202 @@
+//! The synthetic source through its exported C tables.
+
+use gpu_charts_plugin_api::testing::{Table, read_source};
+use gpu_charts_plugin_api::{GC_ERR_PARAMS, PluginError};
+use gpu_charts_plugin_synthetic::plugin_descriptor;
+
+const NS: i64 = 1_000_000_000;
+/// 2024-01-02T14:30:00Z (`date -u -d 2024-01-02T14:30:00Z +%s`).
+const DEFAULT_START_NS: i64 = 1_704_205_800 * NS;
+
+fn read(params: &str, chunk: usize) -> Result<Table, PluginError> {
+    read_source(plugin_descriptor(), "synthetic", params, "", chunk)
+}
+
+fn table(params: &str) -> Table {
+    read(params, 4096).unwrap_or_else(|e| panic!("synthetic {params}: {e}"))
+}
+
+#[test]
+fn defaults_give_a_million_rows_from_the_default_start() {
+    let t = table("{}");
+    assert_eq!(t.names, ["value", "volume"]);
+    assert_eq!(t.timestamps.len(), 1_000_000);
+    assert_eq!(t.timestamps[0], DEFAULT_START_NS);
+    assert_eq!(t.columns[0][0], 100.0);
+}
+
+#[test]
+fn row_count_follows_rows() {
+    for rows in [1, 2, 4095, 4096, 4097, 12_345] {
+        let t = table(&format!(r#"{{"rows": {rows}}}"#));
+        assert_eq!(t.timestamps.len(), rows);
+        assert_eq!(t.columns[0].len(), rows);
+        assert_eq!(t.columns[1].len(), rows);
+    }
+}
+
+#[test]
+fn same_seed_same_rows_other_seed_other_rows() {
+    let a = table(r#"{"rows": 5000, "seed": 7}"#);
+    let b = table(r#"{"rows": 5000, "seed": 7}"#);
+    let c = table(r#"{"rows": 5000, "seed": 8}"#);
+    assert_eq!(a, b);
+    assert_ne!(a.timestamps, c.timestamps);
+    assert_ne!(a.columns[0], c.columns[0]);
+    // A longer run starts with the same rows.
+    let longer = table(r#"{"rows": 6000, "seed": 7}"#);
+    assert_eq!(longer.timestamps[..5000], a.timestamps[..]);
+    assert_eq!(longer.columns[0][..5000], a.columns[0][..]);
+}
+
+#[test]
+fn chunk_size_does_not_change_the_rows() {
+    let params = r#"{"rows": 10000, "spike_probability": 0.01}"#;
+    let reference = read(params, 10_000).expect("one chunk");
+    for chunk in [1, 7, 999, 4096, 1_000_000] {
+        assert_eq!(
+            read(params, chunk).expect("chunked"),
+            reference,
+            "chunk {chunk}"
+        );
+    }
+}
+
+#[test]
+fn timestamps_strictly_increase_at_the_mean_interval() {
+    // 1 ms mean interval: small enough that rounding to whole ns matters little.
+    let t =
+        table(r#"{"rows": 200000, "mean_interval_ms": 1, "start": "2020-05-01T00:00:00+02:00"}"#);
+    // 2020-04-30T22:00:00Z (`date -u -d 2020-04-30T22:00:00Z +%s`).
+    assert_eq!(t.timestamps[0], 1_588_284_000 * NS);
+    assert!(
+        t.timestamps.windows(2).all(|w| w[1] > w[0]),
+        "timestamps must strictly increase"
+    );
+    let mean_ns = (t.timestamps[199_999] - t.timestamps[0]) as f64 / 199_999.0;
+    // Exponential intervals: the sample mean of 2e5 has sd 1/sqrt(2e5) ≈ 0.22%.
+    assert!(
+        (mean_ns / 1e6 - 1.0).abs() < 0.01,
+        "mean interval {mean_ns} ns"
+    );
+    // Exponential: about 1 - 1/e of the intervals are below the mean.
+    let below = t
+        .timestamps
+        .windows(2)
+        .filter(|w| ((w[1] - w[0]) as f64) < 1e6)
+        .count() as f64
+        / 199_999.0;
+    assert!((below - (1.0 - (-1.0f64).exp())).abs() < 0.01, "{below}");
+}
+
+#[test]
+fn tiny_intervals_still_strictly_increase() {
+    let t = table(r#"{"rows": 10000, "mean_interval_ms": 0.000001}"#);
+    assert!(t.timestamps.windows(2).all(|w| w[1] > w[0]));
+}
+
+#[test]
+fn spikes_are_single_rows_of_the_given_size() {
+    // No volatility: the walk stays at 100, so every spike is exactly visible.
+    let t = table(
+        r#"{"rows": 100000, "volatility": 0, "spike_probability": 0.01, "spike_size": 0.02}"#,
+    );
+    let values = &t.columns[0];
+    let spikes: Vec<usize> = (0..values.len()).filter(|&i| values[i] != 100.0).collect();
+    for &i in &spikes {
+        assert!(
+            values[i] == 102.0 || values[i] == 98.0,
+            "row {i}: {}",
+            values[i]
+        );
+    }
+    // Binomial(1e5, 0.01): 1000 ± 31.
+    assert!(
+        (900..1100).contains(&spikes.len()),
+        "{} spikes",
+        spikes.len()
+    );
+    let up = spikes.iter().filter(|&&i| values[i] > 100.0).count();
+    assert!(
+        (400..600).contains(&up),
+        "{up} of {} spikes up",
+        spikes.len()
+    );
+}
+
+#[test]
+fn without_spikes_log_returns_have_the_given_volatility() {
+    let t = table(r#"{"rows": 200000, "volatility": 0.001, "spike_probability": 0}"#);
+    let returns: Vec<f64> = t.columns[0]
+        .windows(2)
+        .map(|w| (w[1] / w[0]).ln())
+        .collect();
+    let n = returns.len() as f64;
+    let mean = returns.iter().sum::<f64>() / n;
+    let sd = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+    assert!((sd / 0.001 - 1.0).abs() < 0.01, "sd {sd}");
+    assert!(mean.abs() < 1e-5, "mean {mean}");
+    // Normal returns: nothing beyond 6 sd in 2e5 draws.
+    assert!(returns.iter().all(|r| r.abs() < 0.006));
+    assert!(
+        t.columns[1].iter().all(|&v| v >= 1.0 && v.fract() == 0.0),
+        "volumes are whole numbers >= 1"
+    );
+}
+
+#[test]
+fn bad_params_are_rejected() {
+    let cases = [
+        (r#"{"rows": 0}"#, "rows must be 1..=2000000000, got 0"),
+        (r#"{"rows": 2000000001}"#, "rows must be 1..=2000000000"),
+        (
+            r#"{"mean_interval_ms": 0}"#,
+            "mean_interval_ms must be > 0, got 0",
+        ),
+        (r#"{"start_price": -1}"#, "start_price must be > 0, got -1"),
+        (r#"{"volatility": 2}"#, "volatility must be 0..=1, got 2"),
+        (
+            r#"{"spike_probability": 1.5}"#,
+            "spike_probability must be 0..=1, got 1.5",
+        ),
+        (
+            r#"{"spike_size": 1}"#,
+            "spike_size must be at least 0 and below 1, got 1",
+        ),
+        (
+            r#"{"start": "2024-01-02 14:30"}"#,
+            "start `2024-01-02 14:30` is not an RFC 3339 time",
+        ),
+        (
+            r#"{"rows": 2000000000, "mean_interval_ms": 86400000}"#,
+            "run past the year 2262",
+        ),
+        (r#"{"row": 5}"#, "unknown field `row`"),
+    ];
+    for (params, expected) in cases {
+        let e = read(params, 16).expect_err(params);
+        assert_eq!(e.status, GC_ERR_PARAMS, "{params}");
+        assert!(e.message.contains(expected), "{params}: {}", e.message);
+        assert!(!e.help.is_empty(), "{params}: no help");
+    }
+}
+
+/// The `default` of every property in a params schema, as a params object.
+fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
+    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
+    let properties = schema["properties"]
+        .as_object()
+        .expect("schema has properties");
+    properties
+        .iter()
+        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
+        .collect()
+}
+
+#[test]
+fn schema_defaults_are_the_plugin_defaults() {
+    let params = schema_defaults(gpu_charts_plugin_synthetic::PARAMS_SCHEMA);
+    assert_eq!(params.len(), 8, "every param has a default");
+    let explicit = table(&serde_json::Value::Object(params).to_string());
+    assert_eq!(explicit, table("{}"));
+}

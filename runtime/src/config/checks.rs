@@ -1,0 +1,169 @@
+//! Checks that a JSON Schema cannot express: time zone names, view times,
+//! unique ids.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+
+use super::error::{ConfigError, ConfigErrorKind};
+use super::source_map::{SourceMap, join_key};
+use super::suggest::suggest;
+use super::time::{TIME_FORMATS_HELP, parse_time};
+use super::types::ChartConfig;
+
+/// What the checks computed on the way, kept so later stages need not redo it.
+pub(super) struct Checked {
+    pub timezone: Tz,
+    pub view_start_ns: Option<i64>,
+    pub view_end_ns: Option<i64>,
+}
+
+/// Runs every check, reporting all problems rather than the first.
+pub(super) fn check(config: &ChartConfig, map: &SourceMap) -> Result<Checked, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    for (i, (pixels, name)) in config.size.iter().zip(["width", "height"]).enumerate() {
+        if *pixels == 0 {
+            errors.push(map.error_at(
+                &format!("size[{i}]"),
+                ConfigErrorKind::InvalidValue,
+                format!("the chart's {name} must be at least 1 pixel, found 0"),
+                Some("write `size = [width, height]` in pixels, e.g. `[1600, 900]`".to_string()),
+            ));
+        }
+    }
+    check_source_ids(config, map, &mut errors);
+    check_indicator_ids(config, map, &mut errors);
+    let timezone = check_timezone(&config.timezone, map, &mut errors);
+    let (mut view_start_ns, mut view_end_ns) = (None, None);
+    if let Some(tz) = timezone {
+        let mut parse = |key: &str, value: &Option<String>| {
+            let s = value.as_deref()?;
+            parse_time(s, tz)
+                .map_err(|message| {
+                    errors.push(map.error_at(
+                        key,
+                        ConfigErrorKind::Time,
+                        format!("invalid `{key}`: {message}"),
+                        Some(TIME_FORMATS_HELP.to_string()),
+                    ))
+                })
+                .ok()
+        };
+        view_start_ns = parse("view.start", &config.view.start);
+        view_end_ns = parse("view.end", &config.view.end);
+        if let (Some(start), Some(end)) = (view_start_ns, view_end_ns)
+            && end <= start
+        {
+            errors.push(map.error_at(
+                "view.end",
+                ConfigErrorKind::Time,
+                "`view.end` is not after `view.start`: the view would be empty",
+                Some("swap `start` and `end`, or move `end` later".to_string()),
+            ));
+        }
+    }
+    match (timezone, errors.is_empty()) {
+        (Some(timezone), true) => Ok(Checked {
+            timezone,
+            view_start_ns,
+            view_end_ns,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn check_timezone(name: &str, map: &SourceMap, errors: &mut Vec<ConfigError>) -> Option<Tz> {
+    if let Ok(tz) = Tz::from_str(name) {
+        return Some(tz);
+    }
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    // `suggest` ignores case, so `america/new_york` is caught here too.
+    let best = suggest(name, names.clone()).or_else(|| {
+        // `new york` → `America/New_York`: people often write only the city.
+        let city = name.trim().replace(' ', "_");
+        let cities = names
+            .clone()
+            .filter_map(|n| n.rsplit_once('/').map(|(_, c)| c));
+        let found = suggest(&city, cities)?;
+        names.clone().find(|n| n.ends_with(&format!("/{found}")))
+    });
+    let help = match best {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => "use an IANA time zone name such as `America/New_York`, `Europe/London` or `UTC`"
+            .to_string(),
+    };
+    errors.push(map.error_at(
+        "timezone",
+        ConfigErrorKind::Timezone,
+        format!("unknown time zone `{name}`"),
+        Some(help),
+    ));
+    None
+}
+
+/// Source ids appear in references (`aapl.close`), so they must be identifiers.
+fn check_source_ids(config: &ChartConfig, map: &SourceMap, errors: &mut Vec<ConfigError>) {
+    for id in config.sources.keys() {
+        let mut chars = id.chars();
+        let ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            errors.push(
+                map.key_error_at(
+                    &join_key("sources", id),
+                    ConfigErrorKind::InvalidValue,
+                    format!("source id `{id}` is not a valid id"),
+                    Some(
+                        "use letters, digits and `_`, not starting with a digit, e.g. `aapl`; \
+                     the id is used in references such as `aapl.close`"
+                            .to_string(),
+                    ),
+                ),
+            );
+        }
+    }
+}
+
+/// Indicator ids name columns, so they must differ from each other and from
+/// source ids.
+fn check_indicator_ids(config: &ChartConfig, map: &SourceMap, errors: &mut Vec<ConfigError>) {
+    let mut first_use: HashMap<&str, usize> = HashMap::new();
+    for (i, indicator) in config.indicators.iter().enumerate() {
+        let key_path = format!("indicators[{i}].id");
+        let id = indicator.id.as_str();
+        if let Some(&first) = first_use.get(id) {
+            let first_path = format!("indicators[{first}].id");
+            let at = map
+                .value_span(&first_path)
+                .map(|s| format!(" (line {})", map.line_of(s.start)))
+                .unwrap_or_default();
+            errors.push(map.error_at(
+                &key_path,
+                ConfigErrorKind::DuplicateId,
+                format!("duplicate indicator id `{id}`"),
+                Some(format!(
+                    "`{first_path}`{at} already uses `{id}`; give each indicator its own id"
+                )),
+            ));
+            continue;
+        }
+        first_use.insert(id, i);
+        if config.sources.contains_key(id) {
+            let at = map
+                .key_span(&join_key("sources", id))
+                .map(|s| format!(" (line {})", map.line_of(s.start)))
+                .unwrap_or_default();
+            errors.push(map.error_at(
+                &key_path,
+                ConfigErrorKind::DuplicateId,
+                format!("indicator id `{id}` is also a source id"),
+                Some(format!(
+                    "`sources.{id}`{at} already uses `{id}`, so `{id}.close` would be ambiguous; rename the indicator"
+                )),
+            ));
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The chart file's types. The JSON Schema in `schemas/chart.schema.json` is
+//! generated from these (doc comments become descriptions); a test keeps the
+//! committed file in sync.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A chart: data sources, indicators computed from them, and panes of series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartConfig {
+    /// Title drawn at the top left of the first pane.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Output size in pixels, `[width, height]`.
+    #[serde(default = "default_size")]
+    #[schemars(length(min = 2, max = 2))]
+    pub size: [u32; 2],
+    /// Colour theme.
+    #[serde(default)]
+    pub theme: Theme,
+    /// IANA time zone in which times are shown, e.g. `"America/New_York"`.
+    /// Timestamps are stored as UTC.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Extra folders searched for plugin libraries (relative to this file).
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// Horizontal axis: `bars` (one slot per bar, no weekend gaps), `time`
+    /// (linear time) or `auto` (bars if any series draws bars).
+    #[serde(default)]
+    pub x_axis: XAxis,
+    /// The visible part of the data. Indicators are always computed over all
+    /// loaded data; this is only the view.
+    #[serde(default)]
+    pub view: View,
+    /// Data sources by id (the id is used in `data`/`input` references).
+    // `length` does not reach maps in schemars 1; say `minProperties` directly.
+    #[schemars(extend("minProperties" = 1))]
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Indicators, computed in dependency order.
+    #[serde(default)]
+    pub indicators: Vec<IndicatorConfig>,
+    /// Panes from top to bottom; they share the time axis.
+    #[schemars(length(min = 1))]
+    pub panes: Vec<PaneConfig>,
+}
+
+/// Colour theme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Light text on a dark background.
+    #[default]
+    Dark,
+    /// Dark text on a light background.
+    Light,
+}
+
+/// Horizontal axis mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum XAxis {
+    /// `bars` if any series draws bars, else `time`.
+    #[default]
+    Auto,
+    /// One equal slot per bar: no gaps for weekends and holidays.
+    Bars,
+    /// Linear time.
+    Time,
+}
+
+/// The visible range.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// First visible time: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` (in the chart's
+    /// time zone) or RFC 3339. Default: the start of the data.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Last visible time, same formats. Default: the end of the data.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// Show only the last N bars (bar axis) instead of `start`.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub last_bars: Option<u64>,
+}
+
+/// A data source: a source plugin and its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Source plugin name, e.g. `"csv"` or `"synthetic"` (see `gpu-charts plugins`).
+    pub kind: String,
+    /// Parameters, validated against the plugin's own schema.
+    #[serde(default = "empty_object")]
+    pub params: serde_json::Value,
+}
+
+/// An indicator: an indicator plugin applied to input columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorConfig {
+    /// Id used to reference the outputs: `"sma20"` (first output) or `"bb.upper"`.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub id: String,
+    /// Indicator plugin name, e.g. `"sma"`.
+    pub kind: String,
+    /// The input for every input role: a column (`"aapl.close"`), an
+    /// indicator output (`"ema50"`), or a source id (`"aapl"`) whose columns
+    /// are matched to the roles by name (e.g. high/low/close).
+    #[serde(default)]
+    pub input: Option<String>,
+    /// Inputs by role, overriding `input`: `{ high = "aapl.high", ... }`.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    /// Parameters, validated against the plugin's own schema.
+    #[serde(default = "empty_object")]
+    pub params: serde_json::Value,
+}
+
+/// A pane: series drawn over a shared value axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaneConfig {
+    /// Relative height (the panes share the height in proportion).
+    #[serde(default = "default_height")]
+    #[schemars(range(min = 0.05, max = 100.0))]
+    pub height: f64,
+    /// Value axis scale.
+    #[serde(default)]
+    pub scale: Scale,
+    /// Series drawn in this pane, bottom to top.
+    #[schemars(length(min = 1))]
+    pub series: Vec<SeriesConfig>,
+}
+
+/// Value axis scale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    /// Linear.
+    #[default]
+    Linear,
+    /// Logarithmic (all values must be positive).
+    Log,
+}
+
+/// A series: a chart type drawing some data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesConfig {
+    /// Chart type plugin name, e.g. `"candlestick"`, `"line"`, `"volume"`.
+    #[serde(rename = "type")]
+    pub chart_type: String,
+    /// What to draw: a source id for bar chart types (`"aapl"`), or a column
+    /// for line types (`"aapl.close"`, `"sma20"`, `"bb.upper"`).
+    pub data: String,
+    /// Legend label (default: the data reference).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Colour, `"#rrggbb"` or `"#rrggbbaa"` (default: from the theme palette).
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"))]
+    pub color: Option<String>,
+    /// Colour of rising bars (default: the theme's).
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"))]
+    pub up_color: Option<String>,
+    /// Colour of falling bars (default: the theme's).
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"))]
+    pub down_color: Option<String>,
+    /// Line width in logical pixels.
+    #[serde(default = "default_width")]
+    #[schemars(range(min = 0.5, max = 20.0))]
+    pub width: f64,
+    /// Chart type parameters, validated against the plugin's own schema.
+    #[serde(default = "empty_object")]
+    pub params: serde_json::Value,
+}
+
+fn default_size() -> [u32; 2] {
+    [1600, 900]
+}
+fn default_timezone() -> String {
+    "UTC".to_string()
+}
+fn default_height() -> f64 {
+    1.0
+}
+fn default_width() -> f64 {
+    1.5
+}
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}

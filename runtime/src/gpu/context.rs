@@ -1,0 +1,70 @@
+//! The wgpu instance, adapter, device and queue.
+
+/// Errors of the GPU layer.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    /// No adapter.
+    #[error(
+        "no GPU adapter found ({0})\n  = help: on a machine without a GPU install Mesa's software Vulkan driver: `apt-get install -y mesa-vulkan-drivers libvulkan1`"
+    )]
+    NoAdapter(String),
+    /// Device request failed.
+    #[error("could not open the GPU device: {0}")]
+    Device(String),
+    /// A shader failed validation.
+    #[error("{0}")]
+    Shader(#[from] crate::gpu::shader::ShaderError),
+    /// wgpu reported a validation or out-of-memory error.
+    #[error("GPU error: {0}")]
+    Wgpu(String),
+    /// Reading the frame back failed.
+    #[error("could not read the frame back from the GPU: {0}")]
+    Readback(String),
+}
+
+/// A device and queue, with what the adapter is.
+pub struct GpuContext {
+    /// The instance.
+    pub instance: wgpu::Instance,
+    /// The adapter.
+    pub adapter: wgpu::Adapter,
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+}
+
+impl GpuContext {
+    /// Opens the default adapter without a surface (headless rendering).
+    pub fn headless() -> Result<GpuContext, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        Self::with_adapter(instance, adapter)
+    }
+
+    /// Opens a device on `adapter`.
+    pub fn with_adapter(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<GpuContext, GpuError> {
+        // Ask for what the adapter offers: lavapipe caps storage bindings at 128 MiB.
+        let limits = wgpu::Limits::default().using_resolution(adapter.limits());
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("gpu-charts"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+        Ok(GpuContext { instance, adapter, device, queue })
+    }
+
+    /// "name (backend, type)" of the adapter.
+    pub fn adapter_summary(&self) -> String {
+        let i = self.adapter.get_info();
+        format!("{} ({:?}, {:?})", i.name, i.backend, i.device_type)
+    }
+}

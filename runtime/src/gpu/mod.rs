@@ -1,0 +1,12 @@
+//! The GPU layer: device, shader validation, buffer pool, glyph atlas and the
+//! renderer that draws a [`crate::scene::FrameScene`] into a texture.
+
+pub mod context;
+pub mod pool;
+pub mod renderer;
+pub mod shader;
+pub mod text;
+pub mod types;
+
+pub use context::{GpuContext, GpuError};
+pub use renderer::Renderer;

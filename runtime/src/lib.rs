@@ -1,0 +1,13 @@
+//! gpu-charts runtime: loads a chart file, its plugins and data, computes
+//! indicators, and renders frames with wgpu (headless to PNG, or a window).
+//!
+//! Layers (each may use only those listed before it):
+//! `config` → `plugins` → `data` → `scene` → `gpu` → `render`/`export` → CLI.
+
+pub mod config;
+pub mod data;
+pub mod export;
+pub mod gpu;
+pub mod plugins;
+pub mod render;
+pub mod scene;

@@ -1,0 +1,186 @@
+//! The `gpu-charts` command line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use gpu_charts::render::{ChartSession, Offscreen};
+
+/// GPU financial and time-series charts, extended by plugins.
+#[derive(Parser)]
+#[command(name = "gpu-charts", version, about)]
+struct Cli {
+    /// Extra plugin folder (repeatable); also `GPU_CHARTS_PLUGIN_PATH`.
+    #[arg(long = "plugins", global = true)]
+    plugin_dirs: Vec<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render every chart in the examples folder to PNG and print the paths.
+    Demo {
+        /// Folder of chart files.
+        #[arg(long, default_value = "examples")]
+        examples: PathBuf,
+        /// Output folder.
+        #[arg(long, short, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Render a chart file to PNG.
+    Render {
+        /// The chart file (.toml or .json).
+        chart: PathBuf,
+        /// Output PNG.
+        #[arg(short, long, default_value = "chart.png")]
+        output: PathBuf,
+        /// Size as WIDTHxHEIGHT (default: the chart file's `size`).
+        #[arg(long, value_parser = parse_size)]
+        size: Option<[u32; 2]>,
+    },
+    /// Check a chart file (schema, plugins, params, data, references) without rendering.
+    Validate {
+        /// The chart file.
+        chart: PathBuf,
+    },
+    /// List plugin libraries found and what they provide.
+    Plugins,
+    /// Print the chart file's JSON Schema.
+    Schema,
+    /// Write the chart's computed data (sources and indicators) as CSV.
+    Export {
+        /// The chart file.
+        chart: PathBuf,
+        /// Output CSV (`-` for standard output).
+        #[arg(short, long, default_value = "-")]
+        output: PathBuf,
+    },
+}
+
+fn parse_size(s: &str) -> Result<[u32; 2], String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT, e.g. 1600x900"))?;
+    let p = |v: &str| v.trim().parse::<u32>().ok().filter(|n| (16..=16384).contains(n));
+    match (p(w), p(h)) {
+        (Some(w), Some(h)) => Ok([w, h]),
+        _ => Err(format!("`{s}`: width and height must be whole numbers from 16 to 16384")),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        // Located config errors already render like compiler diagnostics.
+        eprintln!("{e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn warn_plugins(session: &ChartSession) {
+    for w in &session.plugin_warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut session = ChartSession::new(cli.plugin_dirs.clone());
+    match cli.command {
+        Command::Schema => {
+            print!("{}", gpu_charts::config::chart_schema_pretty());
+        }
+        Command::Plugins => {
+            let registry = session.registry_for(&[]);
+            print!("{}", registry.describe());
+            warn_plugins(&session);
+        }
+        Command::Validate { chart } => {
+            let model = session.load(&chart);
+            warn_plugins(&session);
+            let model = model?;
+            let rows: usize = model.tables.values().map(|t| t.len()).sum();
+            println!(
+                "{}: ok ({} sources, {} rows, {} indicators, {} panes)",
+                chart.display(),
+                model.tables.len(),
+                rows,
+                model.config.indicators.len(),
+                model.panes.len()
+            );
+        }
+        Command::Export { chart, output } => {
+            let model = session.load(&chart)?;
+            if output.as_os_str() == "-" {
+                let stdout = std::io::stdout();
+                let mut lock = std::io::BufWriter::new(stdout.lock());
+                gpu_charts::export::write_csv(&model, &mut lock)?;
+                lock.flush()?;
+            } else {
+                let f = std::fs::File::create(&output).with_context(|| format!("could not create `{}`", output.display()))?;
+                let mut w = std::io::BufWriter::new(f);
+                gpu_charts::export::write_csv(&model, &mut w)?;
+                w.flush()?;
+                eprintln!("wrote {}", output.display());
+            }
+        }
+        Command::Render { chart, output, size } => {
+            let model = session.load(&chart)?;
+            let mut gpu = Offscreen::new()?;
+            gpu.render_png(&model, size, None, &output)?;
+            println!("{}", output.display());
+        }
+        Command::Demo { examples, out } => demo(&mut session, &examples, &out)?,
+    }
+    Ok(())
+}
+
+fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
+    let dir = if examples.is_dir() {
+        examples.to_path_buf()
+    } else {
+        // `cargo run` from elsewhere: fall back to the repository's examples.
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        if !repo.is_dir() {
+            bail!("no examples folder at `{}`\n  = help: run from the repository root or pass --examples DIR", examples.display());
+        }
+        repo
+    };
+    let mut charts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("could not read `{}`", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    charts.sort();
+    let mut gpu = Offscreen::new()?;
+    eprintln!("GPU: {}", gpu.ctx.adapter_summary());
+    let mut failed = 0;
+    for chart in &charts {
+        let t0 = Instant::now();
+        let stem = chart.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "chart".into());
+        let png = out.join(format!("{stem}.png"));
+        let result = session.load(chart).map_err(anyhow::Error::from).and_then(|model| {
+            let loaded = t0.elapsed();
+            gpu.render_png(&model, None, None, &png)?;
+            Ok(loaded)
+        });
+        match result {
+            Ok(loaded) => println!(
+                "{}  ({} → load {:.0} ms, total {:.0} ms)",
+                png.display(),
+                chart.display(),
+                loaded.as_secs_f64() * 1e3,
+                t0.elapsed().as_secs_f64() * 1e3
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: {e:#}", chart.display());
+            }
+        }
+    }
+    warn_plugins(session);
+    if failed > 0 {
+        bail!("{failed} of {} demo charts failed", charts.len());
+    }
+    Ok(())
+}

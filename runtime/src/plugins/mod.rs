@@ -1,0 +1,37 @@
+//! Plugin libraries: finding, loading and calling them.
+//!
+//! ```text
+//! registry ──► loader ──► libloading (dlopen) ──► gpu_charts_plugin_entry() ──► descriptor
+//!    │            └─ copies the descriptor into owned PluginInfo, checks ABI first
+//!    └─ name → handle maps (Indicator, Source, ChartType), did-you-mean on a miss
+//! handles ──► safe wrappers over the C tables; each holds an Arc<LoadedPlugin>
+//! ```
+//!
+//! * [`loader`] opens one library, checks the ABI version before anything
+//!   else, validates and copies the descriptor ([`PluginInfo`]) and calls the
+//!   plugin's `init` with the host callbacks ([`host`]).
+//! * [`handles`] wraps the function tables in safe types. Every handle and
+//!   every state (indicator instance, open source) holds an
+//!   `Arc<LoadedPlugin>`, so a library is unloaded only when nothing created
+//!   from it is alive; hot reload can swap registries while old states finish.
+//! * [`registry`] scans plugin folders and maps names to handles.
+//! * [`error`] is the one error type of this module: every message names the
+//!   plugin (and file where it matters) and ends with a `help:` line.
+//!
+//! This module depends on `gpu-charts-plugin-api` and nothing else of the
+//! runtime. It is one of the two places where `unsafe` is expected (the other
+//! is `plugin-api`): every FFI call lives here, behind safe types.
+#![allow(unsafe_code)]
+
+pub mod error;
+pub mod handles;
+pub mod host;
+pub mod loader;
+pub mod registry;
+mod suggest;
+
+pub use error::{ItemKind, PluginError, status_name};
+pub use handles::{ChartType, Indicator, IndicatorInstance, Source, SourceInstance, SourceTable};
+pub use host::{recent_log, take_log};
+pub use loader::{ChartTypeInfo, IndicatorInfo, LoadedPlugin, PluginInfo, SourceInfo};
+pub use registry::{PluginRegistry, default_search_dirs, is_dylib_name};

@@ -1,0 +1,570 @@
+//! One frame's geometry, built from the chart model and a view range in
+//! O(pixels): every series becomes at most a few instances per pixel column
+//! (through the min/max pyramids), plus grid, axes and text.
+
+use std::sync::Arc;
+
+use crate::config::Scale;
+use crate::data::{Column, MinMaxPyramid};
+use crate::gpu::types::{BarInstance, FrameUniform, PointInstance, RectInstance};
+use crate::scene::model::{BarsData, ChartModel, ChartTypeSpec, SeriesData, SeriesModel, XMode};
+use crate::scene::text;
+use crate::scene::theme::Rgba;
+use crate::scene::ticks;
+use gpu_charts_plugin_api::{
+    GC_CHART_INCLUDE_ZERO, GC_FIELD_CLOSE, GC_FIELD_HIGH, GC_FIELD_LOW, GC_FIELD_OPEN, GC_FIELD_VALUE, GC_FIELD_VOLUME,
+    GC_INPUT_BARS,
+};
+
+/// The visible part of the horizontal axis, in axis units: slot index on a
+/// bar axis (bar `i` occupies `[i, i+1)`), UTC nanoseconds on a time axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewRange {
+    /// Left edge.
+    pub x0: f64,
+    /// Right edge (> x0).
+    pub x1: f64,
+}
+
+/// Instances of one series draw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Instances {
+    /// For `GC_INPUT_BARS` chart types.
+    Bars(Vec<BarInstance>),
+    /// For `GC_INPUT_LINE` chart types.
+    Points(Vec<PointInstance>),
+}
+
+impl Instances {
+    /// Number of instances.
+    pub fn len(&self) -> usize {
+        match self {
+            Instances::Bars(v) => v.len(),
+            Instances::Points(v) => v.len(),
+        }
+    }
+    /// True if there is nothing to draw.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One chart-type draw call.
+#[derive(Debug, Clone)]
+pub struct SeriesDraw {
+    /// Which pipeline.
+    pub spec: Arc<ChartTypeSpec>,
+    /// Its uniform.
+    pub uniform: FrameUniform,
+    /// Its instances.
+    pub instances: Instances,
+    /// Scissor rectangle (x, y, w, h) in target pixels: the pane's plot area.
+    pub clip: [u32; 4],
+}
+
+/// A line of text; `x`, `y` are the left end of the baseline in target pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextItem {
+    /// The text.
+    pub text: String,
+    /// Left of the pen.
+    pub x: f32,
+    /// Baseline.
+    pub y: f32,
+    /// Font size in pixels.
+    pub size_px: f32,
+    /// Linear RGBA.
+    pub color: Rgba,
+}
+
+/// Everything one frame draws, in order: `under`, `series`, `over`, `texts`.
+#[derive(Debug, Clone)]
+pub struct FrameScene {
+    /// Target size in pixels.
+    pub size: [u32; 2],
+    /// Clear colour.
+    pub clear: Rgba,
+    /// Rectangles below the series (grid).
+    pub under: Vec<RectInstance>,
+    /// Series draws.
+    pub series: Vec<SeriesDraw>,
+    /// Rectangles above the series (axes, separators, label boxes).
+    pub over: Vec<RectInstance>,
+    /// Text, drawn last.
+    pub texts: Vec<TextItem>,
+    /// Pane plot rectangles (x, y, w, h), for hit-testing and tests.
+    pub plots: Vec<[f32; 4]>,
+}
+
+/// Maps values to plot-space y pixels for one pane.
+#[derive(Debug, Clone, Copy)]
+pub struct YMap {
+    lo: f64,
+    hi: f64,
+    log: bool,
+    height: f32,
+}
+
+impl YMap {
+    fn new(lo: f64, hi: f64, scale: Scale, height: f32) -> YMap {
+        let log = scale == Scale::Log;
+        YMap { lo, hi, log, height }
+    }
+    fn t(&self, v: f64) -> f64 {
+        if self.log {
+            let v = v.max(self.lo * 1e-6);
+            (v.ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln())
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        }
+    }
+    /// Plot-space y of value `v`.
+    pub fn y(&self, v: f64) -> f32 {
+        // Clamp far outside values so f32 never sees absurd magnitudes.
+        (self.height as f64 * (1.0 - self.t(v))).clamp(-1e6, 1e6) as f32
+    }
+}
+
+/// Logical-pixel layout constants (multiplied by the pixel ratio).
+const AXIS_FONT: f32 = 12.0;
+const LEGEND_FONT: f32 = 13.0;
+const TITLE_FONT: f32 = 15.0;
+const TIME_AXIS_H: f32 = 26.0;
+const MARGIN: f32 = 6.0;
+
+/// A bucket of data rows `[lo, hi)` drawn at x (plot space).
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    x: f32,
+    lo: usize,
+    hi: usize,
+}
+
+/// Horizontal mapping for one frame.
+struct XMap<'a> {
+    mode: &'a XMode,
+    view: ViewRange,
+    width: f32,
+}
+
+impl XMap<'_> {
+    fn px_of_axis(&self, a: f64) -> f32 {
+        ((a - self.view.x0) / (self.view.x1 - self.view.x0) * self.width as f64) as f32
+    }
+    fn axis_of_px(&self, p: f64) -> f64 {
+        self.view.x0 + p / self.width as f64 * (self.view.x1 - self.view.x0)
+    }
+    /// Slot width in pixels on a bar axis.
+    fn slot_px(&self) -> f32 {
+        (self.width as f64 / (self.view.x1 - self.view.x0)) as f32
+    }
+
+    /// Buckets covering the visible rows of `timestamps`, each at least
+    /// `min_px` wide (the last visible row on each side is included so lines
+    /// enter and leave the plot). Returns buckets and the slot width.
+    fn buckets(&self, timestamps: &[i64], min_px: f32) -> (Vec<Bucket>, f32) {
+        let n = timestamps.len();
+        if n == 0 {
+            return (Vec::new(), 1.0);
+        }
+        match self.mode {
+            XMode::Bars(_) => {
+                let slot = self.slot_px();
+                let k = if slot >= min_px { 1 } else { (min_px / slot).ceil() as usize };
+                let first = (self.view.x0.floor() as i64 - 1).max(0) as usize;
+                let last = ((self.view.x1.ceil() as i64) + 1).clamp(0, n as i64) as usize;
+                let start = first / k * k;
+                let mut out = Vec::with_capacity((last.saturating_sub(start)) / k + 2);
+                let mut g = start;
+                while g < last {
+                    let hi = (g + k).min(n);
+                    let centre = (g as f64 + hi as f64) / 2.0;
+                    out.push(Bucket { x: self.px_of_axis(centre), lo: g, hi });
+                    g += k;
+                }
+                (out, slot * k as f32)
+            }
+            XMode::Time => {
+                let t0 = self.view.x0;
+                let t1 = self.view.x1;
+                let ia = timestamps.partition_point(|&t| (t as f64) < t0);
+                let ib = timestamps.partition_point(|&t| (t as f64) <= t1);
+                let visible = ib - ia;
+                let lo = ia.saturating_sub(1);
+                let hi = (ib + 1).min(n);
+                if (visible as f32) * min_px <= self.width {
+                    // Sparse: every row is its own bucket at its exact time.
+                    let slot = if visible > 1 { (self.width / visible as f32).min(40.0) } else { 8.0 };
+                    let out = (lo..hi).map(|i| Bucket { x: self.px_of_axis(timestamps[i] as f64), lo: i, hi: i + 1 }).collect();
+                    (out, slot)
+                } else {
+                    // Dense: one bucket per `min_px` column, found by binary search.
+                    let cols = (self.width / min_px).ceil() as usize;
+                    let mut out = Vec::with_capacity(cols + 2);
+                    if lo < ia {
+                        out.push(Bucket { x: self.px_of_axis(timestamps[lo] as f64), lo, hi: ia });
+                    }
+                    let mut a = ia;
+                    for c in 0..cols {
+                        let edge = self.axis_of_px(((c + 1) as f32 * min_px) as f64);
+                        let b = if c + 1 == cols { ib } else { timestamps.partition_point(|&t| (t as f64) < edge).clamp(a, ib) };
+                        if b > a {
+                            out.push(Bucket { x: (c as f32 + 0.5) * min_px, lo: a, hi: b });
+                        }
+                        a = b;
+                    }
+                    if hi > ib {
+                        out.push(Bucket { x: self.px_of_axis(timestamps[ib] as f64), lo: ib, hi });
+                    }
+                    (out, min_px)
+                }
+            }
+        }
+    }
+
+    /// Row range visible in the view (for autoscale).
+    fn visible_rows(&self, timestamps: &[i64]) -> (usize, usize) {
+        let n = timestamps.len();
+        match self.mode {
+            XMode::Bars(_) => {
+                let a = self.view.x0.floor().clamp(0.0, n as f64) as usize;
+                let b = self.view.x1.ceil().clamp(0.0, n as f64) as usize;
+                (a, b)
+            }
+            XMode::Time => (
+                timestamps.partition_point(|&t| (t as f64) < self.view.x0),
+                timestamps.partition_point(|&t| (t as f64) <= self.view.x1),
+            ),
+        }
+    }
+}
+
+fn col_range(c: &Column, a: usize, b: usize) -> (f64, f64) {
+    c.pyramid.range(&c.values, a, b)
+}
+
+/// (min, max) a series contributes to its pane's value range in rows [a, b).
+fn series_range(s: &SeriesModel, a: usize, b: usize) -> (f64, f64) {
+    let f = s.spec.range_fields;
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    let mut take = |r: (f64, f64)| {
+        lo = lo.min(r.0);
+        hi = hi.max(r.1);
+    };
+    match &s.data {
+        SeriesData::Bars(d) => {
+            for (bit, c) in [(GC_FIELD_OPEN, &d.open), (GC_FIELD_HIGH, &d.high), (GC_FIELD_LOW, &d.low), (GC_FIELD_CLOSE, &d.close)] {
+                if f & bit != 0 {
+                    take(col_range(c, a, b));
+                }
+            }
+            if f & GC_FIELD_VOLUME != 0
+                && let Some(v) = &d.volume
+            {
+                take(col_range(v, a, b));
+            }
+        }
+        SeriesData::Line(c) => {
+            if f & GC_FIELD_VALUE != 0 {
+                take(col_range(&c.column, a, b));
+            }
+        }
+    }
+    (lo, hi)
+}
+
+fn timestamps_of(s: &SeriesModel) -> &[i64] {
+    match &s.data {
+        SeriesData::Bars(d) => &d.timeline.timestamps,
+        SeriesData::Line(c) => &c.timeline.timestamps,
+    }
+}
+
+/// Value at row `i` for legends (last close for bars).
+fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
+    let fmt = |v: f64| if v.is_finite() { ticks::format_value(v, step) } else { "—".to_string() };
+    match &s.data {
+        SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => {
+            d.volume.as_ref().map(|v| ticks::format_value(v.values[i], step.max(1.0))).unwrap_or_default()
+        }
+        SeriesData::Bars(d) => format!(
+            "O {}  H {}  L {}  C {}",
+            fmt(d.open.values[i]),
+            fmt(d.high.values[i]),
+            fmt(d.low.values[i]),
+            fmt(d.close.values[i])
+        ),
+        SeriesData::Line(c) => fmt(c.column.values[i]),
+    }
+}
+
+fn bar_instances(d: &BarsData, buckets: &[Bucket], y: &YMap) -> Vec<BarInstance> {
+    let (o, h, l, c) = (&d.open, &d.high, &d.low, &d.close);
+    buckets
+        .iter()
+        .map(|b| {
+            let open = o.values[b.lo];
+            let close = c.values[b.hi - 1];
+            let high = col_range(h, b.lo, b.hi).1;
+            let low = col_range(l, b.lo, b.hi).0;
+            let volume = d.volume_prefix.as_ref().map_or(0.0, |p| p[b.hi] - p[b.lo]);
+            BarInstance {
+                x_px: b.x,
+                open_px: y.y(open),
+                high_px: y.y(high),
+                low_px: y.y(low),
+                close_px: y.y(close),
+                volume_px: y.y(volume),
+                up: if close >= open { 1.0 } else { 0.0 },
+                _pad: 0.0,
+            }
+        })
+        .collect()
+}
+
+fn point_instances(values: &[f64], pyramid: &MinMaxPyramid, buckets: &[Bucket], y: &YMap) -> Vec<PointInstance> {
+    let mut out = Vec::with_capacity(buckets.len());
+    let mut connected = false;
+    for b in buckets {
+        let (mn, mx) = pyramid.range(values, b.lo, b.hi);
+        if !(mn.is_finite() && mx.is_finite()) {
+            connected = false;
+            continue;
+        }
+        let pick = |v: f64| if v.is_finite() { v } else { (mn + mx) / 2.0 };
+        out.push(PointInstance {
+            x_px: b.x,
+            first_px: y.y(pick(values[b.lo])),
+            last_px: y.y(pick(values[b.hi - 1])),
+            top_px: y.y(mx),
+            bottom_px: y.y(mn),
+            connect: if connected { 1.0 } else { 0.0 },
+            _pad0: 0.0,
+            _pad1: 0.0,
+        });
+        connected = true;
+    }
+    out
+}
+
+/// Builds the frame for `model` at `size` (physical pixels) showing `view`.
+pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ratio: f32) -> FrameScene {
+    let pal = &model.palette;
+    let r = pixel_ratio.max(0.25);
+    let (w, h) = (size[0].max(1) as f32, size[1].max(1) as f32);
+    let view = if view.x1 > view.x0 { view } else { ViewRange { x0: view.x0, x1: view.x0 + 1.0 } };
+    let mut scene = FrameScene {
+        size,
+        clear: pal.background,
+        under: Vec::new(),
+        series: Vec::new(),
+        over: Vec::new(),
+        texts: Vec::new(),
+        plots: Vec::new(),
+    };
+
+    // Value ranges first: the price axis width depends on its labels.
+    struct PaneGeom {
+        lo: f64,
+        hi: f64,
+        ticks: Vec<ticks::Tick>,
+        step: f64,
+    }
+    let axis_font = AXIS_FONT * r;
+    let total_weight: f64 = model.panes.iter().map(|p| p.height).sum::<f64>().max(1e-9);
+    let top0 = MARGIN * r;
+    let plot_bottom = h - TIME_AXIS_H * r;
+    let avail_h = (plot_bottom - top0).max(10.0);
+    let mut pane_y = top0;
+    let mut pane_rects = Vec::new();
+    for p in &model.panes {
+        let ph = (avail_h as f64 * p.height / total_weight) as f32;
+        pane_rects.push((pane_y, ph));
+        pane_y += ph;
+    }
+
+    let provisional = XMap { mode: &model.x_axis, view, width: w };
+    let mut geoms = Vec::new();
+    for (p, &(_, ph)) in model.panes.iter().zip(&pane_rects) {
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        let mut include_zero = false;
+        for s in &p.series {
+            let (a, b) = provisional.visible_rows(timestamps_of(s));
+            let (l, hgh) = series_range(s, a, b);
+            lo = lo.min(l);
+            hi = hi.max(hgh);
+            include_zero |= s.spec.flags & GC_CHART_INCLUDE_ZERO != 0;
+        }
+        if !(lo.is_finite() && hi.is_finite()) {
+            (lo, hi) = (0.0, 1.0);
+        }
+        let log = p.scale == Scale::Log && lo > 0.0;
+        if include_zero && !log {
+            lo = lo.min(0.0);
+            hi = hi.max(0.0);
+        }
+        if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
+            let pad = if hi == 0.0 { 1.0 } else { hi.abs() * 0.01 };
+            lo -= pad;
+            hi += pad;
+        }
+        let target = ((ph / (48.0 * r)).floor() as usize).clamp(2, 12);
+        // Headroom so the extremes do not touch the pane edges.
+        if log {
+            let (a, b) = (lo.ln(), hi.ln());
+            let pad = (b - a) * 0.06;
+            lo = (a - pad).exp();
+            hi = (b + pad).exp();
+        } else {
+            let pad = (hi - lo) * 0.06;
+            if !(include_zero && lo == 0.0) {
+                lo -= pad;
+            }
+            hi += pad;
+        }
+        let ts = if log { ticks::log_value_ticks(lo, hi, target) } else { ticks::value_ticks(lo, hi, target) };
+        let step = if ts.len() >= 2 { (ts[1].pos - ts[0].pos).abs() } else { (hi - lo) / 4.0 };
+        geoms.push(PaneGeom { lo, hi, ticks: ts, step });
+    }
+    let label_w = geoms
+        .iter()
+        .flat_map(|g| g.ticks.iter().map(|t| text::measure(&t.label, axis_font)))
+        .fold(0.0f32, f32::max);
+    let axis_w = (label_w + 16.0 * r).max(48.0 * r);
+    let plot_left = 0.0f32;
+    let plot_w = (w - axis_w - plot_left).max(10.0);
+    let x = XMap { mode: &model.x_axis, view, width: plot_w };
+
+    // Time axis ticks (shared by all panes).
+    let target_x = ((plot_w / (90.0 * r)).floor() as usize).clamp(2, 20);
+    let xticks: Vec<(f32, ticks::Tick)> = match &model.x_axis {
+        XMode::Bars(tl) => {
+            let n = tl.timestamps.len();
+            let first = view.x0.max(0.0).floor() as usize;
+            let last = (view.x1.ceil() as usize).min(n).saturating_sub(1);
+            ticks::bar_time_ticks(&tl.timestamps, first, last, model.tz, target_x)
+                .into_iter()
+                .map(|t| (x.px_of_axis(t.pos + 0.5), t))
+                .collect()
+        }
+        XMode::Time => ticks::time_ticks(view.x0 as i64, view.x1 as i64, model.tz, target_x)
+            .into_iter()
+            .map(|t| (x.px_of_axis(t.pos), t))
+            .collect(),
+    };
+
+    let hair = r.max(1.0).round();
+    for (pi, (p, g)) in model.panes.iter().zip(&geoms).enumerate() {
+        let (top, ph) = pane_rects[pi];
+        let ymap = YMap::new(g.lo, g.hi, p.scale, ph);
+        scene.plots.push([plot_left, top, plot_w, ph]);
+        // Grid.
+        for t in &g.ticks {
+            let yy = top + ymap.y(t.pos);
+            if yy < top || yy > top + ph {
+                continue;
+            }
+            scene.under.push(RectInstance { min: [plot_left, yy.round()], max: [plot_left + plot_w, yy.round() + hair], color: pal.grid });
+            let label_y = (yy + axis_font * 0.35).clamp(top + axis_font, top + ph - 2.0 * r);
+            scene.texts.push(TextItem {
+                text: t.label.clone(),
+                x: plot_left + plot_w + 8.0 * r,
+                y: label_y,
+                size_px: axis_font,
+                color: pal.text,
+            });
+        }
+        for (xx, _) in &xticks {
+            if *xx >= 0.0 && *xx <= plot_w {
+                scene.under.push(RectInstance {
+                    min: [plot_left + xx.round(), top],
+                    max: [plot_left + xx.round() + hair, top + ph],
+                    color: pal.grid,
+                });
+            }
+        }
+        // Series.
+        let clip = [plot_left.max(0.0) as u32, top.max(0.0) as u32, plot_w as u32, ph.max(1.0) as u32];
+        let mut legend: Vec<(String, Rgba)> = Vec::new();
+        for s in &p.series {
+            let ts = timestamps_of(s);
+            let bars = s.spec.input == GC_INPUT_BARS;
+            let (buckets, slot) = x.buckets(ts, if bars { 2.0 * r } else { r });
+            let instances = match &s.data {
+                SeriesData::Bars(d) => Instances::Bars(bar_instances(d, &buckets, &ymap)),
+                SeriesData::Line(c) => Instances::Points(point_instances(&c.column.values, &c.column.pyramid, &buckets, &ymap)),
+            };
+            let baseline = if p.scale == Scale::Log { ph } else { ymap.y(0.0).clamp(0.0, ph) };
+            let u = &s.user;
+            let uniform = FrameUniform {
+                viewport_px: [w, h],
+                plot_origin_px: [plot_left, top],
+                plot_size_px: [plot_w, ph],
+                bar_width_px: slot,
+                line_width_px: s.width * r,
+                color: s.color,
+                up_color: s.up_color,
+                down_color: s.down_color,
+                baseline_px: baseline,
+                pixel_ratio: r,
+                instance_count: instances.len() as u32,
+                _pad: 0.0,
+                user: [[u[0], u[1], u[2], u[3]], [u[4], u[5], u[6], u[7]], [u[8], u[9], u[10], u[11]], [u[12], u[13], u[14], u[15]]],
+            };
+            // Legend value at the last visible row.
+            let (_, b) = x.visible_rows(ts);
+            let value = if b > 0 { legend_value(s, b - 1, g.step) } else { String::new() };
+            let color = if bars && s.spec.range_fields & GC_FIELD_VOLUME == 0 { pal.text_strong } else { s.color };
+            legend.push((format!("{}  {}", s.label, value), color));
+            if !instances.is_empty() {
+                scene.series.push(SeriesDraw { spec: s.spec.clone(), uniform, instances, clip });
+            }
+        }
+        // Legend (and the title in the first pane).
+        let mut ly = top + 6.0 * r;
+        if pi == 0
+            && let Some(t) = &model.config.title
+        {
+            ly += TITLE_FONT * r;
+            scene.texts.push(TextItem { text: t.clone(), x: plot_left + 8.0 * r, y: ly, size_px: TITLE_FONT * r, color: pal.text_strong });
+            ly += 4.0 * r;
+        }
+        for (label, color) in legend {
+            ly += LEGEND_FONT * r * 1.3;
+            scene.texts.push(TextItem { text: label, x: plot_left + 8.0 * r, y: ly, size_px: LEGEND_FONT * r, color });
+        }
+        // Pane separator and price axis line.
+        if pi > 0 {
+            scene.over.push(RectInstance { min: [0.0, top.round()], max: [w, top.round() + hair], color: pal.axis });
+        }
+    }
+    // Axis lines.
+    let axis_x = (plot_left + plot_w).round();
+    scene.over.push(RectInstance { min: [axis_x, top0], max: [axis_x + hair, plot_bottom], color: pal.axis });
+    scene.over.push(RectInstance { min: [0.0, plot_bottom.round()], max: [w, plot_bottom.round() + hair], color: pal.axis });
+    // Time labels, centred on their tick and kept inside the plot width.
+    let mut last_right = f32::NEG_INFINITY;
+    for (xx, t) in &xticks {
+        let tw = text::measure(&t.label, axis_font);
+        let left = (plot_left + xx - tw / 2.0).clamp(0.0, plot_left + plot_w - tw);
+        if *xx < 0.0 || *xx > plot_w || left < last_right + 6.0 * r {
+            continue;
+        }
+        last_right = left + tw;
+        scene.over.push(RectInstance {
+            min: [plot_left + xx.round(), plot_bottom],
+            max: [plot_left + xx.round() + hair, plot_bottom + 4.0 * r],
+            color: pal.axis,
+        });
+        scene.texts.push(TextItem {
+            text: t.label.clone(),
+            x: left,
+            y: plot_bottom + 6.0 * r + axis_font,
+            size_px: axis_font,
+            color: if t.major { pal.text_strong } else { pal.text },
+        });
+    }
+    scene
+}

@@ -1,0 +1,11 @@
+//! The scene: what a chart is (model, built once per load) and what one
+//! frame shows (geometry, rebuilt per frame in O(pixels)).
+
+pub mod frame;
+pub mod model;
+pub mod text;
+pub mod theme;
+pub mod ticks;
+
+pub use frame::{FrameScene, ViewRange, build_frame};
+pub use model::{ChartModel, build_model};

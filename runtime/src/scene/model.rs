@@ -1,0 +1,678 @@
+//! The chart model: a validated chart file turned into loaded tables,
+//! computed indicator columns and resolved series. Built once per load;
+//! every error is located in the chart file (file:line:column, key path).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use gpu_charts_plugin_api::{GC_FIELD_VOLUME, GC_INPUT_BARS, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS};
+
+use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap, XAxis};
+use crate::data::{self, Column, Table, Timeline};
+use crate::plugins::PluginRegistry;
+use crate::scene::frame::ViewRange;
+use crate::scene::theme::{Palette, Rgba, parse_hex};
+
+/// What the host needs to build a chart type's pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartTypeSpec {
+    /// Unique pipeline key: `plugin/name`.
+    pub key: String,
+    /// Chart type name.
+    pub name: String,
+    /// Plugin that provides it.
+    pub plugin: String,
+    /// The plugin's WGSL (without the prelude).
+    pub wgsl: String,
+    /// `GC_INPUT_*`.
+    pub input: u32,
+    /// Vertices per instance.
+    pub vertices_per_instance: u32,
+    /// `GC_FIELD_*` bits for autoscale.
+    pub range_fields: u32,
+    /// `GC_CHART_*` flags.
+    pub flags: u32,
+}
+
+/// A column together with the timeline it lives on.
+#[derive(Debug, Clone)]
+pub struct ColumnData {
+    /// Timestamps of the rows.
+    pub timeline: Arc<Timeline>,
+    /// Values and pyramid.
+    pub column: Column,
+}
+
+/// The OHLCV columns a bar series draws.
+#[derive(Debug, Clone)]
+pub struct BarsData {
+    /// Timestamps of the bars.
+    pub timeline: Arc<Timeline>,
+    /// Open.
+    pub open: Column,
+    /// High.
+    pub high: Column,
+    /// Low.
+    pub low: Column,
+    /// Close.
+    pub close: Column,
+    /// Volume, if the source has it.
+    pub volume: Option<Column>,
+    /// Prefix sums of volume (len + 1), so aggregated volume is O(1).
+    pub volume_prefix: Option<Arc<[f64]>>,
+}
+
+/// What a series draws.
+#[derive(Debug, Clone)]
+pub enum SeriesData {
+    /// OHLCV bars.
+    Bars(BarsData),
+    /// One column.
+    Line(ColumnData),
+}
+
+/// A resolved series.
+#[derive(Debug, Clone)]
+pub struct SeriesModel {
+    /// Legend label.
+    pub label: String,
+    /// Chart type.
+    pub spec: Arc<ChartTypeSpec>,
+    /// Data.
+    pub data: SeriesData,
+    /// Series colour.
+    pub color: Rgba,
+    /// Rising colour.
+    pub up_color: Rgba,
+    /// Falling colour.
+    pub down_color: Rgba,
+    /// Line width in logical pixels.
+    pub width: f32,
+    /// `frame.user` from the chart type's params.
+    pub user: [f32; GC_USER_UNIFORM_FLOATS],
+}
+
+/// A pane.
+#[derive(Debug, Clone)]
+pub struct PaneModel {
+    /// Relative height.
+    pub height: f64,
+    /// Value scale.
+    pub scale: config::Scale,
+    /// Series, bottom to top.
+    pub series: Vec<SeriesModel>,
+}
+
+/// Horizontal axis of a chart.
+#[derive(Debug, Clone)]
+pub enum XMode {
+    /// One slot per bar of this timeline.
+    Bars(Arc<Timeline>),
+    /// Linear time.
+    Time,
+}
+
+/// A named column for export: its reference and data.
+#[derive(Debug, Clone)]
+pub struct NamedColumn {
+    /// Reference as written in chart files (`aapl.close`, `sma20`, `bb.upper`).
+    pub name: String,
+    /// The data.
+    pub data: ColumnData,
+}
+
+/// A loaded chart, ready to draw any view of.
+#[derive(Debug, Clone)]
+pub struct ChartModel {
+    /// The validated config.
+    pub config: ChartConfig,
+    /// The chart file.
+    pub path: PathBuf,
+    /// Display time zone.
+    pub tz: Tz,
+    /// Theme colours.
+    pub palette: Palette,
+    /// Source tables by id.
+    pub tables: BTreeMap<String, Arc<Table>>,
+    /// Every source column then every indicator output, in chart order.
+    pub columns: Vec<NamedColumn>,
+    /// Panes, top to bottom.
+    pub panes: Vec<PaneModel>,
+    /// Horizontal axis.
+    pub x_axis: XMode,
+    /// The view the chart file asks for.
+    pub initial_view: ViewRange,
+}
+
+/// Source tables cached across loads, keyed by plugin, params and folder,
+/// within a memory budget (least recently used dropped first).
+pub struct DataCache {
+    lru: lru::LruCache<String, Arc<Table>>,
+    budget_bytes: usize,
+    used_bytes: usize,
+}
+
+impl DataCache {
+    /// A cache holding up to `budget_bytes` of tables.
+    pub fn new(budget_bytes: usize) -> DataCache {
+        DataCache { lru: lru::LruCache::unbounded(), budget_bytes, used_bytes: 0 }
+    }
+    fn get(&mut self, key: &str) -> Option<Arc<Table>> {
+        self.lru.get(key).cloned()
+    }
+    fn put(&mut self, key: String, table: Arc<Table>) {
+        self.used_bytes += table.size_bytes();
+        if let Some(old) = self.lru.put(key, table) {
+            self.used_bytes -= old.size_bytes();
+        }
+        while self.used_bytes > self.budget_bytes && self.lru.len() > 1 {
+            match self.lru.pop_lru() {
+                Some((_, t)) => self.used_bytes -= t.size_bytes(),
+                None => break,
+            }
+        }
+    }
+    /// Bytes held.
+    pub fn used_bytes(&self) -> usize {
+        self.used_bytes
+    }
+}
+
+impl Default for DataCache {
+    fn default() -> Self {
+        DataCache::new(2 << 30)
+    }
+}
+
+struct Builder<'a> {
+    loaded: &'a LoadedChart,
+    map: &'a SourceMap,
+    errors: Vec<config::ConfigError>,
+}
+
+impl Builder<'_> {
+    fn err(&mut self, path: &str, kind: ConfigErrorKind, message: impl Into<String>, help: Option<String>) {
+        let e = self.map.error_at(path, kind, message.into(), help);
+        self.errors.push(e);
+    }
+    fn errs(&mut self, e: ConfigErrors) {
+        self.errors.extend(e.0);
+    }
+}
+
+fn hint(suggestion: Option<&str>, all: &[&str]) -> Option<String> {
+    match suggestion {
+        Some(s) => Some(format!("did you mean `{s}`?")),
+        None if !all.is_empty() => Some(format!("available: {}", all.join(", "))),
+        None => None,
+    }
+}
+
+/// Splits a reference `a.b` into (`a`, Some(`b`)), or (`a`, None).
+fn split_ref(r: &str) -> (&str, Option<&str>) {
+    match r.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (r, None),
+    }
+}
+
+/// Builds the model: loads sources (through `cache`), computes indicators in
+/// dependency order, resolves series and validates their chart types' WGSL.
+pub fn build_model(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+) -> Result<ChartModel, ConfigErrors> {
+    let cfg = &loaded.config;
+    let mut b = Builder { loaded, map: &loaded.source_map, errors: Vec::new() };
+    let tz: Tz = loaded.timezone;
+
+    // 1. Sources.
+    let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
+    for (id, src) in &cfg.sources {
+        let path = format!("sources.{id}");
+        let plugin = match registry.source(&src.kind) {
+            Ok(p) => p,
+            Err(e) => {
+                b.err(&format!("{path}.kind"), ConfigErrorKind::Plugin, e.to_string(), None);
+                continue;
+            }
+        };
+        let schema = plugin.info().params_schema.clone();
+        let what = format!("source plugin `{}`", src.kind);
+        if let Err(e) = config::validate_params(&schema, &src.params, &format!("{path}.params"), &what, b.map) {
+            b.errs(e);
+            continue;
+        }
+        let params = config::apply_defaults(&schema, &src.params).to_string();
+        let base = loaded.base_dir.to_string_lossy().to_string();
+        let key = format!("{}\u{0}{}\u{0}{}", src.kind, params, base);
+        if let Some(t) = cache.get(&key) {
+            tables.insert(id.clone(), t);
+            continue;
+        }
+        let raw = plugin.open(&params, &base).and_then(|mut s| s.read_all());
+        match raw {
+            Ok(raw) => match Table::from_raw(id, raw.names, raw.timestamps, raw.columns) {
+                Ok(t) => {
+                    let t = Arc::new(t);
+                    cache.put(key, t.clone());
+                    tables.insert(id.clone(), t);
+                }
+                Err(e) => b.err(&path, ConfigErrorKind::Data, e.to_string(), None),
+            },
+            Err(e) => b.err(&path, ConfigErrorKind::Plugin, e.to_string(), None),
+        }
+    }
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(b.errors));
+    }
+
+    let mut columns: Vec<NamedColumn> = Vec::new();
+    let mut by_name: HashMap<String, ColumnData> = HashMap::new();
+    for (id, t) in &tables {
+        for (name, col) in t.names.iter().zip(&t.columns) {
+            let data = ColumnData { timeline: t.timeline.clone(), column: col.clone() };
+            by_name.insert(format!("{id}.{name}"), data.clone());
+            columns.push(NamedColumn { name: format!("{id}.{name}"), data });
+        }
+    }
+
+    // 2. Indicators in dependency order.
+    let order = indicator_order(&mut b)?;
+    for i in order {
+        let ind = &cfg.indicators[i];
+        let path = format!("indicators[{i}]");
+        let plugin = match registry.indicator(&ind.kind) {
+            Ok(p) => p,
+            Err(e) => {
+                b.err(&format!("{path}.kind"), ConfigErrorKind::Plugin, e.to_string(), None);
+                return Err(ConfigErrors(b.errors));
+            }
+        };
+        let info = plugin.info().clone();
+        let what = format!("indicator plugin `{}`", ind.kind);
+        if let Err(e) = config::validate_params(&info.params_schema, &ind.params, &format!("{path}.params"), &what, b.map) {
+            b.errs(e);
+            return Err(ConfigErrors(b.errors));
+        }
+        // Resolve every input role to a column.
+        let mut inputs: Vec<ColumnData> = Vec::new();
+        for role in &info.inputs {
+            let (r, key) = match (ind.inputs.get(role), &ind.input) {
+                (Some(r), _) => (r.clone(), format!("{path}.inputs.{role}")),
+                (None, Some(r)) => {
+                    let (head, tail) = split_ref(r);
+                    // A bare source id maps roles to its columns by name ("source" → close).
+                    if tail.is_none() && tables.contains_key(head) {
+                        let col = if role == "source" { "close" } else { role.as_str() };
+                        (format!("{head}.{col}"), format!("{path}.input"))
+                    } else if info.inputs.len() == 1 {
+                        (r.clone(), format!("{path}.input"))
+                    } else {
+                        b.err(
+                            &format!("{path}.input"),
+                            ConfigErrorKind::Reference,
+                            format!("indicator `{}` takes {} inputs ({}); `{r}` is one column", ind.id, info.inputs.len(), info.inputs.join(", ")),
+                            Some("give a source id (its columns are matched by name) or an `inputs` table by role".into()),
+                        );
+                        return Err(ConfigErrors(b.errors));
+                    }
+                }
+                (None, None) => {
+                    b.err(
+                        &path,
+                        ConfigErrorKind::Reference,
+                        format!("indicator `{}` has no input for role `{role}`", ind.id),
+                        Some(format!("add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`")),
+                    );
+                    return Err(ConfigErrors(b.errors));
+                }
+            };
+            match resolve_column(&r, &by_name, &tables, cfg) {
+                Ok(c) => inputs.push(c),
+                Err((msg, help)) => {
+                    b.err(&key, ConfigErrorKind::Reference, msg, help);
+                    return Err(ConfigErrors(b.errors));
+                }
+            }
+        }
+        for role in ind.inputs.keys() {
+            if !info.inputs.contains(role) {
+                let roles: Vec<&str> = info.inputs.iter().map(String::as_str).collect();
+                let help = hint(config::suggest(role, roles.iter().copied()), &roles);
+                b.err(&format!("{path}.inputs.{role}"), ConfigErrorKind::Reference, format!("indicator `{}` has no input role `{role}`", ind.kind), help);
+                return Err(ConfigErrors(b.errors));
+            }
+        }
+        let Some(first) = inputs.first() else {
+            b.err(&path, ConfigErrorKind::Plugin, format!("indicator plugin `{}` declares no inputs", ind.kind), None);
+            return Err(ConfigErrors(b.errors));
+        };
+        let timeline = first.timeline.clone();
+        let aligned: Vec<Arc<[f64]>> = inputs
+            .iter()
+            .map(|c| {
+                if Arc::ptr_eq(&c.timeline, &timeline) {
+                    c.column.values.clone()
+                } else {
+                    data::align(&c.column.values, &c.timeline.timestamps, &timeline.timestamps).into()
+                }
+            })
+            .collect();
+        let params = config::apply_defaults(&info.params_schema, &ind.params).to_string();
+        let n = timeline.timestamps.len();
+        let mut outs: Vec<Vec<f64>> = vec![vec![f64::NAN; n]; info.outputs.len()];
+        let result = plugin.create(&params).and_then(|mut inst| {
+            let ins: Vec<&[f64]> = aligned.iter().map(|c| &c[..]).collect();
+            let mut o: Vec<&mut [f64]> = outs.iter_mut().map(|c| &mut c[..]).collect();
+            inst.compute(&ins, &mut o, 0)
+        });
+        if let Err(e) = result {
+            b.err(&path, ConfigErrorKind::Plugin, format!("indicator `{}`: {e}", ind.id), None);
+            return Err(ConfigErrors(b.errors));
+        }
+        for (k, (name, vals)) in info.outputs.iter().zip(outs).enumerate() {
+            let data = ColumnData { timeline: timeline.clone(), column: Column::new(vals) };
+            if k == 0 {
+                by_name.insert(ind.id.clone(), data.clone());
+            }
+            by_name.insert(format!("{}.{name}", ind.id), data.clone());
+            let shown = if info.outputs.len() == 1 { ind.id.clone() } else { format!("{}.{name}", ind.id) };
+            columns.push(NamedColumn { name: shown, data });
+        }
+    }
+
+    // 3. Series.
+    let palette = Palette::of(cfg.theme);
+    let mut next_color = 0usize;
+    let mut panes = Vec::new();
+    let mut specs: HashMap<String, Arc<ChartTypeSpec>> = HashMap::new();
+    for (pi, pane) in cfg.panes.iter().enumerate() {
+        let mut series = Vec::new();
+        for (si, s) in pane.series.iter().enumerate() {
+            let path = format!("panes[{pi}].series[{si}]");
+            let ct = match registry.chart_type(&s.chart_type) {
+                Ok(c) => c,
+                Err(e) => {
+                    b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), None);
+                    continue;
+                }
+            };
+            let info = ct.info().clone();
+            let what = format!("chart type plugin `{}`", s.chart_type);
+            if let Err(e) = config::validate_params(&info.params_schema, &s.params, &format!("{path}.params"), &what, b.map) {
+                b.errs(e);
+                continue;
+            }
+            let params = config::apply_defaults(&info.params_schema, &s.params).to_string();
+            let user = match ct.uniforms(&params) {
+                Ok(u) => u,
+                Err(e) => {
+                    b.err(&format!("{path}.params"), ConfigErrorKind::Plugin, e.to_string(), None);
+                    continue;
+                }
+            };
+            let key = format!("{}/{}", ct.plugin_name(), info.name);
+            let spec = match specs.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let spec = Arc::new(ChartTypeSpec {
+                        key: key.clone(),
+                        name: info.name.clone(),
+                        plugin: ct.plugin_name().to_string(),
+                        wgsl: info.wgsl.clone(),
+                        input: info.input,
+                        vertices_per_instance: info.vertices_per_instance,
+                        range_fields: info.range_fields,
+                        flags: info.flags,
+                    });
+                    if let Err(e) = crate::gpu::shader::validate_chart_type(&spec) {
+                        b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), Some("fix the plugin's WGSL, or use another chart type".into()));
+                        continue;
+                    }
+                    specs.insert(key, spec.clone());
+                    spec
+                }
+            };
+            let data = match spec.input {
+                GC_INPUT_BARS => match bars_data(&s.data, &tables, spec.range_fields) {
+                    Ok(d) => SeriesData::Bars(d),
+                    Err((msg, help)) => {
+                        b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                        continue;
+                    }
+                },
+                GC_INPUT_LINE => match resolve_column(&s.data, &by_name, &tables, cfg) {
+                    Ok(c) => SeriesData::Line(c),
+                    Err((msg, help)) => {
+                        b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                        continue;
+                    }
+                },
+                other => {
+                    b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, format!("chart type `{}` declares unknown input kind {other}", s.chart_type), None);
+                    continue;
+                }
+            };
+            let color = match s.color.as_deref().and_then(parse_hex) {
+                Some(c) => c,
+                None if spec.input == GC_INPUT_LINE => {
+                    next_color += 1;
+                    palette.series[(next_color - 1) % palette.series.len()]
+                }
+                None => palette.text,
+            };
+            series.push(SeriesModel {
+                label: s.label.clone().unwrap_or_else(|| s.data.clone()),
+                spec,
+                data,
+                color,
+                up_color: s.up_color.as_deref().and_then(parse_hex).unwrap_or(palette.up),
+                down_color: s.down_color.as_deref().and_then(parse_hex).unwrap_or(palette.down),
+                width: s.width as f32,
+                user,
+            });
+        }
+        panes.push(PaneModel { height: pane.height, scale: pane.scale, series });
+    }
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(b.errors));
+    }
+
+    // 4. Horizontal axis.
+    let first_bars = panes.iter().flat_map(|p| &p.series).find_map(|s| match &s.data {
+        SeriesData::Bars(d) => Some(d.timeline.clone()),
+        SeriesData::Line(_) => None,
+    });
+    let x_axis = match (cfg.x_axis, first_bars) {
+        (XAxis::Time, _) | (XAxis::Auto, None) => XMode::Time,
+        (XAxis::Bars, None) => {
+            // A bar axis over line data uses the first series' timeline.
+            match panes.iter().flat_map(|p| &p.series).next() {
+                Some(SeriesModel { data: SeriesData::Line(c), .. }) => XMode::Bars(c.timeline.clone()),
+                _ => XMode::Time,
+            }
+        }
+        (_, Some(tl)) => XMode::Bars(tl),
+    };
+    if let XMode::Bars(tl) = &x_axis {
+        for (pi, p) in panes.iter().enumerate() {
+            for (si, s) in p.series.iter().enumerate() {
+                let stl = match &s.data {
+                    SeriesData::Bars(d) => &d.timeline,
+                    SeriesData::Line(c) => &c.timeline,
+                };
+                if !Arc::ptr_eq(stl, tl) {
+                    b.err(
+                        &format!("panes[{pi}].series[{si}].data"),
+                        ConfigErrorKind::Reference,
+                        format!("series `{}` has its own timeline (source `{}`), but the bar axis follows source `{}`", s.label, stl.source_id, tl.source_id),
+                        Some("on a bar axis every series must come from the same source; set `x_axis = \"time\"` to mix sources".into()),
+                    );
+                }
+            }
+        }
+    }
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(b.errors));
+    }
+
+    let initial_view = initial_view(loaded, &x_axis, &tables);
+    Ok(ChartModel {
+        config: cfg.clone(),
+        path: loaded.path.clone(),
+        tz,
+        palette,
+        tables,
+        columns,
+        panes,
+        x_axis,
+        initial_view,
+    })
+}
+
+fn initial_view(loaded: &LoadedChart, x: &XMode, tables: &BTreeMap<String, Arc<Table>>) -> ViewRange {
+    let cfg = &loaded.config;
+    let (start, end) = (loaded.view_start_ns, loaded.view_end_ns);
+    match x {
+        XMode::Bars(tl) => {
+            let ts = &tl.timestamps;
+            let n = ts.len();
+            let x1 = end.map_or(n, |e| ts.partition_point(|&t| t <= e)).max(1);
+            let x0 = match (cfg.view.last_bars, start) {
+                (Some(k), _) => x1.saturating_sub(k as usize),
+                (None, Some(s)) => ts.partition_point(|&t| t < s),
+                (None, None) => 0,
+            };
+            ViewRange { x0: x0.min(x1 - 1) as f64, x1: x1 as f64 }
+        }
+        XMode::Time => {
+            let lo = tables.values().filter_map(|t| t.timeline.timestamps.first().copied()).min().unwrap_or(0);
+            let hi = tables.values().filter_map(|t| t.timeline.timestamps.last().copied()).max().unwrap_or(1);
+            let x0 = start.unwrap_or(lo) as f64;
+            let x1 = end.unwrap_or(hi) as f64;
+            if x1 > x0 { ViewRange { x0, x1 } } else { ViewRange { x0, x1: x0 + 1e9 } }
+        }
+    }
+}
+
+/// Resolves `src.col`, `indicator` or `indicator.output` to a column.
+fn resolve_column(
+    r: &str,
+    by_name: &HashMap<String, ColumnData>,
+    tables: &BTreeMap<String, Arc<Table>>,
+    cfg: &ChartConfig,
+) -> Result<ColumnData, (String, Option<String>)> {
+    if let Some(c) = by_name.get(r) {
+        return Ok(c.clone());
+    }
+    let (head, tail) = split_ref(r);
+    if let Some(t) = tables.get(head) {
+        let names: Vec<&str> = t.names.iter().map(String::as_str).collect();
+        return Err(match tail {
+            Some(col) => (format!("source `{head}` has no column `{col}`"), hint(config::suggest(col, names.iter().copied()), &names)),
+            None => (format!("`{head}` is a source, not a column"), Some(format!("name a column, e.g. `{head}.{}`", names.first().unwrap_or(&"close")))),
+        });
+    }
+    let mut known: Vec<&str> = tables.keys().map(String::as_str).collect();
+    known.extend(cfg.indicators.iter().map(|i| i.id.as_str()));
+    let help = hint(config::suggest(head, known.iter().copied()), &known);
+    Err((format!("`{r}` names no source column or indicator"), help))
+}
+
+fn bars_data(r: &str, tables: &BTreeMap<String, Arc<Table>>, range_fields: u32) -> Result<BarsData, (String, Option<String>)> {
+    let Some(t) = tables.get(r) else {
+        let ids: Vec<&str> = tables.keys().map(String::as_str).collect();
+        return Err((format!("bar series need a source id; `{r}` is not one"), hint(config::suggest(r, ids.iter().copied()), &ids)));
+    };
+    let need = |name: &str| t.column(name).cloned();
+    let volume = need("volume");
+    let close = need("close");
+    // A volume-only series may draw from a source without prices.
+    let fallback = volume.clone().or_else(|| close.clone());
+    let (open, high, low, close) = match (need("open"), need("high"), need("low"), close) {
+        (Some(o), Some(h), Some(l), Some(c)) => (o, h, l, c),
+        (o, h, l, c) if range_fields == GC_FIELD_VOLUME && volume.is_some() => {
+            let f = fallback.clone().ok_or_else(|| ("no columns".to_string(), None))?;
+            (o.unwrap_or(f.clone()), h.unwrap_or(f.clone()), l.unwrap_or(f.clone()), c.unwrap_or(f))
+        }
+        _ => {
+            let missing: Vec<&str> = ["open", "high", "low", "close"].into_iter().filter(|c| t.column(c).is_none()).collect();
+            return Err((
+                format!("source `{r}` lacks the columns {} that bar series need", missing.join(", ")),
+                Some(format!("its columns are: {}; map them in the source's params", t.names.join(", "))),
+            ));
+        }
+    };
+    if range_fields & GC_FIELD_VOLUME != 0 && volume.is_none() {
+        return Err((format!("source `{r}` has no `volume` column"), Some(format!("its columns are: {}", t.names.join(", ")))));
+    }
+    let volume_prefix = volume.as_ref().map(|v| {
+        let mut acc = 0.0f64;
+        std::iter::once(0.0)
+            .chain(v.values.iter().map(|x| {
+                acc += x;
+                acc
+            }))
+            .collect::<Vec<f64>>()
+            .into()
+    });
+    Ok(BarsData { timeline: t.timeline.clone(), open, high, low, close, volume, volume_prefix })
+}
+
+/// Orders indicators so every input is computed first; reports cycles and
+/// references to unknown indicators.
+fn indicator_order(b: &mut Builder<'_>) -> Result<Vec<usize>, ConfigErrors> {
+    let cfg = &b.loaded.config;
+    let index: HashMap<&str, usize> = cfg.indicators.iter().enumerate().map(|(i, ind)| (ind.id.as_str(), i)).collect();
+    let deps: Vec<Vec<usize>> = cfg
+        .indicators
+        .iter()
+        .map(|ind| {
+            ind.input.iter().chain(ind.inputs.values()).filter_map(|r| index.get(split_ref(r).0).copied()).collect()
+        })
+        .collect();
+    // 0 = unvisited, 1 = on the stack, 2 = done.
+    let mut state = vec![0u8; deps.len()];
+    let mut order = Vec::new();
+    fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], stack: &mut Vec<usize>, order: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+        match state[i] {
+            2 => return Ok(()),
+            1 => {
+                let start = stack.iter().position(|&j| j == i).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(i);
+                return Err(cycle);
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        stack.push(i);
+        for &d in &deps[i] {
+            visit(d, deps, state, stack, order)?;
+        }
+        stack.pop();
+        state[i] = 2;
+        order.push(i);
+        Ok(())
+    }
+    for i in 0..deps.len() {
+        let mut stack = Vec::new();
+        if let Err(cycle) = visit(i, &deps, &mut state, &mut stack, &mut order) {
+            let names: Vec<&str> = cycle.iter().map(|&j| cfg.indicators[j].id.as_str()).collect();
+            let first = cycle[0];
+            let key = if cfg.indicators[first].input.is_some() { format!("indicators[{first}].input") } else { format!("indicators[{first}].inputs") };
+            b.err(
+                &key,
+                ConfigErrorKind::Reference,
+                format!("indicators depend on each other in a cycle: {}", names.join(" → ")),
+                Some("an indicator cannot use its own output, directly or through others".into()),
+            );
+            return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+        }
+    }
+    Ok(order)
+}

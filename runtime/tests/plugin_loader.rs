@@ -1,0 +1,866 @@
+//! The plugin loader and registry against plugins written in C (compiled here
+//! from `plugin-api/tests/c_plugin/` against `gpu_charts_plugin.h`): a good
+//! plugin exercised end to end, the header's layout checked against the Rust
+//! definitions, and every kind of bad plugin refused with the right error.
+// The layout test calls the C plugin's test hooks directly through libloading.
+#![allow(unsafe_code)]
+
+mod plugin_support;
+
+use std::mem::{align_of, offset_of, size_of};
+use std::path::{Path, PathBuf};
+
+use gpu_charts::plugins::{
+    ItemKind, LoadedPlugin, PluginError, PluginRegistry, default_search_dirs, recent_log,
+};
+use gpu_charts_plugin_api as api;
+use plugin_support::{build_c_plugin, compiler, dylib_name, include_dir, run};
+
+fn canon(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).expect("canonicalize")
+}
+
+/// A temp folder holding the good C plugin as `libgc_c_plugin.so`.
+fn c_example_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = build_c_plugin("example_plugin.c", &[], dir.path(), "gc_c_plugin");
+    (dir, lib)
+}
+
+fn discover_ok(dirs: &[PathBuf]) -> PluginRegistry {
+    let (registry, errors) = PluginRegistry::discover(dirs);
+    assert!(errors.is_empty(), "unexpected errors: {errors:#?}");
+    registry
+}
+
+/// Calls a `size_t f(void)` the test plugin exports.
+fn c_size(lib: &libloading::Library, symbol: &str) -> usize {
+    // SAFETY: every gc_test_* layout function has this signature.
+    unsafe {
+        let f = lib
+            .get::<unsafe extern "C" fn() -> usize>(symbol.as_bytes())
+            .unwrap_or_else(|e| panic!("{symbol}: {e}"));
+        f()
+    }
+}
+
+fn live_states(lib: &Path) -> i64 {
+    // SAFETY: the test plugin; dlopen of an already loaded file shares its state.
+    unsafe {
+        let lib = libloading::Library::new(lib).expect("reopen");
+        let f = lib
+            .get::<unsafe extern "C" fn() -> i64>(b"gc_test_live_states")
+            .expect("symbol");
+        f()
+    }
+}
+
+#[test]
+fn c_plugin_is_discovered_described_and_callable() {
+    let (dir, lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+
+    assert_eq!(registry.plugins().len(), 1);
+    let info = registry.plugins()[0].info();
+    assert_eq!(
+        (info.name.as_str(), info.version.as_str(), info.abi_version),
+        ("c_example", "1.2.3", 1)
+    );
+    assert_eq!(info.path, canon(&lib));
+    assert!(
+        recent_log().contains(&"[plugin c_example] info: c_example ready".to_string()),
+        "{:?}",
+        recent_log()
+    );
+
+    // Chart type: declaration copied, uniforms computed by the C code.
+    let chart = registry.chart_type("c_marker").expect("c_marker");
+    let ci = chart.info();
+    assert_eq!(
+        (
+            ci.input,
+            ci.vertices_per_instance,
+            ci.range_fields,
+            ci.flags
+        ),
+        (api::GC_INPUT_LINE, 6, api::GC_FIELD_VALUE, 0)
+    );
+    assert!(ci.wgsl.starts_with("@vertex fn vs_main()"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&ci.params_schema).expect("schema is JSON");
+    assert_eq!(
+        schema["properties"]["size"]["default"],
+        serde_json::json!(4)
+    );
+    let mut expected = [0f32; 16];
+    expected[0] = 4.0;
+    expected[15] = 42.0;
+    assert_eq!(chart.uniforms("{}").expect("uniforms"), expected);
+    expected[0] = 2.5;
+    assert_eq!(
+        chart.uniforms(r#"{"size": 2.5}"#).expect("uniforms"),
+        expected
+    );
+
+    // Indicator: all rows, then incrementally (rows before `from` are the host's).
+    let double = registry.indicator("c_double").expect("c_double");
+    assert_eq!(
+        (double.info().inputs.clone(), double.info().outputs.clone()),
+        (vec!["source".into()], vec!["value".into()])
+    );
+    let mut state = double.create("{}").expect("create");
+    assert_eq!(
+        state.compute_all(&[&[1.0, -2.5, 3.0]]).expect("compute"),
+        vec![vec![2.0, -5.0, 6.0]]
+    );
+    let input = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let mut outputs = vec![Vec::new()];
+    state
+        .compute_vecs(&[&input[..3]], &mut outputs, 0)
+        .expect("first 3 rows");
+    assert_eq!(outputs[0], [2.0, 4.0, 6.0]);
+    outputs[0][1] = 100.0;
+    state
+        .compute_vecs(&[&input], &mut outputs, 3)
+        .expect("rows 3..5");
+    assert_eq!(outputs[0], [2.0, 100.0, 6.0, 8.0, 10.0]);
+    // Into caller-owned slices: rows `from..` are reset to NaN, then filled.
+    let mut column = [7.0, 7.0, 7.0, 7.0, 7.0];
+    let mut fresh = double.create("{}").expect("create");
+    fresh
+        .compute(&[&input], &mut [&mut column[..]], 2)
+        .expect("slices");
+    assert_eq!(column, [7.0, 7.0, 6.0, 8.0, 10.0]);
+    let err = fresh
+        .compute(&[&input], &mut [&mut column[..4]], 0)
+        .expect_err("short output");
+    assert!(
+        matches!(&err, PluginError::BadArguments { reason, .. } if reason == "output 0 holds 4 rows, the inputs 5"),
+        "{err:?}"
+    );
+    drop(fresh);
+
+    // Source: more rows than one chunk, so several `read` calls.
+    let ramp = registry.source("c_ramp").expect("c_ramp");
+    let rows = 150_000usize;
+    let mut open = ramp
+        .open(&format!(r#"{{"rows": {rows}}}"#), dir.path())
+        .expect("open");
+    assert_eq!(open.column_names(), ["value", "half"]);
+    assert_eq!(open.row_count_hint(), Some(rows as u64));
+    assert_eq!(
+        live_states(&lib),
+        2,
+        "one indicator state and one source state are alive"
+    );
+    let table = open.read_all().expect("read_all");
+    assert_eq!(table.names, ["value", "half"]);
+    assert_eq!(
+        table.timestamps,
+        (0..rows as i64)
+            .map(|i| i * 1_000_000_000)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        table.columns[0],
+        (0..rows).map(|i| i as f64).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        table.columns[1],
+        (0..rows).map(|i| i as f64 / 2.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        open.read_all().expect("read again").timestamps.len(),
+        0,
+        "a drained source has no more rows"
+    );
+
+    drop(state);
+    drop(open);
+    assert_eq!(
+        live_states(&lib),
+        0,
+        "dropping the instances freed the plugin states"
+    );
+}
+
+#[test]
+fn c_plugin_errors_name_plugin_item_and_carry_the_help() {
+    let (dir, _lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+
+    let err = registry
+        .source("c_ramp")
+        .expect("c_ramp")
+        .open("{}", dir.path())
+        .expect_err("rows missing");
+    assert_eq!(
+        err,
+        PluginError::Call {
+            kind: ItemKind::Source,
+            plugin: "c_example".into(),
+            item: "c_ramp".into(),
+            status: api::GC_ERR_PARAMS,
+            status_name: "GC_ERR_PARAMS",
+            message: "missing `rows`".into(),
+            help: "add `rows = <count>` to the source's params".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "source `c_ramp` of plugin `c_example` failed (GC_ERR_PARAMS): missing `rows`\n\
+         help: add `rows = <count>` to the source's params"
+    );
+
+    let err = registry
+        .chart_type("c_marker")
+        .expect("c_marker")
+        .uniforms(r#"{"size": -1}"#)
+        .expect_err("bad size");
+    assert!(
+        matches!(&err, PluginError::Call { kind: ItemKind::ChartType, item, status: api::GC_ERR_PARAMS, message, .. }
+            if item == "c_marker" && message == "`size` must be positive"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn handles_keep_the_library_loaded_after_the_registry_is_gone() {
+    let (dir, _lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    let double = registry.indicator("c_double").expect("c_double").clone();
+    let mut state = double.create("{}").expect("create");
+    drop(registry);
+    // If the library had been unloaded with the registry, this call would crash.
+    assert_eq!(
+        state.compute_all(&[&[0.5]]).expect("compute"),
+        vec![vec![1.0]]
+    );
+    drop(double);
+    assert_eq!(
+        state.compute_all(&[&[4.0]]).expect("compute"),
+        vec![vec![8.0]]
+    );
+}
+
+#[test]
+fn wrong_arguments_are_refused_before_calling_the_plugin() {
+    let (dir, _lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    let mut state = registry
+        .indicator("c_double")
+        .expect("c_double")
+        .create("{}")
+        .expect("create");
+
+    let err = state
+        .compute_all(&[&[1.0], &[2.0]])
+        .expect_err("two inputs");
+    assert!(
+        matches!(&err, PluginError::BadArguments { plugin, item, reason, help, .. }
+            if plugin == "c_example" && item == "c_double"
+            && reason == "got 2 input columns, the indicator takes 1"
+            && help == "pass one input column per role: source"),
+        "{err:?}"
+    );
+    let mut outputs = vec![Vec::new(), Vec::new()];
+    let err = state
+        .compute_vecs(&[&[1.0]], &mut outputs, 0)
+        .expect_err("two outputs");
+    assert!(
+        matches!(&err, PluginError::BadArguments { reason, .. } if reason == "got 2 output columns, the indicator writes 1"),
+        "{err:?}"
+    );
+    let mut outputs = vec![vec![1.0]];
+    let err = state
+        .compute_vecs(&[&[1.0, 2.0, 3.0]], &mut outputs, 2)
+        .expect_err("output shorter than from");
+    assert!(
+        matches!(&err, PluginError::BadArguments { reason, .. } if reason == "output 0 holds 1 rows, fewer than `from` (2)"),
+        "{err:?}"
+    );
+    let err = state
+        .compute_vecs(&[&[1.0]], &mut outputs, 5)
+        .expect_err("from past the end");
+    assert!(
+        matches!(&err, PluginError::BadArguments { reason, .. } if reason == "`from` is 5 but the inputs hold only 1 rows"),
+        "{err:?}"
+    );
+    assert_eq!(
+        outputs,
+        vec![vec![1.0]],
+        "a refused call leaves the outputs alone"
+    );
+}
+
+#[test]
+fn header_layout_and_constants_match_the_rust_definitions() {
+    use api::{
+        GcChartTypeV1, GcErrorSink, GcHostApi, GcIndicatorV1, GcPluginDescriptor, GcSourceV1, GcStr,
+    };
+    let (_dir, path) = c_example_dir();
+    // SAFETY: our own test library.
+    let lib = unsafe { libloading::Library::new(&path) }.expect("load");
+
+    macro_rules! check_layout {
+        ($t:ident { $($f:ident),* $(,)? }) => {{
+            assert_eq!(c_size(&lib, concat!("gc_test_sizeof_", stringify!($t))), size_of::<$t>(), "sizeof {}", stringify!($t));
+            assert_eq!(c_size(&lib, concat!("gc_test_alignof_", stringify!($t))), align_of::<$t>(), "alignof {}", stringify!($t));
+            $(assert_eq!(
+                c_size(&lib, concat!("gc_test_offsetof_", stringify!($t), "_", stringify!($f))),
+                offset_of!($t, $f),
+                "offsetof {}.{}", stringify!($t), stringify!($f)
+            );)*
+        }};
+    }
+    check_layout!(GcStr { ptr, len });
+    check_layout!(GcErrorSink { ctx, report });
+    check_layout!(GcHostApi {
+        abi_version,
+        struct_size,
+        ctx,
+        log
+    });
+    check_layout!(GcPluginDescriptor {
+        abi_version,
+        struct_size,
+        name,
+        version,
+        description,
+        init,
+        chart_types,
+        chart_type_count,
+        indicators,
+        indicator_count,
+        sources,
+        source_count,
+    });
+    check_layout!(GcChartTypeV1 {
+        struct_size,
+        input,
+        vertices_per_instance,
+        range_fields,
+        flags,
+        name,
+        description,
+        params_schema,
+        wgsl,
+        uniforms,
+    });
+    check_layout!(GcIndicatorV1 {
+        struct_size,
+        name,
+        description,
+        params_schema,
+        inputs,
+        input_count,
+        outputs,
+        output_count,
+        create,
+        compute,
+        destroy,
+    });
+    check_layout!(GcSourceV1 {
+        struct_size,
+        name,
+        description,
+        params_schema,
+        open,
+        column_count,
+        column_name,
+        row_count_hint,
+        read,
+        close,
+    });
+
+    // SAFETY: signature of gc_test_constant in example_plugin.c.
+    let constant = unsafe {
+        *lib.get::<unsafe extern "C" fn(*const std::ffi::c_char, *mut std::ffi::c_int) -> i64>(
+            b"gc_test_constant",
+        )
+        .expect("gc_test_constant")
+    };
+    let rust: [(&str, i64); 22] = [
+        ("GC_ABI_VERSION", api::ABI_VERSION.into()),
+        ("GC_OK", api::GC_OK.into()),
+        ("GC_ERR_PARAMS", api::GC_ERR_PARAMS.into()),
+        ("GC_ERR_DATA", api::GC_ERR_DATA.into()),
+        ("GC_ERR_IO", api::GC_ERR_IO.into()),
+        ("GC_ERR_UNSUPPORTED", api::GC_ERR_UNSUPPORTED.into()),
+        ("GC_ERR_PANIC", api::GC_ERR_PANIC.into()),
+        ("GC_ERR_INTERNAL", api::GC_ERR_INTERNAL.into()),
+        ("GC_LOG_ERROR", api::GC_LOG_ERROR.into()),
+        ("GC_LOG_WARN", api::GC_LOG_WARN.into()),
+        ("GC_LOG_INFO", api::GC_LOG_INFO.into()),
+        ("GC_LOG_DEBUG", api::GC_LOG_DEBUG.into()),
+        ("GC_INPUT_BARS", api::GC_INPUT_BARS.into()),
+        ("GC_INPUT_LINE", api::GC_INPUT_LINE.into()),
+        ("GC_FIELD_OPEN", api::GC_FIELD_OPEN.into()),
+        ("GC_FIELD_HIGH", api::GC_FIELD_HIGH.into()),
+        ("GC_FIELD_LOW", api::GC_FIELD_LOW.into()),
+        ("GC_FIELD_CLOSE", api::GC_FIELD_CLOSE.into()),
+        ("GC_FIELD_VOLUME", api::GC_FIELD_VOLUME.into()),
+        ("GC_FIELD_VALUE", api::GC_FIELD_VALUE.into()),
+        ("GC_CHART_INCLUDE_ZERO", api::GC_CHART_INCLUDE_ZERO.into()),
+        ("GC_USER_UNIFORM_FLOATS", api::GC_USER_UNIFORM_FLOATS as i64),
+    ];
+    for (name, value) in rust {
+        let c_name = std::ffi::CString::new(name).expect("name");
+        let mut found = 0;
+        // SAFETY: a NUL-terminated name and a valid out pointer.
+        let c_value = unsafe { constant(c_name.as_ptr(), &mut found) };
+        assert_eq!(found, 1, "{name} missing from the C test table");
+        assert_eq!(c_value, value, "{name}");
+    }
+
+    // SAFETY: returns a pointer to a static NUL-terminated string.
+    let symbol = unsafe {
+        let f = lib
+            .get::<unsafe extern "C" fn() -> *const std::ffi::c_char>(b"gc_test_entry_symbol")
+            .expect("symbol");
+        std::ffi::CStr::from_ptr(f()).to_bytes_with_nul().to_vec()
+    };
+    assert_eq!(symbol, api::ENTRY_SYMBOL);
+}
+
+#[test]
+fn header_compiles_as_strict_c99_and_cpp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("use_header.c");
+    std::fs::write(
+        &source,
+        "#include \"gpu_charts_plugin.h\"\n\
+         static const GcStr NAME = GC_STR(\"x\");\n\
+         int gc_header_check(void) { return (int)NAME.len + (int)gc_str(\"ab\").len; }\n",
+    )
+    .expect("write");
+    for cpp in [false, true] {
+        let tool = compiler(cpp);
+        let mut cmd = tool.to_command();
+        if tool.is_like_msvc() {
+            cmd.args(["/Zs", "/W4", "/WX", if cpp { "/TP" } else { "/TC" }]);
+            cmd.arg(format!("/I{}", include_dir().display()));
+        } else {
+            cmd.args(["-fsyntax-only", "-Wall", "-Wextra", "-pedantic", "-Werror"]);
+            cmd.args(if cpp {
+                ["-x", "c++", "-std=c++11"]
+            } else {
+                ["-x", "c", "-std=c99"]
+            });
+            cmd.arg("-I").arg(include_dir());
+        }
+        cmd.arg(&source);
+        run(
+            cmd,
+            if cpp {
+                "compiling the header as C++"
+            } else {
+                "compiling the header as C99"
+            },
+        );
+    }
+}
+
+#[test]
+fn describe_lists_plugins_items_and_params() {
+    let (dir, lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    let expected = format!(
+        "c_example 1.2.3 (ABI v1)\n\
+         \x20 file: {}\n\
+         \x20 Everything a plugin can provide, written in C\n\
+         \x20 chart types:\n\
+         \x20   c_marker: Square markers at each point (C test plugin)\n\
+         \x20     params:\n\
+         \x20       size (number, default 4): Marker size in pixels.\n\
+         \x20     draws from: line, 6 vertices per bar\n\
+         \x20 indicators:\n\
+         \x20   c_double: Twice its input (C test plugin)\n\
+         \x20     params: none\n\
+         \x20     inputs: source; outputs: value\n\
+         \x20 sources:\n\
+         \x20   c_ramp: A ramp of `rows` rows (C test plugin)\n\
+         \x20     params:\n\
+         \x20       rows (integer, required): Number of rows.\n",
+        canon(&lib).display()
+    );
+    assert_eq!(registry.describe(), expected);
+    assert_eq!(PluginRegistry::new().describe(), "no plugins loaded\n");
+}
+
+#[test]
+fn wrong_abi_version_names_both_versions_and_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = build_c_plugin("bad_abi.c", &[], dir.path(), "gpu_charts_plugin_future");
+    let err = LoadedPlugin::load(&lib).expect_err("ABI v99");
+    assert_eq!(
+        err,
+        PluginError::AbiMismatch {
+            path: canon(&lib),
+            found: 99,
+            expected: api::ABI_VERSION
+        }
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "plugin file `{}` was built for plugin ABI v99, but this gpu-charts supports ABI v1\n",
+            canon(&lib).display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nhelp: rebuild the plugin against gpu-charts-plugin-api v"),
+        "{text}"
+    );
+
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    assert_eq!(errors, vec![err]);
+    assert!(registry.plugins().is_empty());
+}
+
+#[test]
+fn missing_entry_symbol_is_reported_only_for_files_named_as_plugins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let named = build_c_plugin("no_entry.c", &[], dir.path(), "gpu_charts_plugin_noentry");
+    build_c_plugin("no_entry.c", &[], dir.path(), "some_helper");
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    let expected = PluginError::MissingSymbol {
+        path: canon(&named),
+        symbol: "gpu_charts_plugin_entry".into(),
+    };
+    assert_eq!(
+        errors,
+        vec![expected.clone()],
+        "the helper library is skipped silently"
+    );
+    assert!(registry.plugins().is_empty());
+    let text = expected.to_string();
+    assert!(
+        text.contains("does not export the entry symbol `gpu_charts_plugin_entry`"),
+        "{text}"
+    );
+    assert!(text.contains("help: a Rust plugin calls `gpu_charts_plugin_api::export_plugin!`; a C plugin defines `gpu_charts_plugin_entry` with `GC_EXPORT`"), "{text}");
+    // Loading it explicitly always reports.
+    let helper = dir.path().join(dylib_name("some_helper"));
+    assert!(
+        matches!(LoadedPlugin::load(&helper), Err(PluginError::MissingSymbol { path, .. }) if path == canon(&helper))
+    );
+}
+
+#[test]
+fn files_that_are_not_libraries_are_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join(dylib_name("gpu_charts_plugin_fake"));
+    std::fs::write(&fake, "this is not a shared library\n").expect("write");
+    std::fs::write(dir.path().join(dylib_name("notes")), "neither is this\n").expect("write");
+    std::fs::write(dir.path().join("README.txt"), "not even named like one\n").expect("write");
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        matches!(&errors[0], PluginError::NotALibrary { path, .. } if *path == canon(&fake)),
+        "{errors:#?}"
+    );
+    let text = errors[0].to_string();
+    assert!(
+        text.starts_with(&format!(
+            "cannot load plugin file `{}`: ",
+            canon(&fake).display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nhelp: a plugin must be a shared library built for this platform"),
+        "{text}"
+    );
+    assert!(registry.plugins().is_empty());
+
+    let missing = dir.path().join("libnowhere.so");
+    assert!(
+        matches!(LoadedPlugin::load(&missing), Err(PluginError::NotALibrary { path, .. }) if path == missing)
+    );
+}
+
+#[test]
+fn the_same_plugin_in_two_folders_is_a_duplicate_naming_both_files() {
+    let (a, lib_a) = c_example_dir();
+    let (b, lib_b) = c_example_dir();
+    let (registry, errors) =
+        PluginRegistry::discover(&[a.path().to_path_buf(), b.path().to_path_buf()]);
+    let expected = PluginError::Duplicate {
+        kind: ItemKind::Plugin,
+        name: "c_example".into(),
+        first_plugin: "c_example".into(),
+        first: canon(&lib_a),
+        second_plugin: "c_example".into(),
+        second: canon(&lib_b),
+    };
+    assert_eq!(errors, vec![expected.clone()]);
+    assert_eq!(
+        expected.to_string(),
+        format!(
+            "plugin `c_example` is provided twice: by plugin `c_example` (`{}`) (kept) and by plugin `c_example` (`{}`) \
+             (ignored)\nhelp: remove one of the two files from the plugin search path, or rename the plugin in one of them",
+            canon(&lib_a).display(),
+            canon(&lib_b).display()
+        )
+    );
+    assert_eq!(registry.plugins().len(), 1);
+    assert_eq!(
+        registry
+            .indicator("c_double")
+            .expect("c_double")
+            .plugin()
+            .path(),
+        canon(&lib_a)
+    );
+}
+
+#[test]
+fn clashing_item_names_keep_the_first_plugin() {
+    let (a, lib_a) = c_example_dir();
+    let b = tempfile::tempdir().expect("tempdir");
+    let lib_b = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_PLUGIN_NAME=\"c_clone\""],
+        b.path(),
+        "gc_c_clone",
+    );
+    let (registry, errors) =
+        PluginRegistry::discover(&[a.path().to_path_buf(), b.path().to_path_buf()]);
+    let clash = |kind, name: &str| PluginError::Duplicate {
+        kind,
+        name: name.into(),
+        first_plugin: "c_example".into(),
+        first: canon(&lib_a),
+        second_plugin: "c_clone".into(),
+        second: canon(&lib_b),
+    };
+    assert_eq!(
+        errors,
+        vec![
+            clash(ItemKind::ChartType, "c_marker"),
+            clash(ItemKind::Indicator, "c_double"),
+            clash(ItemKind::Source, "c_ramp")
+        ]
+    );
+    assert_eq!(registry.names(ItemKind::Plugin), ["c_clone", "c_example"]);
+    assert_eq!(
+        registry.source("c_ramp").expect("c_ramp").plugin().name(),
+        "c_example"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn one_file_reached_twice_is_loaded_once() {
+    let (a, lib) = c_example_dir();
+    let b = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(&lib, b.path().join(dylib_name("gc_link"))).expect("symlink");
+    std::fs::hard_link(&lib, b.path().join(dylib_name("gc_hard"))).expect("hard link");
+    let dirs = [
+        a.path().to_path_buf(),
+        a.path().to_path_buf(),
+        b.path().to_path_buf(),
+    ];
+    let registry = discover_ok(&dirs);
+    assert_eq!(registry.plugins().len(), 1);
+}
+
+#[test]
+fn unknown_names_suggest_the_closest_and_list_the_rest() {
+    let (dir, _lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    let err = registry.indicator("c_doubel").expect_err("typo");
+    assert_eq!(
+        err,
+        PluginError::Unknown {
+            kind: ItemKind::Indicator,
+            name: "c_doubel".into(),
+            suggestion: Some("c_double".into()),
+            available: vec!["c_double".into()],
+        }
+    );
+    let text = err.to_string();
+    assert!(text.starts_with("unknown indicator `c_doubel`\n  did you mean `c_double`?\nhelp: available indicators: c_double; "), "{text}");
+
+    let err = registry.source("parquet").expect_err("unknown");
+    assert!(
+        matches!(&err, PluginError::Unknown { suggestion: None, available, .. } if available == &["c_ramp"]),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("did you mean"));
+    let err = PluginRegistry::new()
+        .chart_type("candlestick")
+        .expect_err("empty registry");
+    assert!(
+        err.to_string()
+            .contains("help: no plugin loaded provides any chart types;"),
+        "{err}"
+    );
+}
+
+#[test]
+fn error_statuses_carry_message_and_help_and_contract_breaches_are_caught() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    build_c_plugin(
+        "error_plugin.c",
+        &[],
+        dir.path(),
+        "gpu_charts_plugin_errors",
+    );
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+
+    let err = registry
+        .indicator("c_fail")
+        .expect("c_fail")
+        .create("{}")
+        .expect("create")
+        .compute_all(&[&[1.0]]);
+    let err = err.expect_err("c_fail fails");
+    assert_eq!(
+        err,
+        PluginError::Call {
+            kind: ItemKind::Indicator,
+            plugin: "c_errors".into(),
+            item: "c_fail".into(),
+            status: api::GC_ERR_DATA,
+            status_name: "GC_ERR_DATA",
+            message: "row 3 is negative (-1.5)".into(),
+            help: "remove negative prices from the data".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "indicator `c_fail` of plugin `c_errors` failed (GC_ERR_DATA): row 3 is negative (-1.5)\n\
+         help: remove negative prices from the data"
+    );
+
+    let err = registry
+        .indicator("c_silent")
+        .expect("c_silent")
+        .create("{}")
+        .expect("create")
+        .compute_all(&[&[1.0]]);
+    assert_eq!(
+        err.expect_err("c_silent fails").to_string(),
+        "indicator `c_silent` of plugin `c_errors` failed (GC_ERR_INTERNAL): (the plugin reported no message)\n\
+         help: this may be a bug in the plugin; report it to its author"
+    );
+
+    let contract = |source: &str| -> PluginError {
+        let mut open = match registry
+            .source(source)
+            .expect("source")
+            .open("{}", dir.path())
+        {
+            Ok(open) => open,
+            Err(e) => return e,
+        };
+        open.read_all().expect_err("contract breach")
+    };
+    let breach = |item: &str, reason: &str| PluginError::ContractViolation {
+        kind: ItemKind::Source,
+        plugin: "c_errors".into(),
+        item: item.into(),
+        reason: reason.into(),
+    };
+    assert_eq!(
+        contract("c_overflow"),
+        breach(
+            "c_overflow",
+            "read returned 65537 rows into a buffer of 65536"
+        )
+    );
+    assert_eq!(
+        contract("c_shifty"),
+        breach(
+            "c_shifty",
+            "it had 1 columns when opened but reports 2 after reading"
+        )
+    );
+    let err = contract("c_bad_name");
+    assert!(
+        matches!(&err, PluginError::ContractViolation { item, reason, .. }
+            if item == "c_bad_name" && reason.starts_with("the name of column 0 is not valid UTF-8")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("help: this is a bug in plugin `c_errors`; report it to its author"),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_descriptors_are_refused_naming_plugin_and_item() {
+    let indicator_size = size_of::<api::GcIndicatorV1>();
+    let cases: [(u32, Option<&str>, String); 7] = [
+        (1, Some("c_broken_plugin"), "the params_schema of indicator `c_broken` is not valid JSON: ".into()),
+        (2, Some("c_broken_plugin"), "the plugin description is not valid UTF-8".into()),
+        (3, Some("c_broken_plugin"), "indicator `c_broken` has a null `create` function".into()),
+        (4, None, "`gpu_charts_plugin_entry` returned a null pointer".into()),
+        (
+            5,
+            Some("c_broken_plugin"),
+            "chart type `c_broken_chart` has input 7; expected GC_INPUT_BARS (1) or GC_INPUT_LINE (2)".into(),
+        ),
+        (6, Some("c_broken_plugin"), format!("indicator #0 has struct_size 8, expected {indicator_size}")),
+        (7, Some("c_broken_plugin"), "it declares indicator `c_broken` twice".into()),
+    ];
+    for (kind, plugin, reason) in cases {
+        let reason = reason.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lib = build_c_plugin(
+            "bad_descriptor.c",
+            &[&format!("BAD_KIND={kind}")],
+            dir.path(),
+            "gc_bad",
+        );
+        let err = LoadedPlugin::load(&lib).expect_err("bad descriptor");
+        match &err {
+            PluginError::BadDescriptor {
+                path,
+                plugin: p,
+                reason: r,
+            } => {
+                assert_eq!(path, &canon(&lib), "case {kind}");
+                assert_eq!(p.as_deref(), plugin, "case {kind}");
+                assert!(r.starts_with(reason), "case {kind}: {r}");
+            }
+            other => panic!("case {kind}: {other:?}"),
+        }
+        let text = err.to_string();
+        let who = match plugin {
+            Some(name) => format!("plugin `{name}` (`{}`)", canon(&lib).display()),
+            None => format!("plugin file `{}`", canon(&lib).display()),
+        };
+        assert!(
+            text.starts_with(&format!("{who} has an invalid descriptor: {reason}")),
+            "case {kind}: {text}"
+        );
+        assert!(
+            text.contains("\nhelp: this is a bug in the plugin; report it to its author"),
+            "case {kind}: {text}"
+        );
+        // A library exporting the entry symbol is meant as a plugin, whatever its name: discovery reports it.
+        let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+        assert_eq!(errors, vec![err], "case {kind}");
+        assert!(registry.plugins().is_empty());
+    }
+}
+
+#[test]
+fn default_search_dirs_start_with_the_cargo_target_dir_of_this_test() {
+    let exe = std::env::current_exe().expect("current_exe");
+    let exe_dir = exe.parent().expect("exe dir");
+    // Test binaries live in target/<profile>/deps; plugins are built into target/<profile>.
+    let expected = if exe_dir.ends_with("deps") {
+        exe_dir.parent().expect("parent")
+    } else {
+        exe_dir
+    };
+    let dirs = default_search_dirs(&[]);
+    assert_eq!(dirs.first(), Some(&canon(expected)), "{dirs:?}");
+    assert!(!dirs.iter().any(|d| d.ends_with("deps")), "{dirs:?}");
+}
