@@ -16,3 +16,20 @@ pub fn random_walk(n: usize, seed: u64) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The plugin registry the benchmarks use: the libraries `cargo build
+/// --release` put in `target/release` (benchmarks load plugins exactly as the
+/// host does, through the C ABI).
+pub fn registry() -> gpu_charts::plugins::PluginRegistry {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release");
+    let (registry, errors) = gpu_charts::plugins::PluginRegistry::discover(&[dir.clone()]);
+    for e in &errors {
+        eprintln!("warning: {e}");
+    }
+    assert!(
+        registry.source("csv").is_ok(),
+        "no plugins in {}: run `cargo build --release` before `cargo bench`",
+        dir.display()
+    );
+    registry
+}

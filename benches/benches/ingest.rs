@@ -51,7 +51,8 @@ fn bench(c: &mut Criterion) {
     let rows = 200_000;
     let (_dir, path) = make_csv(rows);
     let bytes = std::fs::metadata(&path).unwrap().len();
-    let desc = gpu_charts_plugin_csv::plugin_descriptor();
+    let registry = gpu_charts_benches::registry();
+    let csv = registry.source("csv").unwrap();
     let params = format!(r#"{{"path": "{}"}}"#, path.display());
     let mut g = c.benchmark_group("csv_ingest");
     g.sample_size(10);
@@ -64,7 +65,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("csv_plugin_200k_rows", |b| {
         b.iter(|| {
-            let t = gpu_charts_plugin_api::testing::read_source(desc, "csv", &params, "", 65536).unwrap();
+            let t = csv.open(&params, "").unwrap().read_all().unwrap();
             assert_eq!(t.timestamps.len(), rows);
             t
         })

@@ -125,6 +125,7 @@ impl GcStr {
     }
 
     /// Borrows any string; the caller keeps it alive while the `GcStr` is used.
+    #[allow(clippy::should_implement_trait)] // infallible, unlike FromStr
     pub fn from_str(s: &str) -> GcStr {
         GcStr { ptr: s.as_ptr(), len: s.len() }
     }
@@ -792,7 +793,7 @@ pub mod ffi_chart {
 /// Exports a plugin library: generates the static tables and the
 /// `gpu_charts_plugin_entry` symbol.
 ///
-/// ```ignore
+/// ```text
 /// gpu_charts_plugin_api::export_plugin! {
 ///     name: "sma",
 ///     version: env!("CARGO_PKG_VERSION"),

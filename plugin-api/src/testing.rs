@@ -1,7 +1,7 @@
 //! Test support for plugin authors: call a plugin's exported tables
 //! in-process, with plain columns, without a GPU or a window.
 //!
-//! ```ignore
+//! ```text
 //! let out = gpu_charts_plugin_api::testing::run_indicator(
 //!     my_plugin::plugin_descriptor(), "sma", r#"{"period": 3}"#, &[&close])?;
 //! assert_eq!(out[0][2], (close[0] + close[1] + close[2]) / 3.0);

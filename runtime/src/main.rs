@@ -70,6 +70,15 @@ fn parse_size(s: &str) -> Result<[u32; 2], String> {
 }
 
 fn main() {
+    // Mesa's Vulkan loader complains on stderr when this is unset (headless
+    // machines, CI); set it before any thread exists.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        #[allow(unsafe_code)]
+        // SAFETY: single-threaded at this point; nothing reads the environment concurrently.
+        unsafe {
+            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir())
+        };
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         // Located config errors already render like compiler diagnostics.

@@ -74,6 +74,20 @@ static void example_init(const GcHostApi *host) {
 
 /* ---- chart type c_marker ---- */
 
+/* GC_TEST_BAD_WGSL builds a variant whose shader has a syntax error on its
+ * line 2, for the host's "bad WGSL from a plugin" test. */
+#ifdef GC_TEST_BAD_WGSL
+#define MARKER_WGSL                                                              \
+    "@vertex fn vs_main() -> @builtin(position) vec4<f32> {\n"                 \
+    "    return vec4<f32>(0.0) +;\n"                                            \
+    "}\n"                                                                       \
+    "@fragment fn fs_main() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n"
+#else
+#define MARKER_WGSL                                                              \
+    "@vertex fn vs_main() -> @builtin(position) vec4<f32> { return vec4<f32>(0.0); }\n" \
+    "@fragment fn fs_main() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n"
+#endif
+
 static GcStatus marker_uniforms(GcStr params_json, float *out, const GcErrorSink *err) {
     double size = 4.0;
     int i;
@@ -100,8 +114,7 @@ static const GcChartTypeV1 CHART_TYPES[] = {{
     GC_STR("Square markers at each point (C test plugin)"),
     GC_STR("{\"type\":\"object\",\"properties\":{\"size\":{\"type\":\"number\",\"default\":4,"
            "\"description\":\"Marker size in pixels.\"}},\"additionalProperties\":false}"),
-    GC_STR("@vertex fn vs_main() -> @builtin(position) vec4<f32> { return vec4<f32>(0.0); }\n"
-           "@fragment fn fs_main() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n"),
+    GC_STR(MARKER_WGSL),
     marker_uniforms,
 }};
 

@@ -13,7 +13,7 @@ pub use lod::MinMaxPyramid;
 pub enum DataError {
     /// Timestamps go backwards.
     #[error(
-        "source `{source_id}`: timestamps are not sorted: row {row} ({found}) comes before row {prev_row} ({prev})\n  = help: sort the data by time; gpu-charts expects rows in ascending time order"
+        "source `{source_id}`: timestamps are not sorted: data row {row} ({found}) comes before data row {prev_row} ({prev})\n  = help: sort the data by time; gpu-charts expects rows in ascending time order"
     )]
     Unsorted {
         /// Source id.
@@ -29,7 +29,7 @@ pub enum DataError {
     },
     /// A NaN or infinite value.
     #[error(
-        "source `{source_id}`: column `{column}` has a non-finite value ({value}) at row {row}\n  = help: fix or remove that row; missing values are not supported in source data"
+        "source `{source_id}`: column `{column}` has a non-finite value ({value}) at data row {row}\n  = help: fix or remove that row; missing values are not supported in source data"
     )]
     NonFinite {
         /// Source id.

@@ -281,12 +281,31 @@ fn timestamps_of(s: &SeriesModel) -> &[i64] {
     }
 }
 
-/// Value at row `i` for legends (last close for bars).
+/// A value as legends and axis labels show it: prices to the cent (or finer
+/// if the axis is finer), large quantities such as volume to 4 digits.
+pub fn readout(v: f64, axis_step: f64) -> String {
+    if !v.is_finite() {
+        return "—".to_string();
+    }
+    let step = if axis_step >= 1e4 { axis_step / 100.0 } else { (axis_step / 100.0).min(0.01) };
+    ticks::format_value(v, step)
+}
+
+/// The value a series shows at row `i` (close for bars, volume for volume).
+fn last_value(s: &SeriesModel, i: usize) -> Option<f64> {
+    match &s.data {
+        SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => d.volume.as_ref().map(|v| v.values[i]),
+        SeriesData::Bars(d) => Some(d.close.values[i]),
+        SeriesData::Line(c) => Some(c.column.values[i]).filter(|v| v.is_finite()),
+    }
+}
+
+/// Legend text at row `i` (OHLC for bars).
 fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
-    let fmt = |v: f64| if v.is_finite() { ticks::format_value(v, step) } else { "—".to_string() };
+    let fmt = |v: f64| readout(v, step);
     match &s.data {
         SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => {
-            d.volume.as_ref().map(|v| ticks::format_value(v.values[i], step.max(1.0))).unwrap_or_default()
+            d.volume.as_ref().map(|v| fmt(v.values[i])).unwrap_or_default()
         }
         SeriesData::Bars(d) => format!(
             "O {}  H {}  L {}  C {}",
@@ -461,6 +480,7 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
         let ymap = YMap::new(g.lo, g.hi, p.scale, ph);
         scene.plots.push([plot_left, top, plot_w, ph]);
         // Grid.
+        let mut axis_labels: Vec<TextItem> = Vec::new();
         for t in &g.ticks {
             let yy = top + ymap.y(t.pos);
             if yy < top || yy > top + ph {
@@ -468,7 +488,7 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             }
             scene.under.push(RectInstance { min: [plot_left, yy.round()], max: [plot_left + plot_w, yy.round() + hair], color: pal.grid });
             let label_y = (yy + axis_font * 0.35).clamp(top + axis_font, top + ph - 2.0 * r);
-            scene.texts.push(TextItem {
+            axis_labels.push(TextItem {
                 text: t.label.clone(),
                 x: plot_left + plot_w + 8.0 * r,
                 y: label_y,
@@ -488,6 +508,7 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
         // Series.
         let clip = [plot_left.max(0.0) as u32, top.max(0.0) as u32, plot_w as u32, ph.max(1.0) as u32];
         let mut legend: Vec<(String, Rgba)> = Vec::new();
+        let mut last_labels: Vec<(f64, Rgba)> = Vec::new();
         for s in &p.series {
             let ts = timestamps_of(s);
             let bars = s.spec.input == GC_INPUT_BARS;
@@ -517,6 +538,16 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             let (_, b) = x.visible_rows(ts);
             let value = if b > 0 { legend_value(s, b - 1, g.step) } else { String::new() };
             let color = if bars && s.spec.range_fields & GC_FIELD_VOLUME == 0 { pal.text_strong } else { s.color };
+            if b > 0
+                && let Some(v) = last_value(s, b - 1)
+            {
+                let label_color = match &s.data {
+                    SeriesData::Bars(d) if d.close.values[b - 1] >= d.open.values[b - 1] => s.up_color,
+                    SeriesData::Bars(_) => s.down_color,
+                    SeriesData::Line(_) => s.color,
+                };
+                last_labels.push((v, label_color));
+            }
             legend.push((format!("{}  {}", s.label, value), color));
             if !instances.is_empty() {
                 scene.series.push(SeriesDraw { spec: s.spec.clone(), uniform, instances, clip });
@@ -535,6 +566,32 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             ly += LEGEND_FONT * r * 1.3;
             scene.texts.push(TextItem { text: label, x: plot_left + 8.0 * r, y: ly, size_px: LEGEND_FONT * r, color });
         }
+        // Last visible value of each series, boxed on the price axis; axis
+        // labels under a box are left out.
+        let bh = axis_font * 1.45;
+        let boxes: Vec<(f32, f64, Rgba)> = last_labels
+            .into_iter()
+            .map(|(v, c)| (top + ymap.y(v), v, c))
+            .filter(|(yy, _, _)| (top..=top + ph).contains(yy))
+            .map(|(yy, v, c)| ((yy - bh / 2.0).clamp(top, top + ph - bh), v, c))
+            .collect();
+        for label in axis_labels {
+            let centre = label.y - axis_font * 0.35;
+            if !boxes.iter().any(|(y0, _, _)| centre > y0 - axis_font * 0.6 && centre < y0 + bh + axis_font * 0.6) {
+                scene.texts.push(label);
+            }
+        }
+        for (y0, v, color) in boxes {
+            let label = readout(v, g.step);
+            scene.over.push(RectInstance { min: [plot_left + plot_w + hair, y0], max: [w, y0 + bh], color });
+            scene.texts.push(TextItem {
+                text: label,
+                x: plot_left + plot_w + 8.0 * r,
+                y: y0 + bh / 2.0 + axis_font * 0.35,
+                size_px: axis_font,
+                color: [1.0, 1.0, 1.0, 1.0],
+            });
+        }
         // Pane separator and price axis line.
         if pi > 0 {
             scene.over.push(RectInstance { min: [0.0, top.round()], max: [w, top.round() + hair], color: pal.axis });
@@ -544,7 +601,24 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
     let axis_x = (plot_left + plot_w).round();
     scene.over.push(RectInstance { min: [axis_x, top0], max: [axis_x + hair, plot_bottom], color: pal.axis });
     scene.over.push(RectInstance { min: [0.0, plot_bottom.round()], max: [w, plot_bottom.round() + hair], color: pal.axis });
-    // Time labels, centred on their tick and kept inside the plot width.
+    // Time labels, centred on their tick and kept inside the plot width. When
+    // no labelled boundary (a new month, day, year) is in view, the first
+    // label carries the full date so the axis is never ambiguous.
+    let mut xticks = xticks;
+    let visible = |xx: f32| (0.0..=plot_w).contains(&xx);
+    let is_year = |t: &ticks::Tick| t.label.len() == 4 && t.label.bytes().all(|b| b.is_ascii_digit());
+    if !xticks.iter().any(|(xx, t)| (t.major || is_year(t)) && visible(*xx))
+        && let Some(i) = xticks.iter().position(|(xx, _)| visible(*xx))
+    {
+        let ns = |t: &ticks::Tick| match &model.x_axis {
+            XMode::Bars(tl) => tl.timestamps.get(t.pos as usize).copied().unwrap_or(0),
+            XMode::Time => t.pos as i64,
+        };
+        let step = xticks.get(i + 1).map_or(86_400_000_000_000, |(_, n)| ns(n) - ns(&xticks[i].1));
+        let first = &mut xticks[i].1;
+        first.label = ticks::format_time(ns(first), model.tz, step);
+        first.major = true;
+    }
     let mut last_right = f32::NEG_INFINITY;
     for (xx, t) in &xticks {
         let tw = text::measure(&t.label, axis_font);

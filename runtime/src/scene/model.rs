@@ -547,7 +547,10 @@ fn initial_view(loaded: &LoadedChart, x: &XMode, tables: &BTreeMap<String, Arc<T
                 (None, Some(s)) => ts.partition_point(|&t| t < s),
                 (None, None) => 0,
             };
-            ViewRange { x0: x0.min(x1 - 1) as f64, x1: x1 as f64 }
+            let x0 = x0.min(x1 - 1) as f64;
+            // Leave a little room right of the last bar, as trading platforms do.
+            let margin = if end.is_none() || x1 == n { ((x1 as f64 - x0) * 0.015).max(1.0) } else { 0.0 };
+            ViewRange { x0, x1: x1 as f64 + margin }
         }
         XMode::Time => {
             let lo = tables.values().filter_map(|t| t.timeline.timestamps.first().copied()).min().unwrap_or(0);
