@@ -22,7 +22,8 @@ pub fn random_walk(n: usize, seed: u64) -> Vec<f64> {
 /// host does, through the C ABI).
 pub fn registry() -> gpu_charts::plugins::PluginRegistry {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release");
-    let (registry, errors) = gpu_charts::plugins::PluginRegistry::discover(&[dir.clone()]);
+    let (registry, errors) =
+        gpu_charts::plugins::PluginRegistry::discover(std::slice::from_ref(&dir));
     for e in &errors {
         eprintln!("warning: {e}");
     }

@@ -13,10 +13,20 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("baseline_sum_loop", |b| b.iter(|| v.iter().sum::<f64>()));
     g.bench_function("sma_20", |b| {
-        b.iter(|| sma.create(r#"{"period":20}"#).unwrap().compute_all(&[&v]).unwrap())
+        b.iter(|| {
+            sma.create(r#"{"period":20}"#)
+                .unwrap()
+                .compute_all(&[&v])
+                .unwrap()
+        })
     });
     g.bench_function("ema_50", |b| {
-        b.iter(|| ema.create(r#"{"period":50}"#).unwrap().compute_all(&[&v]).unwrap())
+        b.iter(|| {
+            ema.create(r#"{"period":50}"#)
+                .unwrap()
+                .compute_all(&[&v])
+                .unwrap()
+        })
     });
     g.finish();
 }

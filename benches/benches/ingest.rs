@@ -10,7 +10,18 @@ fn make_csv(rows: usize) -> (tempfile_dir::Dir, std::path::PathBuf) {
     writeln!(f, "Ticker,Date,Open,High,Low,Close,Volume,Adj Close").unwrap();
     let walk = gpu_charts_benches::random_walk(rows, 3);
     for (i, c) in walk.iter().enumerate() {
-        writeln!(f, "AAPL,{},{:.2},{:.2},{:.2},{:.2},{},{:.2}", epoch_date(i), c, c + 1.0, c - 1.0, c + 0.25, 1_000_000 + i, c).unwrap();
+        writeln!(
+            f,
+            "AAPL,{},{:.2},{:.2},{:.2},{:.2},{},{:.2}",
+            epoch_date(i),
+            c,
+            c + 1.0,
+            c - 1.0,
+            c + 0.25,
+            1_000_000 + i,
+            c
+        )
+        .unwrap();
     }
     f.flush().unwrap();
     (dir, path)

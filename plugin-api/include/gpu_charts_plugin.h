@@ -147,6 +147,10 @@ typedef int32_t GcStatus;
 #define GC_INPUT_BARS 1u
 /* One instance per min/max/first/last bucket of a line. */
 #define GC_INPUT_LINE 2u
+/* One instance per bucket with an upper and a lower value (a filled band
+ * between two columns; see shaders/prelude_band.wgsl). An additive v1
+ * extension: hosts that predate it reject such a chart type at load. */
+#define GC_INPUT_BAND 3u
 
 /* ---- Autoscale field flags (GcChartTypeV1.range_fields) ----------------- */
 

@@ -81,6 +81,11 @@ pub const GC_LOG_DEBUG: u32 = 3;
 pub const GC_INPUT_BARS: u32 = 1;
 /// What a chart type draws from: one instance per min/max/first/last bucket of a line.
 pub const GC_INPUT_LINE: u32 = 2;
+/// What a chart type draws from: one instance per bucket with an upper and a
+/// lower value (a filled band between two columns; see
+/// `shaders/prelude_band.wgsl`). An additive v1 extension: hosts that predate
+/// it reject such a chart type at load with an "unknown input" error.
+pub const GC_INPUT_BAND: u32 = 3;
 
 /// Autoscale field flags ([`GcChartTypeV1::range_fields`]).
 pub const GC_FIELD_OPEN: u32 = 1 << 0;
@@ -117,17 +122,26 @@ pub struct GcStr {
 
 impl GcStr {
     /// The empty string.
-    pub const EMPTY: GcStr = GcStr { ptr: std::ptr::null(), len: 0 };
+    pub const EMPTY: GcStr = GcStr {
+        ptr: std::ptr::null(),
+        len: 0,
+    };
 
     /// Borrows a static string (usable in `const` context).
     pub const fn lit(s: &'static str) -> GcStr {
-        GcStr { ptr: s.as_ptr(), len: s.len() }
+        GcStr {
+            ptr: s.as_ptr(),
+            len: s.len(),
+        }
     }
 
     /// Borrows any string; the caller keeps it alive while the `GcStr` is used.
     #[allow(clippy::should_implement_trait)] // infallible, unlike FromStr
     pub fn from_str(s: &str) -> GcStr {
-        GcStr { ptr: s.as_ptr(), len: s.len() }
+        GcStr {
+            ptr: s.as_ptr(),
+            len: s.len(),
+        }
     }
 
     /// Views the bytes as a string, replacing invalid UTF-8.
@@ -234,7 +248,11 @@ pub struct GcChartTypeV1 {
     pub wgsl: GcStr,
     /// Turns validated params (JSON) into `frame.user` (16 floats). May be null.
     pub uniforms: Option<
-        unsafe extern "C" fn(params_json: GcStr, out: *mut f32, err: *const GcErrorSink) -> GcStatus,
+        unsafe extern "C" fn(
+            params_json: GcStr,
+            out: *mut f32,
+            err: *const GcErrorSink,
+        ) -> GcStatus,
     >,
 }
 
@@ -346,7 +364,11 @@ pub struct PluginError {
 impl PluginError {
     /// An error with the given status and message.
     pub fn new(status: GcStatus, message: impl Into<String>) -> Self {
-        PluginError { status, message: message.into(), help: String::new() }
+        PluginError {
+            status,
+            message: message.into(),
+            help: String::new(),
+        }
     }
     /// Bad parameters.
     pub fn params(message: impl Into<String>) -> Self {
@@ -419,7 +441,11 @@ pub trait SourcePlugin: Sized + Send + 'static {
         None
     }
     /// Fills up to `timestamps.len()` rows; returns how many (0 = no more).
-    fn read(&mut self, timestamps: &mut [i64], columns: &mut [&mut [f64]]) -> Result<usize, PluginError>;
+    fn read(
+        &mut self,
+        timestamps: &mut [i64],
+        columns: &mut [&mut [f64]],
+    ) -> Result<usize, PluginError>;
 }
 
 /// A chart type written in Rust: WGSL plus what it draws from.
@@ -441,7 +467,10 @@ pub trait ChartTypePlugin: 'static {
     /// `GC_CHART_*` flags.
     const FLAGS: u32 = 0;
     /// Fills `frame.user` from params. Default: all zeros.
-    fn uniforms(_params_json: &str, _out: &mut [f32; GC_USER_UNIFORM_FLOATS]) -> Result<(), PluginError> {
+    fn uniforms(
+        _params_json: &str,
+        _out: &mut [f32; GC_USER_UNIFORM_FLOATS],
+    ) -> Result<(), PluginError> {
         Ok(())
     }
 }
@@ -498,21 +527,35 @@ unsafe fn report(err: *const GcErrorSink, e: &PluginError) -> GcStatus {
         // SAFETY: the host passes a valid sink for the duration of the call.
         unsafe {
             let sink = &*err;
-            (sink.report)(sink.ctx, GcStr::from_str(&e.message), GcStr::from_str(&e.help));
+            (sink.report)(
+                sink.ctx,
+                GcStr::from_str(&e.message),
+                GcStr::from_str(&e.help),
+            );
         }
     }
-    if e.status == GC_OK { GC_ERR_INTERNAL } else { e.status }
+    if e.status == GC_OK {
+        GC_ERR_INTERNAL
+    } else {
+        e.status
+    }
 }
 
 /// Runs `f`, turning an `Err` or a panic into a reported status.
-unsafe fn guarded(err: *const GcErrorSink, f: impl FnOnce() -> Result<(), PluginError>) -> GcStatus {
+unsafe fn guarded(
+    err: *const GcErrorSink,
+    f: impl FnOnce() -> Result<(), PluginError>,
+) -> GcStatus {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => GC_OK,
         // SAFETY: err is valid for this call.
         Ok(Err(e)) => unsafe { report(err, &e) },
         Err(payload) => {
-            let e = PluginError::new(GC_ERR_PANIC, format!("plugin panicked: {}", panic_message(&*payload)))
-                .with_help("this is a bug in the plugin; report it to its author");
+            let e = PluginError::new(
+                GC_ERR_PANIC,
+                format!("plugin panicked: {}", panic_message(&*payload)),
+            )
+            .with_help("this is a bug in the plugin; report it to its author");
             // SAFETY: err is valid for this call.
             unsafe { report(err, &e) }
         }
@@ -525,7 +568,8 @@ unsafe fn str_arg<'a>(s: GcStr) -> Result<&'a str, PluginError> {
     }
     // SAFETY: the host passes `len` readable bytes valid for the call.
     let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
-    std::str::from_utf8(bytes).map_err(|e| PluginError::params(format!("argument is not UTF-8: {e}")))
+    std::str::from_utf8(bytes)
+        .map_err(|e| PluginError::params(format!("argument is not UTF-8: {e}")))
 }
 
 /// Generic FFI shims for indicators.
@@ -579,12 +623,17 @@ pub mod ffi_indicator {
                     ));
                 }
                 if from > len {
-                    return Err(PluginError::new(GC_ERR_INTERNAL, format!("from {from} > len {len}")));
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!("from {from} > len {len}"),
+                    ));
                 }
-                let ins: Vec<&[f64]> =
-                    (0..input_count).map(|k| std::slice::from_raw_parts(*inputs.add(k), len)).collect();
-                let mut outs: Vec<&mut [f64]> =
-                    (0..output_count).map(|k| std::slice::from_raw_parts_mut(*outputs.add(k), len)).collect();
+                let ins: Vec<&[f64]> = (0..input_count)
+                    .map(|k| std::slice::from_raw_parts(*inputs.add(k), len))
+                    .collect();
+                let mut outs: Vec<&mut [f64]> = (0..output_count)
+                    .map(|k| std::slice::from_raw_parts_mut(*outputs.add(k), len))
+                    .collect();
                 let this = &mut *(state as *mut T);
                 this.compute(&ins, &mut outs, from)
             })
@@ -651,18 +700,27 @@ pub mod ffi_source {
             return 0;
         }
         // SAFETY: state was created by `open::<T>`.
-        catch_unwind(AssertUnwindSafe(|| unsafe { &*(state as *const T) }.column_names().len())).unwrap_or(0)
+        catch_unwind(AssertUnwindSafe(|| {
+            unsafe { &*(state as *const T) }.column_names().len()
+        }))
+        .unwrap_or(0)
     }
 
     /// `column_name` shim (empty on panic or out of range).
-    pub unsafe extern "C" fn column_name<T: SourcePlugin>(state: *mut c_void, index: usize) -> GcStr {
+    pub unsafe extern "C" fn column_name<T: SourcePlugin>(
+        state: *mut c_void,
+        index: usize,
+    ) -> GcStr {
         if state.is_null() {
             return GcStr::EMPTY;
         }
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: state was created by `open::<T>`; the name lives in the state.
             let this = unsafe { &*(state as *const T) };
-            this.column_names().get(index).map(|s| GcStr::from_str(s)).unwrap_or(GcStr::EMPTY)
+            this.column_names()
+                .get(index)
+                .map(|s| GcStr::from_str(s))
+                .unwrap_or(GcStr::EMPTY)
         }))
         .unwrap_or(GcStr::EMPTY)
     }
@@ -675,7 +733,9 @@ pub mod ffi_source {
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: state was created by `open::<T>`.
             let this = unsafe { &*(state as *const T) };
-            this.row_count_hint().map(|n| n.min(i64::MAX as u64) as i64).unwrap_or(-1)
+            this.row_count_hint()
+                .map(|n| n.min(i64::MAX as u64) as i64)
+                .unwrap_or(-1)
         }))
         .unwrap_or(-1)
     }
@@ -708,11 +768,15 @@ pub mod ffi_source {
                     ));
                 }
                 let ts = std::slice::from_raw_parts_mut(timestamps, capacity);
-                let mut cols: Vec<&mut [f64]> =
-                    (0..column_count).map(|k| std::slice::from_raw_parts_mut(*columns.add(k), capacity)).collect();
+                let mut cols: Vec<&mut [f64]> = (0..column_count)
+                    .map(|k| std::slice::from_raw_parts_mut(*columns.add(k), capacity))
+                    .collect();
                 let n = this.read(ts, &mut cols)?;
                 if n > capacity {
-                    return Err(PluginError::new(GC_ERR_INTERNAL, format!("read {n} rows into {capacity}")));
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!("read {n} rows into {capacity}"),
+                    ));
                 }
                 if !rows_out.is_null() {
                     *rows_out = n;

@@ -35,7 +35,10 @@ unsafe extern "C" fn collect_error(ctx: *mut c_void, message: GcStr, help: GcStr
 
 fn call(f: impl FnOnce(*const GcErrorSink) -> GcStatus) -> Result<(), PluginError> {
     let mut e = PluginError::new(GC_OK, "");
-    let sink = GcErrorSink { ctx: &mut e as *mut PluginError as *mut c_void, report: collect_error };
+    let sink = GcErrorSink {
+        ctx: &mut e as *mut PluginError as *mut c_void,
+        report: collect_error,
+    };
     let status = f(&sink);
     if status == GC_OK {
         Ok(())
@@ -53,25 +56,32 @@ fn not_found(kind: &str, name: &str) -> PluginError {
 pub fn find_indicator<'a>(d: &'a GcPluginDescriptor, name: &str) -> Option<&'a GcIndicatorV1> {
     // SAFETY: the descriptor's arrays are valid for the library's lifetime.
     let all = unsafe { slice(d.indicators, d.indicator_count) };
-    all.iter().find(|t| unsafe { t.name.to_string_lossy() } == name)
+    all.iter()
+        .find(|t| unsafe { t.name.to_string_lossy() } == name)
 }
 
 /// Looks up a source table by name.
 pub fn find_source<'a>(d: &'a GcPluginDescriptor, name: &str) -> Option<&'a GcSourceV1> {
     // SAFETY: as above.
     let all = unsafe { slice(d.sources, d.source_count) };
-    all.iter().find(|t| unsafe { t.name.to_string_lossy() } == name)
+    all.iter()
+        .find(|t| unsafe { t.name.to_string_lossy() } == name)
 }
 
 /// Looks up a chart type table by name.
 pub fn find_chart_type<'a>(d: &'a GcPluginDescriptor, name: &str) -> Option<&'a GcChartTypeV1> {
     // SAFETY: as above.
     let all = unsafe { slice(d.chart_types, d.chart_type_count) };
-    all.iter().find(|t| unsafe { t.name.to_string_lossy() } == name)
+    all.iter()
+        .find(|t| unsafe { t.name.to_string_lossy() } == name)
 }
 
 unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
-    if ptr.is_null() || len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ptr, len) } }
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
 }
 
 /// Runs indicator `name` over `inputs` (all the same length) and returns its outputs.
@@ -107,7 +117,10 @@ pub fn run_indicator_incremental(
     let mut from = 0;
     let result = (|| {
         for &len in lengths {
-            assert!(len <= total && len >= from, "lengths must grow and fit the inputs");
+            assert!(
+                len <= total && len >= from,
+                "lengths must grow and fit the inputs"
+            );
             for o in outputs.iter_mut() {
                 o.resize(len, f64::NAN);
             }
@@ -115,7 +128,16 @@ pub fn run_indicator_incremental(
             let outs: Vec<*mut f64> = outputs.iter_mut().map(|c| c.as_mut_ptr()).collect();
             // SAFETY: every column holds `len` values.
             call(|e| unsafe {
-                (t.compute)(state, ins.as_ptr(), ins.len(), outs.as_ptr(), outs.len(), len, from, e)
+                (t.compute)(
+                    state,
+                    ins.as_ptr(),
+                    ins.len(),
+                    outs.as_ptr(),
+                    outs.len(),
+                    len,
+                    from,
+                    e,
+                )
             })?;
             from = len;
         }
@@ -137,13 +159,25 @@ pub fn read_source(
     let t = find_source(d, name).ok_or_else(|| not_found("source", name))?;
     let mut state: *mut c_void = std::ptr::null_mut();
     // SAFETY: calling the plugin's own table per the contract.
-    call(|e| unsafe { (t.open)(GcStr::from_str(params_json), GcStr::from_str(base_dir), &mut state, e) })?;
+    call(|e| unsafe {
+        (t.open)(
+            GcStr::from_str(params_json),
+            GcStr::from_str(base_dir),
+            &mut state,
+            e,
+        )
+    })?;
     let result = (|| {
         // SAFETY: state came from open.
         let ncols = unsafe { (t.column_count)(state) };
-        let names: Vec<String> =
-            (0..ncols).map(|i| unsafe { (t.column_name)(state, i).to_string_lossy().into_owned() }).collect();
-        let mut table = Table { names, timestamps: Vec::new(), columns: vec![Vec::new(); ncols] };
+        let names: Vec<String> = (0..ncols)
+            .map(|i| unsafe { (t.column_name)(state, i).to_string_lossy().into_owned() })
+            .collect();
+        let mut table = Table {
+            names,
+            timestamps: Vec::new(),
+            columns: vec![Vec::new(); ncols],
+        };
         let chunk = chunk.max(1);
         let mut ts = vec![0i64; chunk];
         let mut cols = vec![vec![0f64; chunk]; ncols];
@@ -151,7 +185,17 @@ pub fn read_source(
             let ptrs: Vec<*mut f64> = cols.iter_mut().map(|c| c.as_mut_ptr()).collect();
             let mut n = 0usize;
             // SAFETY: buffers hold `chunk` values each.
-            call(|e| unsafe { (t.read)(state, ts.as_mut_ptr(), ptrs.as_ptr(), ncols, chunk, &mut n, e) })?;
+            call(|e| unsafe {
+                (t.read)(
+                    state,
+                    ts.as_mut_ptr(),
+                    ptrs.as_ptr(),
+                    ncols,
+                    chunk,
+                    &mut n,
+                    e,
+                )
+            })?;
             if n == 0 {
                 break;
             }

@@ -20,11 +20,16 @@ pub fn write_csv(model: &ChartModel, out: &mut impl Write) -> std::io::Result<()
     let mut timelines: Vec<Arc<crate::data::Timeline>> = Vec::new();
     let col_tl: Vec<usize> = cols
         .iter()
-        .map(|c| match timelines.iter().position(|t| Arc::ptr_eq(t, &c.data.timeline)) {
-            Some(i) => i,
-            None => {
-                timelines.push(c.data.timeline.clone());
-                timelines.len() - 1
+        .map(|c| {
+            match timelines
+                .iter()
+                .position(|t| Arc::ptr_eq(t, &c.data.timeline))
+            {
+                Some(i) => i,
+                None => {
+                    timelines.push(c.data.timeline.clone());
+                    timelines.len() - 1
+                }
             }
         })
         .collect();
@@ -33,7 +38,11 @@ pub fn write_csv(model: &ChartModel, out: &mut impl Write) -> std::io::Result<()
     let mut at = vec![None::<usize>; timelines.len()];
     let mut line = String::new();
     loop {
-        let next = timelines.iter().zip(&cursor).filter_map(|(t, &i)| t.timestamps.get(i).copied()).min();
+        let next = timelines
+            .iter()
+            .zip(&cursor)
+            .filter_map(|(t, &i)| t.timestamps.get(i).copied())
+            .min();
         let Some(ts) = next else { break };
         for (k, t) in timelines.iter().enumerate() {
             at[k] = None;

@@ -61,11 +61,20 @@ enum Command {
 }
 
 fn parse_size(s: &str) -> Result<[u32; 2], String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT, e.g. 1600x900"))?;
-    let p = |v: &str| v.trim().parse::<u32>().ok().filter(|n| (16..=16384).contains(n));
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT, e.g. 1600x900"))?;
+    let p = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (16..=16384).contains(n))
+    };
     match (p(w), p(h)) {
         (Some(w), Some(h)) => Ok([w, h]),
-        _ => Err(format!("`{s}`: width and height must be whole numbers from 16 to 16384")),
+        _ => Err(format!(
+            "`{s}`: width and height must be whole numbers from 16 to 16384"
+        )),
     }
 }
 
@@ -126,14 +135,19 @@ fn run(cli: Cli) -> Result<()> {
                 gpu_charts::export::write_csv(&model, &mut lock)?;
                 lock.flush()?;
             } else {
-                let f = std::fs::File::create(&output).with_context(|| format!("could not create `{}`", output.display()))?;
+                let f = std::fs::File::create(&output)
+                    .with_context(|| format!("could not create `{}`", output.display()))?;
                 let mut w = std::io::BufWriter::new(f);
                 gpu_charts::export::write_csv(&model, &mut w)?;
                 w.flush()?;
                 eprintln!("wrote {}", output.display());
             }
         }
-        Command::Render { chart, output, size } => {
+        Command::Render {
+            chart,
+            output,
+            size,
+        } => {
             let model = session.load(&chart)?;
             let mut gpu = Offscreen::new()?;
             gpu.render_png(&model, size, None, &output)?;
@@ -151,7 +165,10 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
         // `cargo run` from elsewhere: fall back to the repository's examples.
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
         if !repo.is_dir() {
-            bail!("no examples folder at `{}`\n  = help: run from the repository root or pass --examples DIR", examples.display());
+            bail!(
+                "no examples folder at `{}`\n  = help: run from the repository root or pass --examples DIR",
+                examples.display()
+            );
         }
         repo
     };
@@ -166,13 +183,19 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
     let mut failed = 0;
     for chart in &charts {
         let t0 = Instant::now();
-        let stem = chart.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "chart".into());
+        let stem = chart
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "chart".into());
         let png = out.join(format!("{stem}.png"));
-        let result = session.load(chart).map_err(anyhow::Error::from).and_then(|model| {
-            let loaded = t0.elapsed();
-            gpu.render_png(&model, None, None, &png)?;
-            Ok(loaded)
-        });
+        let result = session
+            .load(chart)
+            .map_err(anyhow::Error::from)
+            .and_then(|model| {
+                let loaded = t0.elapsed();
+                gpu.render_png(&model, None, None, &png)?;
+                Ok(loaded)
+            });
         match result {
             Ok(loaded) => println!(
                 "{}  ({} → load {:.0} ms, total {:.0} ms)",

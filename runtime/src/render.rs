@@ -51,7 +51,12 @@ impl Default for ChartSession {
 impl ChartSession {
     /// A session that also searches `extra_plugin_dirs`.
     pub fn new(extra_plugin_dirs: Vec<PathBuf>) -> ChartSession {
-        ChartSession { extra_plugin_dirs, registry: None, plugin_warnings: Vec::new(), cache: DataCache::default() }
+        ChartSession {
+            extra_plugin_dirs,
+            registry: None,
+            plugin_warnings: Vec::new(),
+            cache: DataCache::default(),
+        }
     }
 
     /// The registry for plugin folders `dirs` (rescanned only when they change).
@@ -79,7 +84,12 @@ impl ChartSession {
 
     /// Builds the model of an already parsed chart.
     pub fn model(&mut self, loaded: &LoadedChart) -> Result<ChartModel, Error> {
-        let dirs: Vec<PathBuf> = loaded.config.plugins.iter().map(|p| loaded.base_dir.join(p)).collect();
+        let dirs: Vec<PathBuf> = loaded
+            .config
+            .plugins
+            .iter()
+            .map(|p| loaded.base_dir.join(p))
+            .collect();
         self.registry_for(&dirs);
         let registry = match &self.registry {
             Some((_, r)) => r,
@@ -91,7 +101,12 @@ impl ChartSession {
 
 /// Builds the frame of `model`'s initial view at `size`.
 pub fn initial_frame(model: &ChartModel, size: Option<[u32; 2]>) -> FrameScene {
-    build_frame(model, model.initial_view, size.unwrap_or(model.config.size), 1.0)
+    build_frame(
+        model,
+        model.initial_view,
+        size.unwrap_or(model.config.size),
+        1.0,
+    )
 }
 
 /// A headless GPU and renderer for offscreen frames.
@@ -116,13 +131,25 @@ impl Offscreen {
     }
 
     /// Renders `model` (initial view, optional size) and writes a PNG.
-    pub fn render_png(&mut self, model: &ChartModel, size: Option<[u32; 2]>, view: Option<ViewRange>, out: &Path) -> Result<(), Error> {
+    pub fn render_png(
+        &mut self,
+        model: &ChartModel,
+        size: Option<[u32; 2]>,
+        view: Option<ViewRange>,
+        out: &Path,
+    ) -> Result<(), Error> {
         let size = size.unwrap_or(model.config.size);
         let scene = build_frame(model, view.unwrap_or(model.initial_view), size, 1.0);
         let img = self.render(&scene)?;
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Output { path: out.to_path_buf(), message: e.to_string() })?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+                path: out.to_path_buf(),
+                message: e.to_string(),
+            })?;
         }
-        img.save(out).map_err(|e| Error::Output { path: out.to_path_buf(), message: e.to_string() })
+        img.save(out).map_err(|e| Error::Output {
+            path: out.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 }

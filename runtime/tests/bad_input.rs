@@ -46,7 +46,11 @@ fn one(session: &mut ChartSession, path: &Path) -> ConfigError {
 /// After any failure the same session still loads and renders a good chart.
 fn good_chart_still_works(session: &mut ChartSession) {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &chart("", "csv", "px", ""));
+    let path = write(
+        dir.path(),
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "csv", "px", ""),
+    );
     let model = session.load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(model.tables["px"].len(), 3);
 }
@@ -59,7 +63,10 @@ fn malformed_toml_is_located() {
     let e = one(&mut s, &path);
     assert_eq!(e.kind, ConfigErrorKind::Syntax);
     assert_eq!((e.line, e.column), (1, 18), "{e}");
-    assert!(e.to_string().contains(&format!("{}:1:18", path.display())), "{e}");
+    assert!(
+        e.to_string().contains(&format!("{}:1:18", path.display())),
+        "{e}"
+    );
     good_chart_still_works(&mut s);
 }
 
@@ -73,7 +80,10 @@ fn missing_data_file_names_the_resolved_path() {
     assert_eq!(e.kind, ConfigErrorKind::Plugin);
     assert_eq!(e.key_path, "sources.px");
     let text = e.to_string();
-    assert!(text.contains(&dir.path().join("px.csv").display().to_string()), "{text}");
+    assert!(
+        text.contains(&dir.path().join("px.csv").display().to_string()),
+        "{text}"
+    );
     assert!(text.contains("csv"), "names the plugin: {text}");
     assert!(text.contains("help"), "{text}");
     good_chart_still_works(&mut s);
@@ -82,13 +92,18 @@ fn missing_data_file_names_the_resolved_path() {
 #[test]
 fn corrupt_csv_row_names_row_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = format!("{HEADER}X,2024-01-02,10,11,9,10.5,1000,10.5\nX,2024-01-03,10.5,12,10,eleven,1200,11.5\n");
+    let csv = format!(
+        "{HEADER}X,2024-01-02,10,11,9,10.5,1000,10.5\nX,2024-01-03,10.5,12,10,eleven,1200,11.5\n"
+    );
     let path = write(dir.path(), &csv, &chart("", "csv", "px", ""));
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
     assert_eq!(e.kind, ConfigErrorKind::Plugin);
     let text = e.to_string();
-    assert!(text.contains("row 3") && text.contains("Close") && text.contains("eleven"), "{text}");
+    assert!(
+        text.contains("row 3") && text.contains("Close") && text.contains("eleven"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -98,13 +113,18 @@ fn nan_values_are_rejected_with_row_and_column() {
     let path = write(dir.path(), &csv, &chart("", "csv", "px", ""));
     let mut s = ChartSession::default();
     let text = one(&mut s, &path).to_string();
-    assert!(text.contains("row 2") && text.contains("Close") && text.contains("NaN"), "{text}");
+    assert!(
+        text.contains("row 2") && text.contains("Close") && text.contains("NaN"),
+        "{text}"
+    );
 }
 
 #[test]
 fn unsorted_timestamps_name_both_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = format!("{HEADER}X,2024-01-03,10,11,9,10.5,1000,10.5\nX,2024-01-02,10.5,12,10,11.5,1200,11.5\n");
+    let csv = format!(
+        "{HEADER}X,2024-01-03,10,11,9,10.5,1000,10.5\nX,2024-01-02,10.5,12,10,11.5,1200,11.5\n"
+    );
     let path = write(dir.path(), &csv, &chart("", "csv", "px", ""));
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
@@ -112,7 +132,12 @@ fn unsorted_timestamps_name_both_rows() {
     assert_eq!(e.key_path, "sources.px");
     assert!(e.line > 0, "located at the source table: {e}");
     let text = e.to_string();
-    assert!(text.contains("data row 2 (2024-01-02T00:00:00Z) comes before data row 1 (2024-01-03T00:00:00Z)"), "{text}");
+    assert!(
+        text.contains(
+            "data row 2 (2024-01-02T00:00:00Z) comes before data row 1 (2024-01-03T00:00:00Z)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("help: sort the data by time"), "{text}");
     good_chart_still_works(&mut s);
 }
@@ -120,16 +145,30 @@ fn unsorted_timestamps_name_both_rows() {
 #[test]
 fn unknown_plugin_and_reference_get_did_you_mean() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &chart("", "cvs", "px", ""));
+    let path = write(
+        dir.path(),
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "cvs", "px", ""),
+    );
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
-    assert_eq!((e.kind, e.key_path.as_str()), (ConfigErrorKind::Plugin, "sources.px.kind"));
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::Plugin, "sources.px.kind")
+    );
     assert!(e.to_string().contains("did you mean `csv`"), "{e}");
 
     let ind = "[[indicators]]\nid = \"m\"\nkind = \"sma\"\ninput = \"px.clsoe\"\nparams = { period = 2 }\n";
-    let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &chart("", "csv", "px", ind));
+    let path = write(
+        dir.path(),
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "csv", "px", ind),
+    );
     let e = one(&mut s, &path);
-    assert_eq!((e.kind, e.key_path.as_str()), (ConfigErrorKind::Reference, "indicators[0].input"));
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::Reference, "indicators[0].input")
+    );
     assert_eq!(e.message, "source `px` has no column `clsoe`");
     assert_eq!(e.help.as_deref(), Some("did you mean `close`?"));
     assert_eq!(e.line, 8, "{e}");
@@ -139,7 +178,11 @@ fn unknown_plugin_and_reference_get_did_you_mean() {
 fn plugin_params_are_validated_against_the_plugin_schema() {
     let dir = tempfile::tempdir().unwrap();
     let ind = "[[indicators]]\nid = \"m\"\nkind = \"sma\"\ninput = \"px.close\"\nparams = { perod = 2 }\n";
-    let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &chart("", "csv", "px", ind));
+    let path = write(
+        dir.path(),
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "csv", "px", ind),
+    );
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
     assert_eq!(e.kind, ConfigErrorKind::PluginParams);
@@ -152,11 +195,18 @@ fn plugin_params_are_validated_against_the_plugin_schema() {
 fn indicator_cycles_are_reported_with_the_cycle() {
     let dir = tempfile::tempdir().unwrap();
     let ind = "[[indicators]]\nid = \"a\"\nkind = \"sma\"\ninput = \"b\"\n[[indicators]]\nid = \"b\"\nkind = \"ema\"\ninput = \"a\"\n";
-    let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &chart("", "csv", "px", ind));
+    let path = write(
+        dir.path(),
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "csv", "px", ind),
+    );
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
     assert_eq!(e.kind, ConfigErrorKind::Reference);
-    assert_eq!(e.message, "indicators depend on each other in a cycle: a → b → a");
+    assert_eq!(
+        e.message,
+        "indicators depend on each other in a cycle: a → b → a"
+    );
 }
 
 #[test]
@@ -164,16 +214,24 @@ fn bad_wgsl_from_a_plugin_is_an_error_naming_plugin_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let plug = dir.path().join("plug");
     std::fs::create_dir_all(&plug).unwrap();
-    plugin_support::build_c_plugin("example_plugin.c", &["GC_TEST_BAD_WGSL", "GC_TEST_PLUGIN_NAME=\"c_badshader\""], &plug, "gpu_charts_plugin_c_badshader");
-    let toml = format!(
-        "plugins = [\"plug\"]\n[sources.px]\nkind = \"csv\"\nparams = {{ path = \"px.csv\" }}\n[[panes]]\n[[panes.series]]\ntype = \"c_marker\"\ndata = \"px.close\"\n"
+    plugin_support::build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_BAD_WGSL", "GC_TEST_PLUGIN_NAME=\"c_badshader\""],
+        &plug,
+        "gpu_charts_plugin_c_badshader",
     );
+    let toml = "plugins = [\"plug\"]\n[sources.px]\nkind = \"csv\"\nparams = { path = \"px.csv\" }\n[[panes]]\n[[panes.series]]\ntype = \"c_marker\"\ndata = \"px.close\"\n".to_string();
     let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &toml);
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
-    assert_eq!((e.kind, e.key_path.as_str()), (ConfigErrorKind::Plugin, "panes[0].series[0].type"));
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::Plugin, "panes[0].series[0].type")
+    );
     assert!(
-        e.message.starts_with("invalid WGSL in chart type `c_marker` of plugin `c_badshader` at line 2, column"),
+        e.message.starts_with(
+            "invalid WGSL in chart type `c_marker` of plugin `c_badshader` at line 2, column"
+        ),
         "{e}"
     );
     good_chart_still_works(&mut s);
@@ -184,11 +242,21 @@ fn a_panicking_plugin_fails_the_chart_not_the_host() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = plugin_support::panic_fixture_dir();
     let ind = "[[indicators]]\nid = \"p\"\nkind = \"panic_now\"\ninput = \"px.close\"\n";
-    let toml = format!("plugins = [{:?}]\n{}", fixture.display().to_string(), chart("", "csv", "px", ind));
+    let toml = format!(
+        "plugins = [{:?}]\n{}",
+        fixture.display().to_string(),
+        chart("", "csv", "px", ind)
+    );
     let path = write(dir.path(), &format!("{HEADER}{GOOD_ROWS}"), &toml);
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
-    assert_eq!((e.kind, e.key_path.as_str()), (ConfigErrorKind::Plugin, "indicators[0]"));
-    assert!(e.message.contains("of plugin `panic_fixture` panicked"), "{e}");
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::Plugin, "indicators[0]")
+    );
+    assert!(
+        e.message.contains("of plugin `panic_fixture` panicked"),
+        "{e}"
+    );
     good_chart_still_works(&mut s);
 }

@@ -8,7 +8,11 @@ use std::process::{Command, Output};
 /// Runs the binary. Plugins come from this test's own folder: `cargo test`
 /// leaves the plugin libraries in `target/<profile>/deps`.
 fn run(args: &[&str]) -> Output {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
         .args(args)
         .current_dir(common::repo())
@@ -26,7 +30,8 @@ fn text(b: &[u8]) -> String {
 fn schema_prints_the_committed_schema() {
     let out = run(&["schema"]);
     assert!(out.status.success());
-    let committed = std::fs::read_to_string(common::repo().join("schemas/chart.schema.json")).unwrap();
+    let committed =
+        std::fs::read_to_string(common::repo().join("schemas/chart.schema.json")).unwrap();
     assert_eq!(text(&out.stdout), committed);
 }
 
@@ -34,7 +39,10 @@ fn schema_prints_the_committed_schema() {
 fn validate_accepts_the_example_and_locates_errors() {
     let out = run(&["validate", "examples/aapl.toml"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "examples/aapl.toml: ok (1 sources, 3270 rows, 2 indicators, 2 panes)\n");
+    assert_eq!(
+        text(&out.stdout),
+        "examples/aapl.toml: ok (1 sources, 3270 rows, 2 indicators, 2 panes)\n"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
@@ -43,7 +51,10 @@ fn validate_accepts_the_example_and_locates_errors() {
     let out = run(&["validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains(&format!("{}:", bad.display())) && err.contains("did you mean `dark`"), "{err}");
+    assert!(
+        err.contains(&format!("{}:", bad.display())) && err.contains("did you mean `dark`"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -52,10 +63,24 @@ fn plugins_lists_every_builtin_plugin_with_abi_and_params() {
     let out = run(&["plugins"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listing = text(&out.stdout);
-    for name in ["candlestick", "line", "volume", "sma", "ema", "csv", "synthetic"] {
-        assert!(listing.contains(&format!("{name} 0.1.0 (ABI v1)")), "{name} missing from:\n{listing}");
+    for name in [
+        "candlestick",
+        "line",
+        "volume",
+        "sma",
+        "ema",
+        "csv",
+        "synthetic",
+    ] {
+        assert!(
+            listing.contains(&format!("{name} 0.1.0 (ABI v1)")),
+            "{name} missing from:\n{listing}"
+        );
     }
-    assert!(listing.contains("period (integer, default 20)"), "{listing}");
+    assert!(
+        listing.contains("period (integer, default 20)"),
+        "{listing}"
+    );
 }
 
 /// The export goes through the same pipeline as `render`; its SMA(20) and
@@ -74,7 +99,9 @@ fn export_matches_the_talib_reference() {
         Some("time,timestamp_ns,aapl.open,aapl.high,aapl.low,aapl.close,aapl.volume,sma20,ema50")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let reference = std::fs::read_to_string(common::repo().join("plugins/sma/tests/data/talib_reference.csv")).unwrap();
+    let reference =
+        std::fs::read_to_string(common::repo().join("plugins/sma/tests/data/talib_reference.csv"))
+            .unwrap();
     let mut ref_lines = reference.lines();
     let header: Vec<&str> = ref_lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -82,7 +109,11 @@ fn export_matches_the_talib_reference() {
     let refs: Vec<Vec<&str>> = ref_lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), refs.len(), "same AAPL rows");
     // First row: 2000-03-01 at midnight New York = 05:00 UTC.
-    assert!(rows[0][0].starts_with("2000-03-01T05:00:00Z"), "{:?}", rows[0]);
+    assert!(
+        rows[0][0].starts_with("2000-03-01T05:00:00Z"),
+        "{:?}",
+        rows[0]
+    );
     let close_rel = |a: &str, b: &str| {
         let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
         (a - b).abs() <= 1e-9 * b.abs().max(1.0)
@@ -95,7 +126,10 @@ fn export_matches_the_talib_reference() {
             if undefined {
                 assert_eq!(ours, "", "undefined values export as empty fields: {row:?}");
             } else {
-                assert!(close_rel(ours, theirs), "{ours} vs TA-Lib {theirs} in {row:?}");
+                assert!(
+                    close_rel(ours, theirs),
+                    "{ours} vs TA-Lib {theirs} in {row:?}"
+                );
                 compared += 1;
             }
         }
@@ -107,7 +141,14 @@ fn export_matches_the_talib_reference() {
 fn render_writes_a_png_of_the_requested_size_and_rejects_bad_sizes() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("out.png");
-    let out = run(&["render", "examples/aapl.toml", "-o", png.to_str().unwrap(), "--size", "800x450"]);
+    let out = run(&[
+        "render",
+        "examples/aapl.toml",
+        "-o",
+        png.to_str().unwrap(),
+        "--size",
+        "800x450",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let img = image::open(&png).unwrap();
     assert_eq!((img.width(), img.height()), (800, 450));

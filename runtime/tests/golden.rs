@@ -11,12 +11,16 @@ use gpu_charts::scene::build_frame;
 /// One GPU for all tests in this binary (lavapipe devices are expensive).
 fn gpu() -> &'static Mutex<Offscreen> {
     static GPU: OnceLock<Mutex<Offscreen>> = OnceLock::new();
-    GPU.get_or_init(|| Mutex::new(Offscreen::new().expect("a GPU adapter (install mesa-vulkan-drivers)")))
+    GPU.get_or_init(|| {
+        Mutex::new(Offscreen::new().expect("a GPU adapter (install mesa-vulkan-drivers)"))
+    })
 }
 
 fn render(chart: &str, size: [u32; 2]) -> image::RgbaImage {
     let mut session = ChartSession::default();
-    let model = session.load(&common::repo().join(chart)).unwrap_or_else(|e| panic!("{e}"));
+    let model = session
+        .load(&common::repo().join(chart))
+        .unwrap_or_else(|e| panic!("{e}"));
     let scene = build_frame(&model, model.initial_view, size, 1.0);
     let mut gpu = gpu().lock().unwrap_or_else(|p| p.into_inner());
     gpu.render(&scene).unwrap_or_else(|e| panic!("{e}"))

@@ -24,14 +24,24 @@ impl MinMaxPyramid {
         }
         let first: Vec<(f64, f64)> = values
             .chunks(FANOUT)
-            .map(|c| c.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))))
+            .map(|c| {
+                c.iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    })
+            })
             .collect();
         levels.push(first);
         while levels.last().is_some_and(|l| l.len() >= FANOUT) {
             let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
             let next: Vec<(f64, f64)> = prev
                 .chunks(FANOUT)
-                .map(|c| c.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(a, b)| (lo.min(a), hi.max(b))))
+                .map(|c| {
+                    c.iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(a, b)| {
+                            (lo.min(a), hi.max(b))
+                        })
+                })
                 .collect();
             levels.push(next);
         }
@@ -86,7 +96,11 @@ impl MinMaxPyramid {
     fn at(&self, values: &[f64], level: usize, i: usize) -> (f64, f64) {
         if level == 0 {
             let v = values[i];
-            if v.is_nan() { (f64::INFINITY, f64::NEG_INFINITY) } else { (v, v) }
+            if v.is_nan() {
+                (f64::INFINITY, f64::NEG_INFINITY)
+            } else {
+                (v, v)
+            }
         } else {
             self.levels[level - 1][i]
         }
@@ -98,7 +112,12 @@ mod tests {
     use super::*;
 
     fn naive(v: &[f64], a: usize, b: usize) -> (f64, f64) {
-        v[a..b].iter().filter(|x| !x.is_nan()).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)))
+        v[a..b]
+            .iter()
+            .filter(|x| !x.is_nan())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                (l.min(x), h.max(x))
+            })
     }
 
     #[test]
@@ -118,8 +137,25 @@ mod tests {
             v[i] = f64::NAN;
         }
         let p = MinMaxPyramid::build(&v);
-        for &(a, b) in &[(0, 5000), (0, 1), (1233, 1235), (17, 4999), (256, 512), (255, 4097), (4096, 4096), (10, 3)] {
-            assert_eq!(p.range(&v, a, b), if a < b { naive(&v, a, b) } else { (f64::INFINITY, f64::NEG_INFINITY) }, "{a}..{b}");
+        for &(a, b) in &[
+            (0, 5000),
+            (0, 1),
+            (1233, 1235),
+            (17, 4999),
+            (256, 512),
+            (255, 4097),
+            (4096, 4096),
+            (10, 3),
+        ] {
+            assert_eq!(
+                p.range(&v, a, b),
+                if a < b {
+                    naive(&v, a, b)
+                } else {
+                    (f64::INFINITY, f64::NEG_INFINITY)
+                },
+                "{a}..{b}"
+            );
         }
         for a in (0..5000).step_by(331) {
             for b in (a..5000).step_by(457) {

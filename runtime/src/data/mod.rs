@@ -42,13 +42,17 @@ pub enum DataError {
         value: String,
     },
     /// The source returned no rows.
-    #[error("source `{source_id}` returned no rows\n  = help: check the source's parameters (file, symbol filter)")]
+    #[error(
+        "source `{source_id}` returned no rows\n  = help: check the source's parameters (file, symbol filter)"
+    )]
     Empty {
         /// Source id.
         source_id: String,
     },
     /// Column lengths differ from the timestamp count.
-    #[error("source `{source_id}`: column `{column}` has {found} values but there are {expected} timestamps")]
+    #[error(
+        "source `{source_id}`: column `{column}` has {found} values but there are {expected} timestamps"
+    )]
     Length {
         /// Source id.
         source_id: String,
@@ -85,7 +89,10 @@ impl Column {
     /// Wraps values and builds the pyramid.
     pub fn new(values: Vec<f64>) -> Column {
         let pyramid = Arc::new(MinMaxPyramid::build(&values));
-        Column { values: values.into(), pyramid }
+        Column {
+            values: values.into(),
+            pyramid,
+        }
     }
 }
 
@@ -120,9 +127,17 @@ impl Table {
         columns: Vec<Vec<f64>>,
     ) -> Result<Table, DataError> {
         validate(source_id, &names, &timestamps, &columns)?;
-        let timeline = Arc::new(Timeline { source_id: source_id.to_string(), timestamps: timestamps.into() });
+        let timeline = Arc::new(Timeline {
+            source_id: source_id.to_string(),
+            timestamps: timestamps.into(),
+        });
         let columns = columns.into_iter().map(Column::new).collect();
-        Ok(Table { source_id: source_id.to_string(), timeline, names, columns })
+        Ok(Table {
+            source_id: source_id.to_string(),
+            timeline,
+            names,
+            columns,
+        })
     }
 
     /// Number of rows.
@@ -137,19 +152,34 @@ impl Table {
 
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.names.iter().position(|n| n == name).map(|i| &self.columns[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
     }
 
     /// Approximate memory held, for the cache budget.
     pub fn size_bytes(&self) -> usize {
-        self.len() * 8 * (1 + self.columns.len()) + self.columns.iter().map(|c| c.pyramid.size_bytes()).sum::<usize>()
+        self.len() * 8 * (1 + self.columns.len())
+            + self
+                .columns
+                .iter()
+                .map(|c| c.pyramid.size_bytes())
+                .sum::<usize>()
     }
 }
 
 /// Checks that timestamps are non-decreasing and every value is finite.
-pub fn validate(source_id: &str, names: &[String], timestamps: &[i64], columns: &[Vec<f64>]) -> Result<(), DataError> {
+pub fn validate(
+    source_id: &str,
+    names: &[String],
+    timestamps: &[i64],
+    columns: &[Vec<f64>],
+) -> Result<(), DataError> {
     if timestamps.is_empty() {
-        return Err(DataError::Empty { source_id: source_id.to_string() });
+        return Err(DataError::Empty {
+            source_id: source_id.to_string(),
+        });
     }
     for (name, col) in names.iter().zip(columns) {
         if col.len() != timestamps.len() {
@@ -205,7 +235,13 @@ mod tests {
 
     #[test]
     fn unsorted_timestamps_name_the_rows() {
-        let err = Table::from_raw("s", vec!["v".into()], vec![1, 3, 2], vec![vec![1.0, 2.0, 3.0]]).unwrap_err();
+        let err = Table::from_raw(
+            "s",
+            vec!["v".into()],
+            vec![1, 3, 2],
+            vec![vec![1.0, 2.0, 3.0]],
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             DataError::Unsorted {
@@ -221,17 +257,33 @@ mod tests {
 
     #[test]
     fn nan_is_rejected_with_row_and_column() {
-        let err = Table::from_raw("aapl", vec!["close".into()], vec![1, 2], vec![vec![1.0, f64::NAN]]).unwrap_err();
+        let err = Table::from_raw(
+            "aapl",
+            vec!["close".into()],
+            vec![1, 2],
+            vec![vec![1.0, f64::NAN]],
+        )
+        .unwrap_err();
         assert_eq!(
             err,
-            DataError::NonFinite { source_id: "aapl".into(), column: "close".into(), row: 2, value: "NaN".into() }
+            DataError::NonFinite {
+                source_id: "aapl".into(),
+                column: "close".into(),
+                row: 2,
+                value: "NaN".into()
+            }
         );
     }
 
     #[test]
     fn empty_source_is_an_error() {
         let err = Table::from_raw("x", vec![], vec![], vec![]).unwrap_err();
-        assert_eq!(err, DataError::Empty { source_id: "x".into() });
+        assert_eq!(
+            err,
+            DataError::Empty {
+                source_id: "x".into()
+            }
+        );
     }
 
     #[test]

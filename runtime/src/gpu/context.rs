@@ -37,7 +37,8 @@ pub struct GpuContext {
 impl GpuContext {
     /// Opens the default adapter without a surface (headless rendering).
     pub fn headless() -> Result<GpuContext, GpuError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
             force_fallback_adapter: false,
@@ -49,7 +50,10 @@ impl GpuContext {
     }
 
     /// Opens a device on `adapter`.
-    pub fn with_adapter(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<GpuContext, GpuError> {
+    pub fn with_adapter(
+        instance: wgpu::Instance,
+        adapter: wgpu::Adapter,
+    ) -> Result<GpuContext, GpuError> {
         // Ask for what the adapter offers: lavapipe caps storage bindings at 128 MiB.
         let limits = wgpu::Limits::default().using_resolution(adapter.limits());
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -59,7 +63,12 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device(e.to_string()))?;
-        Ok(GpuContext { instance, adapter, device, queue })
+        Ok(GpuContext {
+            instance,
+            adapter,
+            device,
+            queue,
+        })
     }
 
     /// "name (backend, type)" of the adapter.

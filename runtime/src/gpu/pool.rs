@@ -35,7 +35,12 @@ pub fn size_class(size: u64) -> u64 {
 
 impl BufferPool {
     /// A buffer of at least `size` bytes with `usage` (plus COPY_DST), in use until [`BufferPool::recycle`].
-    pub fn acquire(&mut self, device: &wgpu::Device, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    pub fn acquire(
+        &mut self,
+        device: &wgpu::Device,
+        size: u64,
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
         let usage = usage | wgpu::BufferUsages::COPY_DST;
         let key = (size_class(size), usage.bits());
         let buf = match self.free.get_mut(&key).and_then(Vec::pop) {
@@ -47,7 +52,12 @@ impl BufferPool {
             None => {
                 self.stats.misses += 1;
                 self.stats.bytes_allocated += key.0;
-                device.create_buffer(&wgpu::BufferDescriptor { label: Some("pooled"), size: key.0, usage, mapped_at_creation: false })
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("pooled"),
+                    size: key.0,
+                    usage,
+                    mapped_at_creation: false,
+                })
             }
         };
         self.in_use.push((key, buf.clone()));
@@ -66,10 +76,12 @@ impl BufferPool {
     /// Destroys free buffers until at most `max_free_bytes` stay free.
     pub fn trim(&mut self, max_free_bytes: u64) {
         let mut keys: Vec<(u64, u32)> = self.free.keys().copied().collect();
-        keys.sort_by(|a, b| b.0.cmp(&a.0));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.0));
         for key in keys {
             while self.stats.bytes_free > max_free_bytes {
-                let Some(buf) = self.free.get_mut(&key).and_then(Vec::pop) else { break };
+                let Some(buf) = self.free.get_mut(&key).and_then(Vec::pop) else {
+                    break;
+                };
                 buf.destroy();
                 self.stats.bytes_free -= key.0;
                 self.stats.bytes_allocated -= key.0;

@@ -40,7 +40,11 @@ fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::VERTEX,
-        ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only: true }, has_dynamic_offset: false, min_binding_size: None },
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: true },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
         count: None,
     }
 }
@@ -49,7 +53,11 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-        ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
         count: None,
     }
 }
@@ -66,15 +74,32 @@ fn pipeline(
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
         layout: Some(layout),
-        vertex: wgpu::VertexState { module, entry_point: Some(vs), compilation_options: Default::default(), buffers: &[] },
-        primitive: wgpu::PrimitiveState { topology: wgpu::PrimitiveTopology::TriangleList, cull_mode: None, ..Default::default() },
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some(vs),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState {
+            topology: wgpu::PrimitiveTopology::TriangleList,
+            cull_mode: None,
+            ..Default::default()
+        },
         depth_stencil: None,
-        multisample: wgpu::MultisampleState { count: SAMPLE_COUNT, mask: !0, alpha_to_coverage_enabled: false },
+        multisample: wgpu::MultisampleState {
+            count: SAMPLE_COUNT,
+            mask: !0,
+            alpha_to_coverage_enabled: false,
+        },
         fragment: Some(wgpu::FragmentState {
             module,
             entry_point: Some(fs),
             compilation_options: Default::default(),
-            targets: &[Some(wgpu::ColorTargetState { format, blend: Some(BLEND), write_mask: wgpu::ColorWrites::ALL })],
+            targets: &[Some(wgpu::ColorTargetState {
+                format,
+                blend: Some(BLEND),
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
         }),
         multiview_mask: None,
         cache: None,
@@ -140,13 +165,21 @@ impl Renderer {
                 source: wgpu::ShaderSource::Wgsl(ui_src.clone()),
             });
             (
-                pipeline(device, "rects", &ui_layout, &module, "vs_rect", "fs_rect", format),
-                pipeline(device, "glyphs", &ui_layout, &module, "vs_glyph", "fs_glyph", format),
+                pipeline(
+                    device, "rects", &ui_layout, &module, "vs_rect", "fs_rect", format,
+                ),
+                pipeline(
+                    device, "glyphs", &ui_layout, &module, "vs_glyph", "fs_glyph", format,
+                ),
             )
         })?;
         let atlas_texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("glyph atlas"),
-            size: wgpu::Extent3d { width: ATLAS_SIZE, height: ATLAS_SIZE, depth_or_array_layers: 1 },
+            size: wgpu::Extent3d {
+                width: ATLAS_SIZE,
+                height: ATLAS_SIZE,
+                depth_or_array_layers: 1,
+            },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
@@ -191,16 +224,36 @@ impl Renderer {
                 label: Some(&spec.key),
                 source: wgpu::ShaderSource::Wgsl(source.into()),
             });
-            pipeline(device, &spec.key, &self.chart_layout, &module, "vs_main", "fs_main", self.format)
+            pipeline(
+                device,
+                &spec.key,
+                &self.chart_layout,
+                &module,
+                "vs_main",
+                "fs_main",
+                self.format,
+            )
         })
-        .map_err(|e| GpuError::Wgpu(format!("chart type `{}` of plugin `{}`: {e}", spec.name, spec.plugin)))?;
+        .map_err(|e| {
+            GpuError::Wgpu(format!(
+                "chart type `{}` of plugin `{}`: {e}",
+                spec.name, spec.plugin
+            ))
+        })?;
         self.chart_pipelines.insert(spec.key.clone(), p);
         Ok(())
     }
 
-    fn upload<T: bytemuck::Pod>(&mut self, ctx: &GpuContext, data: &[T], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    fn upload<T: bytemuck::Pod>(
+        &mut self,
+        ctx: &GpuContext,
+        data: &[T],
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
         let bytes: &[u8] = bytemuck::cast_slice(data);
-        let buf = self.pool.acquire(&ctx.device, bytes.len().max(16) as u64, usage);
+        let buf = self
+            .pool
+            .acquire(&ctx.device, bytes.len().max(16) as u64, usage);
         if !bytes.is_empty() {
             ctx.queue.write_buffer(&buf, 0, bytes);
         }
@@ -215,7 +268,11 @@ impl Renderer {
         }
         let tex = ctx.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("msaa"),
-            size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+            size: wgpu::Extent3d {
+                width: size[0],
+                height: size[1],
+                depth_or_array_layers: 1,
+            },
             mip_level_count: 1,
             sample_count: SAMPLE_COUNT,
             dimension: wgpu::TextureDimension::D2,
@@ -242,15 +299,31 @@ impl Renderer {
         let glyphs: Vec<GlyphInstance> = self.atlas.quads(&scene.texts);
         if self.atlas.dirty {
             ctx.queue.write_texture(
-                wgpu::TexelCopyTextureInfo { texture: &self.atlas_texture, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+                wgpu::TexelCopyTextureInfo {
+                    texture: &self.atlas_texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
                 &self.atlas.pixels,
-                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(ATLAS_SIZE), rows_per_image: Some(ATLAS_SIZE) },
-                wgpu::Extent3d { width: ATLAS_SIZE, height: ATLAS_SIZE, depth_or_array_layers: 1 },
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(ATLAS_SIZE),
+                    rows_per_image: Some(ATLAS_SIZE),
+                },
+                wgpu::Extent3d {
+                    width: ATLAS_SIZE,
+                    height: ATLAS_SIZE,
+                    depth_or_array_layers: 1,
+                },
             );
             self.atlas.dirty = false;
         }
         let [w, h] = scene.size;
-        let ui = UiUniform { viewport_px: [w as f32, h as f32], _pad: [0.0; 2] };
+        let ui = UiUniform {
+            viewport_px: [w as f32, h as f32],
+            _pad: [0.0; 2],
+        };
         let ui_buf = self.upload(ctx, &[ui], wgpu::BufferUsages::UNIFORM);
         let mut rects: Vec<RectInstance> = scene.under.clone();
         let over_start = rects.len();
@@ -261,11 +334,26 @@ impl Renderer {
             label: Some("ui"),
             layout: &self.ui_bgl,
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: ui_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: rect_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: glyph_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&self.atlas_view) },
-                wgpu::BindGroupEntry { binding: 4, resource: wgpu::BindingResource::Sampler(&self.sampler) },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: ui_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: rect_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: glyph_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::TextureView(&self.atlas_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
             ],
         });
         let mut series_binds = Vec::with_capacity(scene.series.len());
@@ -279,8 +367,14 @@ impl Renderer {
                 label: Some(&s.spec.key),
                 layout: &self.chart_bgl,
                 entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: ubuf.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: ibuf.as_entire_binding() },
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: ubuf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: ibuf.as_entire_binding(),
+                    },
                 ],
             });
             series_binds.push(bg);
@@ -294,7 +388,12 @@ impl Renderer {
                 depth_slice: None,
                 resolve_target: Some(target),
                 ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color { r: c[0] as f64, g: c[1] as f64, b: c[2] as f64, a: c[3] as f64 }),
+                    load: wgpu::LoadOp::Clear(wgpu::Color {
+                        r: c[0] as f64,
+                        g: c[1] as f64,
+                        b: c[2] as f64,
+                        a: c[3] as f64,
+                    }),
                     store: wgpu::StoreOp::Discard,
                 },
             })],
@@ -309,7 +408,9 @@ impl Renderer {
             pass.draw(0..6, 0..over_start as u32);
         }
         for (s, bg) in scene.series.iter().zip(&series_binds) {
-            let Some(p) = self.chart_pipelines.get(&s.spec.key) else { continue };
+            let Some(p) = self.chart_pipelines.get(&s.spec.key) else {
+                continue;
+            };
             let [x, y, cw, ch] = s.clip;
             let (x, y) = (x.min(w.saturating_sub(1)), y.min(h.saturating_sub(1)));
             pass.set_scissor_rect(x, y, cw.min(w - x).max(1), ch.min(h - y).max(1));
@@ -332,15 +433,25 @@ impl Renderer {
     }
 
     /// Renders `scene` offscreen and reads it back as an RGBA image.
-    pub fn render_image(&mut self, ctx: &GpuContext, scene: &FrameScene) -> Result<image::RgbaImage, GpuError> {
+    pub fn render_image(
+        &mut self,
+        ctx: &GpuContext,
+        scene: &FrameScene,
+    ) -> Result<image::RgbaImage, GpuError> {
         let [w, h] = scene.size;
         let max = ctx.device.limits().max_texture_dimension_2d;
         if w == 0 || h == 0 || w > max || h > max {
-            return Err(GpuError::Wgpu(format!("size {w}x{h} is outside 1..={max} pixels per side")));
+            return Err(GpuError::Wgpu(format!(
+                "size {w}x{h} is outside 1..={max} pixels per side"
+            )));
         }
         let target = ctx.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("offscreen"),
-            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+            size: wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
@@ -349,7 +460,8 @@ impl Renderer {
             view_formats: &[],
         });
         let view = target.create_view(&Default::default());
-        let padded = (w * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let padded = (w * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+            * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let readback = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: padded as u64 * h as u64,
@@ -357,15 +469,32 @@ impl Renderer {
             mapped_at_creation: false,
         });
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
         self.encode(ctx, &mut encoder, scene, &view)?;
         encoder.copy_texture_to_buffer(
-            wgpu::TexelCopyTextureInfo { texture: &target, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+            wgpu::TexelCopyTextureInfo {
+                texture: &target,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
             wgpu::TexelCopyBufferInfo {
                 buffer: &readback,
-                layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(padded), rows_per_image: Some(h) },
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded),
+                    rows_per_image: Some(h),
+                },
             },
-            wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+            wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
         );
         ctx.queue.submit([encoder.finish()]);
         self.pool.recycle();
@@ -376,15 +505,22 @@ impl Renderer {
         readback.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
-        rx.recv().map_err(|e| GpuError::Readback(e.to_string()))?.map_err(|e| GpuError::Readback(e.to_string()))?;
-        let data = readback.get_mapped_range(..).map_err(|e| GpuError::Readback(e.to_string()))?;
+        ctx.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let data = readback
+            .get_mapped_range(..)
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
         let mut pixels = Vec::with_capacity((w * h * 4) as usize);
         for row in data.chunks(padded as usize).take(h as usize) {
             pixels.extend_from_slice(&row[..(w * 4) as usize]);
         }
         drop(data);
         readback.unmap();
-        image::RgbaImage::from_raw(w, h, pixels).ok_or_else(|| GpuError::Readback("short read".into()))
+        image::RgbaImage::from_raw(w, h, pixels)
+            .ok_or_else(|| GpuError::Readback("short read".into()))
     }
 }

@@ -68,20 +68,34 @@ pub fn validate_chart_type(spec: &ChartTypeSpec) -> Result<naga::Module, ShaderE
         location,
         message,
     };
-    let prelude = prelude(spec.input).ok_or_else(|| fail(None, format!("unknown input kind {}", spec.input)))?;
+    let prelude = prelude(spec.input)
+        .ok_or_else(|| fail(None, format!("unknown input kind {}", spec.input)))?;
     let prelude_lines = prelude.lines().count();
     let source = format!("{prelude}{}", spec.wgsl);
     let to_plugin = |line: u32, col: u32| -> Option<(usize, usize)> {
         let line = line as usize;
-        if line > prelude_lines { Some((line - prelude_lines, col as usize)) } else { None }
+        if line > prelude_lines {
+            Some((line - prelude_lines, col as usize))
+        } else {
+            None
+        }
     };
     let module = naga::front::wgsl::parse_str(&source).map_err(|e| {
-        let loc = e.location(&source).and_then(|l| to_plugin(l.line_number, l.line_position));
+        let loc = e
+            .location(&source)
+            .and_then(|l| to_plugin(l.line_number, l.line_position));
         fail(loc, e.message().to_string())
     })?;
-    let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+    let mut validator = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    );
     validator.validate(&module).map_err(|e| {
-        let loc = e.spans().next().map(|(span, _)| span.location(&source)).and_then(|l| to_plugin(l.line_number, l.line_position));
+        let loc = e
+            .spans()
+            .next()
+            .map(|(span, _)| span.location(&source))
+            .and_then(|l| to_plugin(l.line_number, l.line_position));
         let mut message = e.as_inner().to_string();
         let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e.as_inner());
         while let Some(s) = src {
@@ -91,9 +105,19 @@ pub fn validate_chart_type(spec: &ChartTypeSpec) -> Result<naga::Module, ShaderE
         }
         fail(loc, message)
     })?;
-    for (name, stage) in [("vs_main", naga::ShaderStage::Vertex), ("fs_main", naga::ShaderStage::Fragment)] {
-        if !module.entry_points.iter().any(|ep| ep.name == name && ep.stage == stage) {
-            return Err(fail(None, format!("no {stage:?} entry point named `{name}`")));
+    for (name, stage) in [
+        ("vs_main", naga::ShaderStage::Vertex),
+        ("fs_main", naga::ShaderStage::Fragment),
+    ] {
+        if !module
+            .entry_points
+            .iter()
+            .any(|ep| ep.name == name && ep.stage == stage)
+        {
+            return Err(fail(
+                None,
+                format!("no {stage:?} entry point named `{name}`"),
+            ));
         }
     }
     Ok(module)
@@ -131,15 +155,23 @@ mod tests {
         assert_eq!(e.plugin, "p");
         assert_eq!(e.chart_type, "t");
         assert_eq!(e.location.map(|l| l.0), Some(2), "{e}");
-        assert!(e.to_string().starts_with("invalid WGSL in chart type `t` of plugin `p` at line 2"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("invalid WGSL in chart type `t` of plugin `p` at line 2"),
+            "{e}"
+        );
     }
 
     #[test]
     fn type_error_and_missing_entry_point_are_reported() {
         let bad = "@vertex fn vs_main() -> @builtin(position) vec4<f32> { return frame.color.x; }\n@fragment fn fs_main() -> @location(0) vec4<f32> { return frame.color; }\n";
         let e = validate_chart_type(&spec(bad)).unwrap_err();
-        assert!(e.message.to_lowercase().contains("return") || e.message.contains("type"), "{e}");
-        let no_fs = "@vertex fn vs_main() -> @builtin(position) vec4<f32> { return frame.color; }\n";
+        assert!(
+            e.message.to_lowercase().contains("return") || e.message.contains("type"),
+            "{e}"
+        );
+        let no_fs =
+            "@vertex fn vs_main() -> @builtin(position) vec4<f32> { return frame.color; }\n";
         let e = validate_chart_type(&spec(no_fs)).unwrap_err();
         assert_eq!(e.message, "no Fragment entry point named `fs_main`");
     }
@@ -148,8 +180,14 @@ mod tests {
     fn check_layout(module: &naga::Module, name: &str, size: usize, offsets: &[usize]) {
         let mut layouter = naga::proc::Layouter::default();
         layouter.update(module.to_ctx()).unwrap();
-        let (handle, ty) = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no struct {name}"));
-        let naga::TypeInner::Struct { members, span } = &ty.inner else { panic!("{name} is not a struct") };
+        let (handle, ty) = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no struct {name}"));
+        let naga::TypeInner::Struct { members, span } = &ty.inner else {
+            panic!("{name} is not a struct")
+        };
         assert_eq!(*span as usize, size, "size of {name}");
         assert_eq!(layouter[handle].size as usize, size);
         let found: Vec<usize> = members.iter().map(|m| m.offset as usize).collect();
@@ -159,7 +197,11 @@ mod tests {
     #[test]
     fn rust_structs_match_the_wgsl_layouts() {
         use std::mem::{offset_of, size_of};
-        let bars = naga::front::wgsl::parse_str(&format!("{}\n{OK}", prelude(GC_INPUT_BARS).unwrap()).replace("points[0].x_px", "bars[0].x_px")).unwrap();
+        let bars = naga::front::wgsl::parse_str(
+            &format!("{}\n{OK}", prelude(GC_INPUT_BARS).unwrap())
+                .replace("points[0].x_px", "bars[0].x_px"),
+        )
+        .unwrap();
         check_layout(
             &bars,
             "Frame",
@@ -180,12 +222,33 @@ mod tests {
                 offset_of!(FrameUniform, user),
             ],
         );
-        check_layout(&bars, "Bar", size_of::<BarInstance>(), &(0..8).map(|i| i * 4).collect::<Vec<_>>());
-        let line = naga::front::wgsl::parse_str(&format!("{}\n{OK}", prelude(GC_INPUT_LINE).unwrap())).unwrap();
-        check_layout(&line, "Point", size_of::<PointInstance>(), &(0..8).map(|i| i * 4).collect::<Vec<_>>());
+        check_layout(
+            &bars,
+            "Bar",
+            size_of::<BarInstance>(),
+            &(0..8).map(|i| i * 4).collect::<Vec<_>>(),
+        );
+        let line =
+            naga::front::wgsl::parse_str(&format!("{}\n{OK}", prelude(GC_INPUT_LINE).unwrap()))
+                .unwrap();
+        check_layout(
+            &line,
+            "Point",
+            size_of::<PointInstance>(),
+            &(0..8).map(|i| i * 4).collect::<Vec<_>>(),
+        );
         let ui = naga::front::wgsl::parse_str(&ui_source()).unwrap();
         check_layout(&ui, "Ui", size_of::<UiUniform>(), &[0, 8]);
-        check_layout(&ui, "Rect", size_of::<RectInstance>(), &[offset_of!(RectInstance, min), offset_of!(RectInstance, max), offset_of!(RectInstance, color)]);
+        check_layout(
+            &ui,
+            "Rect",
+            size_of::<RectInstance>(),
+            &[
+                offset_of!(RectInstance, min),
+                offset_of!(RectInstance, max),
+                offset_of!(RectInstance, color),
+            ],
+        );
         check_layout(
             &ui,
             "Glyph",
@@ -209,12 +272,29 @@ mod tests {
             if path.extension().is_some_and(|e| e == "wgsl") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 // Preludes are fragments: validate them with a minimal chart type.
-                let text = if path.file_name().unwrap().to_string_lossy().starts_with("prelude") { format!("{}\n{text}", host_shader!("prelude.wgsl")) } else { text };
-                let text = if path.ends_with("prelude.wgsl") { host_shader!("prelude.wgsl").to_string() } else { text };
-                let module = naga::front::wgsl::parse_str(&text).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&text)));
-                naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
-                    .validate(&module)
-                    .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                let text = if path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("prelude")
+                {
+                    format!("{}\n{text}", host_shader!("prelude.wgsl"))
+                } else {
+                    text
+                };
+                let text = if path.ends_with("prelude.wgsl") {
+                    host_shader!("prelude.wgsl").to_string()
+                } else {
+                    text
+                };
+                let module = naga::front::wgsl::parse_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&text)));
+                naga::valid::Validator::new(
+                    naga::valid::ValidationFlags::all(),
+                    naga::valid::Capabilities::empty(),
+                )
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 n += 1;
             }
         }

@@ -79,7 +79,11 @@ impl GlyphAtlas {
             self.cursor[0] += w + 1;
             self.row_h = self.row_h.max(h);
             self.dirty = true;
-            Some(Slot { offset: [b.min.x, b.min.y], size: [w, h], pos })
+            Some(Slot {
+                offset: [b.min.x, b.min.y],
+                size: [w, h],
+                pos,
+            })
         });
         self.slots.insert(key, slot);
         slot
@@ -94,13 +98,18 @@ impl GlyphAtlas {
             // Whole-pixel pen positions keep small text crisp.
             let (x0, y0) = (item.x.round(), item.y.round());
             for g in glyphs {
-                let Some(s) = self.slot(g.id, item.size_px) else { continue };
+                let Some(s) = self.slot(g.id, item.size_px) else {
+                    continue;
+                };
                 let min = [(x0 + g.x + s.offset[0]).round(), y0 + s.offset[1].round()];
                 out.push(GlyphInstance {
                     min,
                     max: [min[0] + s.size[0] as f32, min[1] + s.size[1] as f32],
                     uv_min: [s.pos[0] as f32 * scale, s.pos[1] as f32 * scale],
-                    uv_max: [(s.pos[0] + s.size[0]) as f32 * scale, (s.pos[1] + s.size[1]) as f32 * scale],
+                    uv_max: [
+                        (s.pos[0] + s.size[0]) as f32 * scale,
+                        (s.pos[1] + s.size[1]) as f32 * scale,
+                    ],
                     color: item.color,
                 });
             }
@@ -116,7 +125,13 @@ mod tests {
     #[test]
     fn quads_cover_rasterized_glyphs() {
         let mut atlas = GlyphAtlas::default();
-        let items = [TextItem { text: "Hi 1".into(), x: 10.0, y: 20.0, size_px: 12.0, color: [1.0; 4] }];
+        let items = [TextItem {
+            text: "Hi 1".into(),
+            x: 10.0,
+            y: 20.0,
+            size_px: 12.0,
+            color: [1.0; 4],
+        }];
         let q = atlas.quads(&items);
         assert_eq!(q.len(), 3, "the space has no bitmap");
         assert!(q[0].min[0] >= 10.0 && q[0].max[1] <= 21.0 && q[0].min[1] >= 20.0 - 12.0);

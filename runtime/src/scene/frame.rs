@@ -12,8 +12,8 @@ use crate::scene::text;
 use crate::scene::theme::Rgba;
 use crate::scene::ticks;
 use gpu_charts_plugin_api::{
-    GC_CHART_INCLUDE_ZERO, GC_FIELD_CLOSE, GC_FIELD_HIGH, GC_FIELD_LOW, GC_FIELD_OPEN, GC_FIELD_VALUE, GC_FIELD_VOLUME,
-    GC_INPUT_BARS,
+    GC_CHART_INCLUDE_ZERO, GC_FIELD_CLOSE, GC_FIELD_HIGH, GC_FIELD_LOW, GC_FIELD_OPEN,
+    GC_FIELD_VALUE, GC_FIELD_VOLUME, GC_INPUT_BARS,
 };
 
 /// The visible part of the horizontal axis, in axis units: slot index on a
@@ -92,12 +92,34 @@ pub struct FrameScene {
     pub over: Vec<RectInstance>,
     /// Text, drawn last.
     pub texts: Vec<TextItem>,
-    /// Pane plot rectangles (x, y, w, h), for hit-testing and tests.
-    pub plots: Vec<[f32; 4]>,
+    /// Each pane's plot rectangle and value mapping, for hit-testing and tests.
+    pub panes: Vec<PaneGeometry>,
+    /// The view this frame shows.
+    pub view: ViewRange,
+}
+
+/// Where a pane was drawn and how its values map to pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PaneGeometry {
+    /// Plot rectangle (x, y, w, h) in target pixels.
+    pub plot: [f32; 4],
+    /// Value mapping (plot-space y).
+    pub y: YMap,
+}
+
+impl PaneGeometry {
+    /// Target-space y of value `v`.
+    pub fn y_of(&self, v: f64) -> f32 {
+        self.plot[1] + self.y.y(v)
+    }
+    /// The value at target-space y (inverse of [`PaneGeometry::y_of`]).
+    pub fn value_at(&self, y: f32) -> f64 {
+        self.y.value(y - self.plot[1])
+    }
 }
 
 /// Maps values to plot-space y pixels for one pane.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct YMap {
     lo: f64,
     hi: f64,
@@ -108,7 +130,12 @@ pub struct YMap {
 impl YMap {
     fn new(lo: f64, hi: f64, scale: Scale, height: f32) -> YMap {
         let log = scale == Scale::Log;
-        YMap { lo, hi, log, height }
+        YMap {
+            lo,
+            hi,
+            log,
+            height,
+        }
     }
     fn t(&self, v: f64) -> f64 {
         if self.log {
@@ -117,6 +144,11 @@ impl YMap {
         } else {
             (v - self.lo) / (self.hi - self.lo)
         }
+    }
+    /// The value at plot-space y.
+    pub fn value(&self, y: f32) -> f64 {
+        let t = 1.0 - y as f64 / self.height as f64;
+        if self.log { (self.lo.ln() + t * (self.hi.ln() - self.lo.ln())).exp() } else { self.lo + t * (self.hi - self.lo) }
     }
     /// Plot-space y of value `v`.
     pub fn y(&self, v: f64) -> f32 {
@@ -170,7 +202,11 @@ impl XMap<'_> {
         match self.mode {
             XMode::Bars(_) => {
                 let slot = self.slot_px();
-                let k = if slot >= min_px { 1 } else { (min_px / slot).ceil() as usize };
+                let k = if slot >= min_px {
+                    1
+                } else {
+                    (min_px / slot).ceil() as usize
+                };
                 let first = (self.view.x0.floor() as i64 - 1).max(0) as usize;
                 let last = ((self.view.x1.ceil() as i64) + 1).clamp(0, n as i64) as usize;
                 let start = first / k * k;
@@ -179,7 +215,11 @@ impl XMap<'_> {
                 while g < last {
                     let hi = (g + k).min(n);
                     let centre = (g as f64 + hi as f64) / 2.0;
-                    out.push(Bucket { x: self.px_of_axis(centre), lo: g, hi });
+                    out.push(Bucket {
+                        x: self.px_of_axis(centre),
+                        lo: g,
+                        hi,
+                    });
                     g += k;
                 }
                 (out, slot * k as f32)
@@ -194,27 +234,55 @@ impl XMap<'_> {
                 let hi = (ib + 1).min(n);
                 if (visible as f32) * min_px <= self.width {
                     // Sparse: every row is its own bucket at its exact time.
-                    let slot = if visible > 1 { (self.width / visible as f32).min(40.0) } else { 8.0 };
-                    let out = (lo..hi).map(|i| Bucket { x: self.px_of_axis(timestamps[i] as f64), lo: i, hi: i + 1 }).collect();
+                    let slot = if visible > 1 {
+                        (self.width / visible as f32).min(40.0)
+                    } else {
+                        8.0
+                    };
+                    let out = (lo..hi)
+                        .map(|i| Bucket {
+                            x: self.px_of_axis(timestamps[i] as f64),
+                            lo: i,
+                            hi: i + 1,
+                        })
+                        .collect();
                     (out, slot)
                 } else {
                     // Dense: one bucket per `min_px` column, found by binary search.
                     let cols = (self.width / min_px).ceil() as usize;
                     let mut out = Vec::with_capacity(cols + 2);
                     if lo < ia {
-                        out.push(Bucket { x: self.px_of_axis(timestamps[lo] as f64), lo, hi: ia });
+                        out.push(Bucket {
+                            x: self.px_of_axis(timestamps[lo] as f64),
+                            lo,
+                            hi: ia,
+                        });
                     }
                     let mut a = ia;
                     for c in 0..cols {
                         let edge = self.axis_of_px(((c + 1) as f32 * min_px) as f64);
-                        let b = if c + 1 == cols { ib } else { timestamps.partition_point(|&t| (t as f64) < edge).clamp(a, ib) };
+                        let b = if c + 1 == cols {
+                            ib
+                        } else {
+                            timestamps
+                                .partition_point(|&t| (t as f64) < edge)
+                                .clamp(a, ib)
+                        };
                         if b > a {
-                            out.push(Bucket { x: (c as f32 + 0.5) * min_px, lo: a, hi: b });
+                            out.push(Bucket {
+                                x: (c as f32 + 0.5) * min_px,
+                                lo: a,
+                                hi: b,
+                            });
                         }
                         a = b;
                     }
                     if hi > ib {
-                        out.push(Bucket { x: self.px_of_axis(timestamps[ib] as f64), lo: ib, hi });
+                        out.push(Bucket {
+                            x: self.px_of_axis(timestamps[ib] as f64),
+                            lo: ib,
+                            hi,
+                        });
                     }
                     (out, min_px)
                 }
@@ -254,7 +322,12 @@ fn series_range(s: &SeriesModel, a: usize, b: usize) -> (f64, f64) {
     };
     match &s.data {
         SeriesData::Bars(d) => {
-            for (bit, c) in [(GC_FIELD_OPEN, &d.open), (GC_FIELD_HIGH, &d.high), (GC_FIELD_LOW, &d.low), (GC_FIELD_CLOSE, &d.close)] {
+            for (bit, c) in [
+                (GC_FIELD_OPEN, &d.open),
+                (GC_FIELD_HIGH, &d.high),
+                (GC_FIELD_LOW, &d.low),
+                (GC_FIELD_CLOSE, &d.close),
+            ] {
                 if f & bit != 0 {
                     take(col_range(c, a, b));
                 }
@@ -287,14 +360,20 @@ pub fn readout(v: f64, axis_step: f64) -> String {
     if !v.is_finite() {
         return "—".to_string();
     }
-    let step = if axis_step >= 1e4 { axis_step / 100.0 } else { (axis_step / 100.0).min(0.01) };
+    let step = if axis_step >= 1e4 {
+        axis_step / 100.0
+    } else {
+        (axis_step / 100.0).min(0.01)
+    };
     ticks::format_value(v, step)
 }
 
 /// The value a series shows at row `i` (close for bars, volume for volume).
 fn last_value(s: &SeriesModel, i: usize) -> Option<f64> {
     match &s.data {
-        SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => d.volume.as_ref().map(|v| v.values[i]),
+        SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => {
+            d.volume.as_ref().map(|v| v.values[i])
+        }
         SeriesData::Bars(d) => Some(d.close.values[i]),
         SeriesData::Line(c) => Some(c.column.values[i]).filter(|v| v.is_finite()),
     }
@@ -304,9 +383,11 @@ fn last_value(s: &SeriesModel, i: usize) -> Option<f64> {
 fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
     let fmt = |v: f64| readout(v, step);
     match &s.data {
-        SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => {
-            d.volume.as_ref().map(|v| fmt(v.values[i])).unwrap_or_default()
-        }
+        SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => d
+            .volume
+            .as_ref()
+            .map(|v| fmt(v.values[i]))
+            .unwrap_or_default(),
         SeriesData::Bars(d) => format!(
             "O {}  H {}  L {}  C {}",
             fmt(d.open.values[i]),
@@ -342,7 +423,12 @@ fn bar_instances(d: &BarsData, buckets: &[Bucket], y: &YMap) -> Vec<BarInstance>
         .collect()
 }
 
-fn point_instances(values: &[f64], pyramid: &MinMaxPyramid, buckets: &[Bucket], y: &YMap) -> Vec<PointInstance> {
+fn point_instances(
+    values: &[f64],
+    pyramid: &MinMaxPyramid,
+    buckets: &[Bucket],
+    y: &YMap,
+) -> Vec<PointInstance> {
     let mut out = Vec::with_capacity(buckets.len());
     let mut connected = false;
     for b in buckets {
@@ -368,11 +454,23 @@ fn point_instances(values: &[f64], pyramid: &MinMaxPyramid, buckets: &[Bucket], 
 }
 
 /// Builds the frame for `model` at `size` (physical pixels) showing `view`.
-pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ratio: f32) -> FrameScene {
+pub fn build_frame(
+    model: &ChartModel,
+    view: ViewRange,
+    size: [u32; 2],
+    pixel_ratio: f32,
+) -> FrameScene {
     let pal = &model.palette;
     let r = pixel_ratio.max(0.25);
     let (w, h) = (size[0].max(1) as f32, size[1].max(1) as f32);
-    let view = if view.x1 > view.x0 { view } else { ViewRange { x0: view.x0, x1: view.x0 + 1.0 } };
+    let view = if view.x1 > view.x0 {
+        view
+    } else {
+        ViewRange {
+            x0: view.x0,
+            x1: view.x0 + 1.0,
+        }
+    };
     let mut scene = FrameScene {
         size,
         clear: pal.background,
@@ -380,7 +478,8 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
         series: Vec::new(),
         over: Vec::new(),
         texts: Vec::new(),
-        plots: Vec::new(),
+        panes: Vec::new(),
+        view,
     };
 
     // Value ranges first: the price axis width depends on its labels.
@@ -403,7 +502,11 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
         pane_y += ph;
     }
 
-    let provisional = XMap { mode: &model.x_axis, view, width: w };
+    let provisional = XMap {
+        mode: &model.x_axis,
+        view,
+        width: w,
+    };
     let mut geoms = Vec::new();
     for (p, &(_, ph)) in model.panes.iter().zip(&pane_rects) {
         let mut lo = f64::INFINITY;
@@ -443,9 +546,22 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             }
             hi += pad;
         }
-        let ts = if log { ticks::log_value_ticks(lo, hi, target) } else { ticks::value_ticks(lo, hi, target) };
-        let step = if ts.len() >= 2 { (ts[1].pos - ts[0].pos).abs() } else { (hi - lo) / 4.0 };
-        geoms.push(PaneGeom { lo, hi, ticks: ts, step });
+        let ts = if log {
+            ticks::log_value_ticks(lo, hi, target)
+        } else {
+            ticks::value_ticks(lo, hi, target)
+        };
+        let step = if ts.len() >= 2 {
+            (ts[1].pos - ts[0].pos).abs()
+        } else {
+            (hi - lo) / 4.0
+        };
+        geoms.push(PaneGeom {
+            lo,
+            hi,
+            ticks: ts,
+            step,
+        });
     }
     let label_w = geoms
         .iter()
@@ -454,7 +570,11 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
     let axis_w = (label_w + 16.0 * r).max(48.0 * r);
     let plot_left = 0.0f32;
     let plot_w = (w - axis_w - plot_left).max(10.0);
-    let x = XMap { mode: &model.x_axis, view, width: plot_w };
+    let x = XMap {
+        mode: &model.x_axis,
+        view,
+        width: plot_w,
+    };
 
     // Time axis ticks (shared by all panes).
     let target_x = ((plot_w / (90.0 * r)).floor() as usize).clamp(2, 20);
@@ -477,8 +597,8 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
     let hair = r.max(1.0).round();
     for (pi, (p, g)) in model.panes.iter().zip(&geoms).enumerate() {
         let (top, ph) = pane_rects[pi];
-        let ymap = YMap::new(g.lo, g.hi, p.scale, ph);
-        scene.plots.push([plot_left, top, plot_w, ph]);
+        let ymap = YMap::new(g.lo, g.hi, if g.lo > 0.0 { p.scale } else { Scale::Linear }, ph);
+        scene.panes.push(PaneGeometry { plot: [plot_left, top, plot_w, ph], y: ymap });
         // Grid.
         let mut axis_labels: Vec<TextItem> = Vec::new();
         for t in &g.ticks {
@@ -486,7 +606,11 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             if yy < top || yy > top + ph {
                 continue;
             }
-            scene.under.push(RectInstance { min: [plot_left, yy.round()], max: [plot_left + plot_w, yy.round() + hair], color: pal.grid });
+            scene.under.push(RectInstance {
+                min: [plot_left, yy.round()],
+                max: [plot_left + plot_w, yy.round() + hair],
+                color: pal.grid,
+            });
             let label_y = (yy + axis_font * 0.35).clamp(top + axis_font, top + ph - 2.0 * r);
             axis_labels.push(TextItem {
                 text: t.label.clone(),
@@ -506,7 +630,12 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             }
         }
         // Series.
-        let clip = [plot_left.max(0.0) as u32, top.max(0.0) as u32, plot_w as u32, ph.max(1.0) as u32];
+        let clip = [
+            plot_left.max(0.0) as u32,
+            top.max(0.0) as u32,
+            plot_w as u32,
+            ph.max(1.0) as u32,
+        ];
         let mut legend: Vec<(String, Rgba)> = Vec::new();
         let mut last_labels: Vec<(f64, Rgba)> = Vec::new();
         for s in &p.series {
@@ -515,9 +644,18 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             let (buckets, slot) = x.buckets(ts, if bars { 2.0 * r } else { r });
             let instances = match &s.data {
                 SeriesData::Bars(d) => Instances::Bars(bar_instances(d, &buckets, &ymap)),
-                SeriesData::Line(c) => Instances::Points(point_instances(&c.column.values, &c.column.pyramid, &buckets, &ymap)),
+                SeriesData::Line(c) => Instances::Points(point_instances(
+                    &c.column.values,
+                    &c.column.pyramid,
+                    &buckets,
+                    &ymap,
+                )),
             };
-            let baseline = if p.scale == Scale::Log { ph } else { ymap.y(0.0).clamp(0.0, ph) };
+            let baseline = if p.scale == Scale::Log {
+                ph
+            } else {
+                ymap.y(0.0).clamp(0.0, ph)
+            };
             let u = &s.user;
             let uniform = FrameUniform {
                 viewport_px: [w, h],
@@ -532,17 +670,32 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
                 pixel_ratio: r,
                 instance_count: instances.len() as u32,
                 _pad: 0.0,
-                user: [[u[0], u[1], u[2], u[3]], [u[4], u[5], u[6], u[7]], [u[8], u[9], u[10], u[11]], [u[12], u[13], u[14], u[15]]],
+                user: [
+                    [u[0], u[1], u[2], u[3]],
+                    [u[4], u[5], u[6], u[7]],
+                    [u[8], u[9], u[10], u[11]],
+                    [u[12], u[13], u[14], u[15]],
+                ],
             };
             // Legend value at the last visible row.
             let (_, b) = x.visible_rows(ts);
-            let value = if b > 0 { legend_value(s, b - 1, g.step) } else { String::new() };
-            let color = if bars && s.spec.range_fields & GC_FIELD_VOLUME == 0 { pal.text_strong } else { s.color };
+            let value = if b > 0 {
+                legend_value(s, b - 1, g.step)
+            } else {
+                String::new()
+            };
+            let color = if bars && s.spec.range_fields & GC_FIELD_VOLUME == 0 {
+                pal.text_strong
+            } else {
+                s.color
+            };
             if b > 0
                 && let Some(v) = last_value(s, b - 1)
             {
                 let label_color = match &s.data {
-                    SeriesData::Bars(d) if d.close.values[b - 1] >= d.open.values[b - 1] => s.up_color,
+                    SeriesData::Bars(d) if d.close.values[b - 1] >= d.open.values[b - 1] => {
+                        s.up_color
+                    }
                     SeriesData::Bars(_) => s.down_color,
                     SeriesData::Line(_) => s.color,
                 };
@@ -550,7 +703,12 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             }
             legend.push((format!("{}  {}", s.label, value), color));
             if !instances.is_empty() {
-                scene.series.push(SeriesDraw { spec: s.spec.clone(), uniform, instances, clip });
+                scene.series.push(SeriesDraw {
+                    spec: s.spec.clone(),
+                    uniform,
+                    instances,
+                    clip,
+                });
             }
         }
         // Legend (and the title in the first pane).
@@ -559,12 +717,24 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             && let Some(t) = &model.config.title
         {
             ly += TITLE_FONT * r;
-            scene.texts.push(TextItem { text: t.clone(), x: plot_left + 8.0 * r, y: ly, size_px: TITLE_FONT * r, color: pal.text_strong });
+            scene.texts.push(TextItem {
+                text: t.clone(),
+                x: plot_left + 8.0 * r,
+                y: ly,
+                size_px: TITLE_FONT * r,
+                color: pal.text_strong,
+            });
             ly += 4.0 * r;
         }
         for (label, color) in legend {
             ly += LEGEND_FONT * r * 1.3;
-            scene.texts.push(TextItem { text: label, x: plot_left + 8.0 * r, y: ly, size_px: LEGEND_FONT * r, color });
+            scene.texts.push(TextItem {
+                text: label,
+                x: plot_left + 8.0 * r,
+                y: ly,
+                size_px: LEGEND_FONT * r,
+                color,
+            });
         }
         // Last visible value of each series, boxed on the price axis; axis
         // labels under a box are left out.
@@ -577,13 +747,19 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
             .collect();
         for label in axis_labels {
             let centre = label.y - axis_font * 0.35;
-            if !boxes.iter().any(|(y0, _, _)| centre > y0 - axis_font * 0.6 && centre < y0 + bh + axis_font * 0.6) {
+            if !boxes.iter().any(|(y0, _, _)| {
+                centre > y0 - axis_font * 0.6 && centre < y0 + bh + axis_font * 0.6
+            }) {
                 scene.texts.push(label);
             }
         }
         for (y0, v, color) in boxes {
             let label = readout(v, g.step);
-            scene.over.push(RectInstance { min: [plot_left + plot_w + hair, y0], max: [w, y0 + bh], color });
+            scene.over.push(RectInstance {
+                min: [plot_left + plot_w + hair, y0],
+                max: [w, y0 + bh],
+                color,
+            });
             scene.texts.push(TextItem {
                 text: label,
                 x: plot_left + plot_w + 8.0 * r,
@@ -594,27 +770,44 @@ pub fn build_frame(model: &ChartModel, view: ViewRange, size: [u32; 2], pixel_ra
         }
         // Pane separator and price axis line.
         if pi > 0 {
-            scene.over.push(RectInstance { min: [0.0, top.round()], max: [w, top.round() + hair], color: pal.axis });
+            scene.over.push(RectInstance {
+                min: [0.0, top.round()],
+                max: [w, top.round() + hair],
+                color: pal.axis,
+            });
         }
     }
     // Axis lines.
     let axis_x = (plot_left + plot_w).round();
-    scene.over.push(RectInstance { min: [axis_x, top0], max: [axis_x + hair, plot_bottom], color: pal.axis });
-    scene.over.push(RectInstance { min: [0.0, plot_bottom.round()], max: [w, plot_bottom.round() + hair], color: pal.axis });
+    scene.over.push(RectInstance {
+        min: [axis_x, top0],
+        max: [axis_x + hair, plot_bottom],
+        color: pal.axis,
+    });
+    scene.over.push(RectInstance {
+        min: [0.0, plot_bottom.round()],
+        max: [w, plot_bottom.round() + hair],
+        color: pal.axis,
+    });
     // Time labels, centred on their tick and kept inside the plot width. When
     // no labelled boundary (a new month, day, year) is in view, the first
     // label carries the full date so the axis is never ambiguous.
     let mut xticks = xticks;
     let visible = |xx: f32| (0.0..=plot_w).contains(&xx);
-    let is_year = |t: &ticks::Tick| t.label.len() == 4 && t.label.bytes().all(|b| b.is_ascii_digit());
-    if !xticks.iter().any(|(xx, t)| (t.major || is_year(t)) && visible(*xx))
+    let is_year =
+        |t: &ticks::Tick| t.label.len() == 4 && t.label.bytes().all(|b| b.is_ascii_digit());
+    if !xticks
+        .iter()
+        .any(|(xx, t)| (t.major || is_year(t)) && visible(*xx))
         && let Some(i) = xticks.iter().position(|(xx, _)| visible(*xx))
     {
         let ns = |t: &ticks::Tick| match &model.x_axis {
             XMode::Bars(tl) => tl.timestamps.get(t.pos as usize).copied().unwrap_or(0),
             XMode::Time => t.pos as i64,
         };
-        let step = xticks.get(i + 1).map_or(86_400_000_000_000, |(_, n)| ns(n) - ns(&xticks[i].1));
+        let step = xticks
+            .get(i + 1)
+            .map_or(86_400_000_000_000, |(_, n)| ns(n) - ns(&xticks[i].1));
         let first = &mut xticks[i].1;
         first.label = ticks::format_time(ns(first), model.tz, step);
         first.major = true;

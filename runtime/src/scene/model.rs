@@ -7,9 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
-use gpu_charts_plugin_api::{GC_FIELD_VOLUME, GC_INPUT_BARS, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS};
+use gpu_charts_plugin_api::{
+    GC_FIELD_VOLUME, GC_INPUT_BARS, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS,
+};
 
-use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap, XAxis};
+use crate::config::{
+    self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap, XAxis,
+};
 use crate::data::{self, Column, Table, Timeline};
 use crate::plugins::PluginRegistry;
 use crate::scene::frame::ViewRange;
@@ -157,7 +161,11 @@ pub struct DataCache {
 impl DataCache {
     /// A cache holding up to `budget_bytes` of tables.
     pub fn new(budget_bytes: usize) -> DataCache {
-        DataCache { lru: lru::LruCache::unbounded(), budget_bytes, used_bytes: 0 }
+        DataCache {
+            lru: lru::LruCache::unbounded(),
+            budget_bytes,
+            used_bytes: 0,
+        }
     }
     fn get(&mut self, key: &str) -> Option<Arc<Table>> {
         self.lru.get(key).cloned()
@@ -193,7 +201,13 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn err(&mut self, path: &str, kind: ConfigErrorKind, message: impl Into<String>, help: Option<String>) {
+    fn err(
+        &mut self,
+        path: &str,
+        kind: ConfigErrorKind,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         let e = self.map.error_at(path, kind, message.into(), help);
         self.errors.push(e);
     }
@@ -226,7 +240,11 @@ pub fn build_model(
     cache: &mut DataCache,
 ) -> Result<ChartModel, ConfigErrors> {
     let cfg = &loaded.config;
-    let mut b = Builder { loaded, map: &loaded.source_map, errors: Vec::new() };
+    let mut b = Builder {
+        loaded,
+        map: &loaded.source_map,
+        errors: Vec::new(),
+    };
     let tz: Tz = loaded.timezone;
 
     // 1. Sources.
@@ -236,13 +254,24 @@ pub fn build_model(
         let plugin = match registry.source(&src.kind) {
             Ok(p) => p,
             Err(e) => {
-                b.err(&format!("{path}.kind"), ConfigErrorKind::Plugin, e.to_string(), None);
+                b.err(
+                    &format!("{path}.kind"),
+                    ConfigErrorKind::Plugin,
+                    e.to_string(),
+                    None,
+                );
                 continue;
             }
         };
         let schema = plugin.info().params_schema.clone();
         let what = format!("source plugin `{}`", src.kind);
-        if let Err(e) = config::validate_params(&schema, &src.params, &format!("{path}.params"), &what, b.map) {
+        if let Err(e) = config::validate_params(
+            &schema,
+            &src.params,
+            &format!("{path}.params"),
+            &what,
+            b.map,
+        ) {
             b.errs(e);
             continue;
         }
@@ -274,9 +303,15 @@ pub fn build_model(
     let mut by_name: HashMap<String, ColumnData> = HashMap::new();
     for (id, t) in &tables {
         for (name, col) in t.names.iter().zip(&t.columns) {
-            let data = ColumnData { timeline: t.timeline.clone(), column: col.clone() };
+            let data = ColumnData {
+                timeline: t.timeline.clone(),
+                column: col.clone(),
+            };
             by_name.insert(format!("{id}.{name}"), data.clone());
-            columns.push(NamedColumn { name: format!("{id}.{name}"), data });
+            columns.push(NamedColumn {
+                name: format!("{id}.{name}"),
+                data,
+            });
         }
     }
 
@@ -288,13 +323,24 @@ pub fn build_model(
         let plugin = match registry.indicator(&ind.kind) {
             Ok(p) => p,
             Err(e) => {
-                b.err(&format!("{path}.kind"), ConfigErrorKind::Plugin, e.to_string(), None);
+                b.err(
+                    &format!("{path}.kind"),
+                    ConfigErrorKind::Plugin,
+                    e.to_string(),
+                    None,
+                );
                 return Err(ConfigErrors(b.errors));
             }
         };
         let info = plugin.info().clone();
         let what = format!("indicator plugin `{}`", ind.kind);
-        if let Err(e) = config::validate_params(&info.params_schema, &ind.params, &format!("{path}.params"), &what, b.map) {
+        if let Err(e) = config::validate_params(
+            &info.params_schema,
+            &ind.params,
+            &format!("{path}.params"),
+            &what,
+            b.map,
+        ) {
             b.errs(e);
             return Err(ConfigErrors(b.errors));
         }
@@ -307,7 +353,11 @@ pub fn build_model(
                     let (head, tail) = split_ref(r);
                     // A bare source id maps roles to its columns by name ("source" → close).
                     if tail.is_none() && tables.contains_key(head) {
-                        let col = if role == "source" { "close" } else { role.as_str() };
+                        let col = if role == "source" {
+                            "close"
+                        } else {
+                            role.as_str()
+                        };
                         (format!("{head}.{col}"), format!("{path}.input"))
                     } else if info.inputs.len() == 1 {
                         (r.clone(), format!("{path}.input"))
@@ -326,7 +376,9 @@ pub fn build_model(
                         &path,
                         ConfigErrorKind::Reference,
                         format!("indicator `{}` has no input for role `{role}`", ind.id),
-                        Some(format!("add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`")),
+                        Some(format!(
+                            "add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`"
+                        )),
                     );
                     return Err(ConfigErrors(b.errors));
                 }
@@ -343,12 +395,22 @@ pub fn build_model(
             if !info.inputs.contains(role) {
                 let roles: Vec<&str> = info.inputs.iter().map(String::as_str).collect();
                 let help = hint(config::suggest(role, roles.iter().copied()), &roles);
-                b.err(&format!("{path}.inputs.{role}"), ConfigErrorKind::Reference, format!("indicator `{}` has no input role `{role}`", ind.kind), help);
+                b.err(
+                    &format!("{path}.inputs.{role}"),
+                    ConfigErrorKind::Reference,
+                    format!("indicator `{}` has no input role `{role}`", ind.kind),
+                    help,
+                );
                 return Err(ConfigErrors(b.errors));
             }
         }
         let Some(first) = inputs.first() else {
-            b.err(&path, ConfigErrorKind::Plugin, format!("indicator plugin `{}` declares no inputs", ind.kind), None);
+            b.err(
+                &path,
+                ConfigErrorKind::Plugin,
+                format!("indicator plugin `{}` declares no inputs", ind.kind),
+                None,
+            );
             return Err(ConfigErrors(b.errors));
         };
         let timeline = first.timeline.clone();
@@ -358,7 +420,12 @@ pub fn build_model(
                 if Arc::ptr_eq(&c.timeline, &timeline) {
                     c.column.values.clone()
                 } else {
-                    data::align(&c.column.values, &c.timeline.timestamps, &timeline.timestamps).into()
+                    data::align(
+                        &c.column.values,
+                        &c.timeline.timestamps,
+                        &timeline.timestamps,
+                    )
+                    .into()
                 }
             })
             .collect();
@@ -371,16 +438,28 @@ pub fn build_model(
             inst.compute(&ins, &mut o, 0)
         });
         if let Err(e) = result {
-            b.err(&path, ConfigErrorKind::Plugin, format!("indicator `{}`: {e}", ind.id), None);
+            b.err(
+                &path,
+                ConfigErrorKind::Plugin,
+                format!("indicator `{}`: {e}", ind.id),
+                None,
+            );
             return Err(ConfigErrors(b.errors));
         }
         for (k, (name, vals)) in info.outputs.iter().zip(outs).enumerate() {
-            let data = ColumnData { timeline: timeline.clone(), column: Column::new(vals) };
+            let data = ColumnData {
+                timeline: timeline.clone(),
+                column: Column::new(vals),
+            };
             if k == 0 {
                 by_name.insert(ind.id.clone(), data.clone());
             }
             by_name.insert(format!("{}.{name}", ind.id), data.clone());
-            let shown = if info.outputs.len() == 1 { ind.id.clone() } else { format!("{}.{name}", ind.id) };
+            let shown = if info.outputs.len() == 1 {
+                ind.id.clone()
+            } else {
+                format!("{}.{name}", ind.id)
+            };
             columns.push(NamedColumn { name: shown, data });
         }
     }
@@ -397,13 +476,24 @@ pub fn build_model(
             let ct = match registry.chart_type(&s.chart_type) {
                 Ok(c) => c,
                 Err(e) => {
-                    b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), None);
+                    b.err(
+                        &format!("{path}.type"),
+                        ConfigErrorKind::Plugin,
+                        e.to_string(),
+                        None,
+                    );
                     continue;
                 }
             };
             let info = ct.info().clone();
             let what = format!("chart type plugin `{}`", s.chart_type);
-            if let Err(e) = config::validate_params(&info.params_schema, &s.params, &format!("{path}.params"), &what, b.map) {
+            if let Err(e) = config::validate_params(
+                &info.params_schema,
+                &s.params,
+                &format!("{path}.params"),
+                &what,
+                b.map,
+            ) {
                 b.errs(e);
                 continue;
             }
@@ -411,7 +501,12 @@ pub fn build_model(
             let user = match ct.uniforms(&params) {
                 Ok(u) => u,
                 Err(e) => {
-                    b.err(&format!("{path}.params"), ConfigErrorKind::Plugin, e.to_string(), None);
+                    b.err(
+                        &format!("{path}.params"),
+                        ConfigErrorKind::Plugin,
+                        e.to_string(),
+                        None,
+                    );
                     continue;
                 }
             };
@@ -430,7 +525,12 @@ pub fn build_model(
                         flags: info.flags,
                     });
                     if let Err(e) = crate::gpu::shader::validate_chart_type(&spec) {
-                        b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), Some("fix the plugin's WGSL, or use another chart type".into()));
+                        b.err(
+                            &format!("{path}.type"),
+                            ConfigErrorKind::Plugin,
+                            e.to_string(),
+                            Some("fix the plugin's WGSL, or use another chart type".into()),
+                        );
                         continue;
                     }
                     specs.insert(key, spec.clone());
@@ -441,19 +541,37 @@ pub fn build_model(
                 GC_INPUT_BARS => match bars_data(&s.data, &tables, spec.range_fields) {
                     Ok(d) => SeriesData::Bars(d),
                     Err((msg, help)) => {
-                        b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                        b.err(
+                            &format!("{path}.data"),
+                            ConfigErrorKind::Reference,
+                            msg,
+                            help,
+                        );
                         continue;
                     }
                 },
                 GC_INPUT_LINE => match resolve_column(&s.data, &by_name, &tables, cfg) {
                     Ok(c) => SeriesData::Line(c),
                     Err((msg, help)) => {
-                        b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                        b.err(
+                            &format!("{path}.data"),
+                            ConfigErrorKind::Reference,
+                            msg,
+                            help,
+                        );
                         continue;
                     }
                 },
                 other => {
-                    b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, format!("chart type `{}` declares unknown input kind {other}", s.chart_type), None);
+                    b.err(
+                        &format!("{path}.type"),
+                        ConfigErrorKind::Plugin,
+                        format!(
+                            "chart type `{}` declares unknown input kind {other}",
+                            s.chart_type
+                        ),
+                        None,
+                    );
                     continue;
                 }
             };
@@ -470,29 +588,47 @@ pub fn build_model(
                 spec,
                 data,
                 color,
-                up_color: s.up_color.as_deref().and_then(parse_hex).unwrap_or(palette.up),
-                down_color: s.down_color.as_deref().and_then(parse_hex).unwrap_or(palette.down),
+                up_color: s
+                    .up_color
+                    .as_deref()
+                    .and_then(parse_hex)
+                    .unwrap_or(palette.up),
+                down_color: s
+                    .down_color
+                    .as_deref()
+                    .and_then(parse_hex)
+                    .unwrap_or(palette.down),
                 width: s.width as f32,
                 user,
             });
         }
-        panes.push(PaneModel { height: pane.height, scale: pane.scale, series });
+        panes.push(PaneModel {
+            height: pane.height,
+            scale: pane.scale,
+            series,
+        });
     }
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
     }
 
     // 4. Horizontal axis.
-    let first_bars = panes.iter().flat_map(|p| &p.series).find_map(|s| match &s.data {
-        SeriesData::Bars(d) => Some(d.timeline.clone()),
-        SeriesData::Line(_) => None,
-    });
+    let first_bars = panes
+        .iter()
+        .flat_map(|p| &p.series)
+        .find_map(|s| match &s.data {
+            SeriesData::Bars(d) => Some(d.timeline.clone()),
+            SeriesData::Line(_) => None,
+        });
     let x_axis = match (cfg.x_axis, first_bars) {
         (XAxis::Time, _) | (XAxis::Auto, None) => XMode::Time,
         (XAxis::Bars, None) => {
             // A bar axis over line data uses the first series' timeline.
             match panes.iter().flat_map(|p| &p.series).next() {
-                Some(SeriesModel { data: SeriesData::Line(c), .. }) => XMode::Bars(c.timeline.clone()),
+                Some(SeriesModel {
+                    data: SeriesData::Line(c),
+                    ..
+                }) => XMode::Bars(c.timeline.clone()),
                 _ => XMode::Time,
             }
         }
@@ -534,7 +670,11 @@ pub fn build_model(
     })
 }
 
-fn initial_view(loaded: &LoadedChart, x: &XMode, tables: &BTreeMap<String, Arc<Table>>) -> ViewRange {
+fn initial_view(
+    loaded: &LoadedChart,
+    x: &XMode,
+    tables: &BTreeMap<String, Arc<Table>>,
+) -> ViewRange {
     let cfg = &loaded.config;
     let (start, end) = (loaded.view_start_ns, loaded.view_end_ns);
     match x {
@@ -549,15 +689,34 @@ fn initial_view(loaded: &LoadedChart, x: &XMode, tables: &BTreeMap<String, Arc<T
             };
             let x0 = x0.min(x1 - 1) as f64;
             // Leave a little room right of the last bar, as trading platforms do.
-            let margin = if end.is_none() || x1 == n { ((x1 as f64 - x0) * 0.015).max(1.0) } else { 0.0 };
-            ViewRange { x0, x1: x1 as f64 + margin }
+            let margin = if end.is_none() || x1 == n {
+                ((x1 as f64 - x0) * 0.015).max(1.0)
+            } else {
+                0.0
+            };
+            ViewRange {
+                x0,
+                x1: x1 as f64 + margin,
+            }
         }
         XMode::Time => {
-            let lo = tables.values().filter_map(|t| t.timeline.timestamps.first().copied()).min().unwrap_or(0);
-            let hi = tables.values().filter_map(|t| t.timeline.timestamps.last().copied()).max().unwrap_or(1);
+            let lo = tables
+                .values()
+                .filter_map(|t| t.timeline.timestamps.first().copied())
+                .min()
+                .unwrap_or(0);
+            let hi = tables
+                .values()
+                .filter_map(|t| t.timeline.timestamps.last().copied())
+                .max()
+                .unwrap_or(1);
             let x0 = start.unwrap_or(lo) as f64;
             let x1 = end.unwrap_or(hi) as f64;
-            if x1 > x0 { ViewRange { x0, x1 } } else { ViewRange { x0, x1: x0 + 1e9 } }
+            if x1 > x0 {
+                ViewRange { x0, x1 }
+            } else {
+                ViewRange { x0, x1: x0 + 1e9 }
+            }
         }
     }
 }
@@ -576,8 +735,17 @@ fn resolve_column(
     if let Some(t) = tables.get(head) {
         let names: Vec<&str> = t.names.iter().map(String::as_str).collect();
         return Err(match tail {
-            Some(col) => (format!("source `{head}` has no column `{col}`"), hint(config::suggest(col, names.iter().copied()), &names)),
-            None => (format!("`{head}` is a source, not a column"), Some(format!("name a column, e.g. `{head}.{}`", names.first().unwrap_or(&"close")))),
+            Some(col) => (
+                format!("source `{head}` has no column `{col}`"),
+                hint(config::suggest(col, names.iter().copied()), &names),
+            ),
+            None => (
+                format!("`{head}` is a source, not a column"),
+                Some(format!(
+                    "name a column, e.g. `{head}.{}`",
+                    names.first().unwrap_or(&"close")
+                )),
+            ),
         });
     }
     let mut known: Vec<&str> = tables.keys().map(String::as_str).collect();
@@ -586,10 +754,17 @@ fn resolve_column(
     Err((format!("`{r}` names no source column or indicator"), help))
 }
 
-fn bars_data(r: &str, tables: &BTreeMap<String, Arc<Table>>, range_fields: u32) -> Result<BarsData, (String, Option<String>)> {
+fn bars_data(
+    r: &str,
+    tables: &BTreeMap<String, Arc<Table>>,
+    range_fields: u32,
+) -> Result<BarsData, (String, Option<String>)> {
     let Some(t) = tables.get(r) else {
         let ids: Vec<&str> = tables.keys().map(String::as_str).collect();
-        return Err((format!("bar series need a source id; `{r}` is not one"), hint(config::suggest(r, ids.iter().copied()), &ids)));
+        return Err((
+            format!("bar series need a source id; `{r}` is not one"),
+            hint(config::suggest(r, ids.iter().copied()), &ids),
+        ));
     };
     let need = |name: &str| t.column(name).cloned();
     let volume = need("volume");
@@ -599,19 +774,38 @@ fn bars_data(r: &str, tables: &BTreeMap<String, Arc<Table>>, range_fields: u32) 
     let (open, high, low, close) = match (need("open"), need("high"), need("low"), close) {
         (Some(o), Some(h), Some(l), Some(c)) => (o, h, l, c),
         (o, h, l, c) if range_fields == GC_FIELD_VOLUME && volume.is_some() => {
-            let f = fallback.clone().ok_or_else(|| ("no columns".to_string(), None))?;
-            (o.unwrap_or(f.clone()), h.unwrap_or(f.clone()), l.unwrap_or(f.clone()), c.unwrap_or(f))
+            let f = fallback
+                .clone()
+                .ok_or_else(|| ("no columns".to_string(), None))?;
+            (
+                o.unwrap_or(f.clone()),
+                h.unwrap_or(f.clone()),
+                l.unwrap_or(f.clone()),
+                c.unwrap_or(f),
+            )
         }
         _ => {
-            let missing: Vec<&str> = ["open", "high", "low", "close"].into_iter().filter(|c| t.column(c).is_none()).collect();
+            let missing: Vec<&str> = ["open", "high", "low", "close"]
+                .into_iter()
+                .filter(|c| t.column(c).is_none())
+                .collect();
             return Err((
-                format!("source `{r}` lacks the columns {} that bar series need", missing.join(", ")),
-                Some(format!("its columns are: {}; map them in the source's params", t.names.join(", "))),
+                format!(
+                    "source `{r}` lacks the columns {} that bar series need",
+                    missing.join(", ")
+                ),
+                Some(format!(
+                    "its columns are: {}; map them in the source's params",
+                    t.names.join(", ")
+                )),
             ));
         }
     };
     if range_fields & GC_FIELD_VOLUME != 0 && volume.is_none() {
-        return Err((format!("source `{r}` has no `volume` column"), Some(format!("its columns are: {}", t.names.join(", ")))));
+        return Err((
+            format!("source `{r}` has no `volume` column"),
+            Some(format!("its columns are: {}", t.names.join(", "))),
+        ));
     }
     let volume_prefix = volume.as_ref().map(|v| {
         let mut acc = 0.0f64;
@@ -623,25 +817,48 @@ fn bars_data(r: &str, tables: &BTreeMap<String, Arc<Table>>, range_fields: u32) 
             .collect::<Vec<f64>>()
             .into()
     });
-    Ok(BarsData { timeline: t.timeline.clone(), open, high, low, close, volume, volume_prefix })
+    Ok(BarsData {
+        timeline: t.timeline.clone(),
+        open,
+        high,
+        low,
+        close,
+        volume,
+        volume_prefix,
+    })
 }
 
 /// Orders indicators so every input is computed first; reports cycles and
 /// references to unknown indicators.
 fn indicator_order(b: &mut Builder<'_>) -> Result<Vec<usize>, ConfigErrors> {
     let cfg = &b.loaded.config;
-    let index: HashMap<&str, usize> = cfg.indicators.iter().enumerate().map(|(i, ind)| (ind.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = cfg
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| (ind.id.as_str(), i))
+        .collect();
     let deps: Vec<Vec<usize>> = cfg
         .indicators
         .iter()
         .map(|ind| {
-            ind.input.iter().chain(ind.inputs.values()).filter_map(|r| index.get(split_ref(r).0).copied()).collect()
+            ind.input
+                .iter()
+                .chain(ind.inputs.values())
+                .filter_map(|r| index.get(split_ref(r).0).copied())
+                .collect()
         })
         .collect();
     // 0 = unvisited, 1 = on the stack, 2 = done.
     let mut state = vec![0u8; deps.len()];
     let mut order = Vec::new();
-    fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], stack: &mut Vec<usize>, order: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+    fn visit(
+        i: usize,
+        deps: &[Vec<usize>],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+        order: &mut Vec<usize>,
+    ) -> Result<(), Vec<usize>> {
         match state[i] {
             2 => return Ok(()),
             1 => {
@@ -665,13 +882,23 @@ fn indicator_order(b: &mut Builder<'_>) -> Result<Vec<usize>, ConfigErrors> {
     for i in 0..deps.len() {
         let mut stack = Vec::new();
         if let Err(cycle) = visit(i, &deps, &mut state, &mut stack, &mut order) {
-            let names: Vec<&str> = cycle.iter().map(|&j| cfg.indicators[j].id.as_str()).collect();
+            let names: Vec<&str> = cycle
+                .iter()
+                .map(|&j| cfg.indicators[j].id.as_str())
+                .collect();
             let first = cycle[0];
-            let key = if cfg.indicators[first].input.is_some() { format!("indicators[{first}].input") } else { format!("indicators[{first}].inputs") };
+            let key = if cfg.indicators[first].input.is_some() {
+                format!("indicators[{first}].input")
+            } else {
+                format!("indicators[{first}].inputs")
+            };
             b.err(
                 &key,
                 ConfigErrorKind::Reference,
-                format!("indicators depend on each other in a cycle: {}", names.join(" → ")),
+                format!(
+                    "indicators depend on each other in a cycle: {}",
+                    names.join(" → ")
+                ),
                 Some("an indicator cannot use its own output, directly or through others".into()),
             );
             return Err(ConfigErrors(std::mem::take(&mut b.errors)));

@@ -64,7 +64,10 @@ mod tests {
     #[test]
     fn measures_grow_with_text_and_size() {
         let a = measure("2012", 12.0);
-        assert!(a > 20.0 && a < 40.0, "four digits at 12px are ~30px wide, got {a}");
+        assert!(
+            a > 20.0 && a < 40.0,
+            "four digits at 12px are ~30px wide, got {a}"
+        );
         assert!((measure("2012", 24.0) - 2.0 * a).abs() < 0.01);
         assert_eq!(measure("", 12.0), 0.0);
         assert!(ascent(12.0) > 8.0 && descent(12.0) < 0.0);

@@ -7,7 +7,11 @@ pub type Rgba = [f32; 4];
 
 /// Converts one sRGB-encoded channel (0..1) to linear.
 pub fn srgb_to_linear(c: f32) -> f32 {
-    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
 }
 
 /// Parses `#rrggbb` or `#rrggbbaa` into a linear colour (None if malformed;
@@ -17,9 +21,18 @@ pub fn parse_hex(s: &str) -> Option<Rgba> {
     if !(h.len() == 6 || h.len() == 8) || !h.is_ascii() {
         return None;
     }
-    let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok().map(|b| b as f32 / 255.0);
+    let byte = |i: usize| {
+        u8::from_str_radix(&h[i..i + 2], 16)
+            .ok()
+            .map(|b| b as f32 / 255.0)
+    };
     let a = if h.len() == 8 { byte(6)? } else { 1.0 };
-    Some([srgb_to_linear(byte(0)?), srgb_to_linear(byte(2)?), srgb_to_linear(byte(4)?), a])
+    Some([
+        srgb_to_linear(byte(0)?),
+        srgb_to_linear(byte(2)?),
+        srgb_to_linear(byte(4)?),
+        a,
+    ])
 }
 
 fn hex(s: &str) -> Rgba {
@@ -53,7 +66,11 @@ pub struct Palette {
 impl Palette {
     /// The palette of a theme.
     pub fn of(theme: Theme) -> Palette {
-        let series = ["#f5a623", "#4a90e2", "#e056fd", "#2ecc71", "#ff6b6b", "#00bcd4"].map(hex).to_vec();
+        let series = [
+            "#f5a623", "#4a90e2", "#e056fd", "#2ecc71", "#ff6b6b", "#00bcd4",
+        ]
+        .map(hex)
+        .to_vec();
         match theme {
             Theme::Dark => Palette {
                 background: hex("#131722"),
@@ -94,7 +111,12 @@ mod tests {
         assert_eq!(parse_hex("#ggg000"), None);
         for t in [Theme::Dark, Theme::Light] {
             let p = Palette::of(t);
-            assert!(p.series.iter().chain([&p.background, &p.up, &p.down]).all(|c| c != &[1.0, 0.0, 1.0, 1.0]));
+            assert!(
+                p.series
+                    .iter()
+                    .chain([&p.background, &p.up, &p.down])
+                    .all(|c| c != &[1.0, 0.0, 1.0, 1.0])
+            );
         }
     }
 }

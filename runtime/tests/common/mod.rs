@@ -27,15 +27,28 @@ pub fn assert_golden(name: &str, actual: &image::RgbaImage, channel_tol: u8, max
         Err(e) => {
             let path = dir.join(format!("{name}-actual.png"));
             actual.save(&path).expect("write actual image");
-            panic!("no golden image {} ({e}); wrote {}; run with UPDATE_SNAPSHOTS=1 to accept it", golden.display(), path.display());
+            panic!(
+                "no golden image {} ({e}); wrote {}; run with UPDATE_SNAPSHOTS=1 to accept it",
+                golden.display(),
+                path.display()
+            );
         }
     };
-    assert_eq!(expected.dimensions(), actual.dimensions(), "{name}: size differs from the golden image");
+    assert_eq!(
+        expected.dimensions(),
+        actual.dimensions(),
+        "{name}: size differs from the golden image"
+    );
     let mut diff = image::RgbaImage::new(actual.width(), actual.height());
     let mut differing = 0usize;
     for (x, y, a) in actual.enumerate_pixels() {
         let e = expected.get_pixel(x, y);
-        let d = a.0.iter().zip(e.0.iter()).map(|(p, q)| p.abs_diff(*q)).max().unwrap_or(0);
+        let d =
+            a.0.iter()
+                .zip(e.0.iter())
+                .map(|(p, q)| p.abs_diff(*q))
+                .max()
+                .unwrap_or(0);
         if d > channel_tol {
             differing += 1;
             diff.put_pixel(x, y, image::Rgba([255, 0, 255, 255]));
