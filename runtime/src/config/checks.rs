@@ -151,6 +151,21 @@ fn check_indicator_ids(config: &ChartConfig, map: &SourceMap, errors: &mut Vec<C
             continue;
         }
         first_use.insert(id, i);
+        match (&indicator.kind, &indicator.script) {
+            (Some(_), Some(_)) => errors.push(map.error_at(
+                &format!("indicators[{i}].script"),
+                ConfigErrorKind::InvalidValue,
+                format!("indicator `{id}` has both `kind` and `script`"),
+                Some("use `kind` for a plugin indicator or `script` for a Lua file, not both".into()),
+            )),
+            (None, None) => errors.push(map.error_at(
+                &format!("indicators[{i}]"),
+                ConfigErrorKind::MissingKey,
+                format!("indicator `{id}` needs `kind` (a plugin indicator) or `script` (a Lua file)"),
+                Some("e.g. `kind = \"sma\"` or `script = \"../scripts/supertrend.lua\"`".into()),
+            )),
+            _ => {}
+        }
         if config.sources.contains_key(id) {
             let at = map
                 .key_span(&join_key("sources", id))

@@ -440,6 +440,24 @@ fn duplicate_indicator_id_names_both_places() {
 }
 
 #[test]
+fn indicator_needs_exactly_one_of_kind_and_script() {
+    let e = only_error(&format!(
+        "{MINIMAL}[[indicators]]\nid = \"x\"\nkind = \"sma\"\nscript = \"s.lua\"\n"
+    ));
+    assert_error(
+        &e,
+        ConfigErrorKind::InvalidValue,
+        (11, 10),
+        "indicators[0].script",
+        "indicator `x` has both `kind` and `script`",
+        "use `kind` for a plugin indicator or `script` for a Lua file, not both",
+    );
+    let e = only_error(&format!("{MINIMAL}[[indicators]]\nid = \"x\"\n"));
+    assert_eq!((e.kind, e.key_path.as_str()), (ConfigErrorKind::MissingKey, "indicators[0]"));
+    assert_eq!(e.message, "indicator `x` needs `kind` (a plugin indicator) or `script` (a Lua file)");
+}
+
+#[test]
 fn indicator_id_may_not_shadow_a_source() {
     let e = only_error(&format!(
         "{MINIMAL}[[indicators]]\nid = \"a\"\nkind = \"sma\"\n"

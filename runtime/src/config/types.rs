@@ -42,6 +42,9 @@ pub struct ChartConfig {
     /// Indicators, computed in dependency order.
     #[serde(default)]
     pub indicators: Vec<IndicatorConfig>,
+    /// Limits for Lua indicator scripts.
+    #[serde(default)]
+    pub script_limits: ScriptLimitsConfig,
     /// Panes from top to bottom; they share the time axis.
     #[schemars(length(min = 1))]
     pub panes: Vec<PaneConfig>,
@@ -106,8 +109,13 @@ pub struct IndicatorConfig {
     /// Id used to reference the outputs: `"sma20"` (first output) or `"bb.upper"`.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub id: String,
-    /// Indicator plugin name, e.g. `"sma"`.
-    pub kind: String,
+    /// Indicator plugin name, e.g. `"sma"` (give either `kind` or `script`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Lua indicator script, relative to this chart file, e.g.
+    /// `"../scripts/supertrend.lua"` (give either `kind` or `script`).
+    #[serde(default)]
+    pub script: Option<String>,
     /// The input for every input role: a column (`"aapl.close"`), an
     /// indicator output (`"ema50"`), or a source id (`"aapl"`) whose columns
     /// are matched to the roles by name (e.g. high/low/close).
@@ -116,9 +124,52 @@ pub struct IndicatorConfig {
     /// Inputs by role, overriding `input`: `{ high = "aapl.high", ... }`.
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
-    /// Parameters, validated against the plugin's own schema.
+    /// Parameters, validated against the plugin's (or script's) own schema.
     #[serde(default = "empty_object")]
     pub params: serde_json::Value,
+    /// Draw the outputs as the script declares them (style, colour, pane).
+    /// Default: true for scripts; plugin indicators are drawn by `series`.
+    #[serde(default)]
+    pub plot: Option<bool>,
+}
+
+/// Limits for Lua indicator scripts, so a runaway script is stopped with a
+/// message instead of freezing or exhausting the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptLimitsConfig {
+    /// Memory one script instance may allocate, in MiB.
+    #[serde(default = "default_memory_mb")]
+    #[schemars(range(min = 1, max = 65536))]
+    pub memory_mb: u64,
+    /// Lua instructions allowed per bar computed (a long history is not a runaway).
+    #[serde(default = "default_instructions_per_bar")]
+    #[schemars(range(min = 100))]
+    pub instructions_per_bar: u64,
+    /// Lua instructions allowed for loading a script (its top-level code).
+    #[serde(default = "default_instructions_base")]
+    #[schemars(range(min = 1000))]
+    pub instructions_base: u64,
+}
+
+impl Default for ScriptLimitsConfig {
+    fn default() -> Self {
+        ScriptLimitsConfig {
+            memory_mb: default_memory_mb(),
+            instructions_per_bar: default_instructions_per_bar(),
+            instructions_base: default_instructions_base(),
+        }
+    }
+}
+
+fn default_memory_mb() -> u64 {
+    256
+}
+fn default_instructions_per_bar() -> u64 {
+    20_000
+}
+fn default_instructions_base() -> u64 {
+    10_000_000
 }
 
 /// A pane: series drawn over a shared value axis.

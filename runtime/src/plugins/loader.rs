@@ -640,7 +640,10 @@ impl Reader<'_> {
         let schema = unsafe { self.read_str(schema, || what("params_schema")) }?;
         // SAFETY: as above.
         let wgsl = unsafe { self.read_str(wgsl, || what("wgsl")) }?;
-        if input != api::GC_INPUT_BARS && input != api::GC_INPUT_LINE {
+        if !matches!(
+            input,
+            api::GC_INPUT_BARS | api::GC_INPUT_LINE | api::GC_INPUT_BAND
+        ) {
             return Err(self.bad(format!(
                 "chart type `{name}` has input {input}; expected GC_INPUT_BARS (1) or GC_INPUT_LINE (2)"
             )));

@@ -320,115 +320,32 @@ pub fn build_model(
     for i in order {
         let ind = &cfg.indicators[i];
         let path = format!("indicators[{i}]");
-        let plugin = match registry.indicator(&ind.kind) {
+        let Some(kind) = &ind.kind else {
+            // Lua scripts: see `script_indicator`.
+            let computed = script_indicator(&mut b, i, &tables, &by_name)?;
+            register_outputs(&mut by_name, &mut columns, &ind.id, computed);
+            continue;
+        };
+        let plugin = match registry.indicator(kind) {
             Ok(p) => p,
             Err(e) => {
-                b.err(
-                    &format!("{path}.kind"),
-                    ConfigErrorKind::Plugin,
-                    e.to_string(),
-                    None,
-                );
+                b.err(&format!("{path}.kind"), ConfigErrorKind::Plugin, e.to_string(), None);
                 return Err(ConfigErrors(b.errors));
             }
         };
         let info = plugin.info().clone();
-        let what = format!("indicator plugin `{}`", ind.kind);
-        if let Err(e) = config::validate_params(
-            &info.params_schema,
-            &ind.params,
-            &format!("{path}.params"),
-            &what,
-            b.map,
-        ) {
+        let what = format!("indicator plugin `{kind}`");
+        if let Err(e) = config::validate_params(&info.params_schema, &ind.params, &format!("{path}.params"), &what, b.map) {
             b.errs(e);
             return Err(ConfigErrors(b.errors));
         }
-        // Resolve every input role to a column.
-        let mut inputs: Vec<ColumnData> = Vec::new();
-        for role in &info.inputs {
-            let (r, key) = match (ind.inputs.get(role), &ind.input) {
-                (Some(r), _) => (r.clone(), format!("{path}.inputs.{role}")),
-                (None, Some(r)) => {
-                    let (head, tail) = split_ref(r);
-                    // A bare source id maps roles to its columns by name ("source" → close).
-                    if tail.is_none() && tables.contains_key(head) {
-                        let col = if role == "source" {
-                            "close"
-                        } else {
-                            role.as_str()
-                        };
-                        (format!("{head}.{col}"), format!("{path}.input"))
-                    } else if info.inputs.len() == 1 {
-                        (r.clone(), format!("{path}.input"))
-                    } else {
-                        b.err(
-                            &format!("{path}.input"),
-                            ConfigErrorKind::Reference,
-                            format!("indicator `{}` takes {} inputs ({}); `{r}` is one column", ind.id, info.inputs.len(), info.inputs.join(", ")),
-                            Some("give a source id (its columns are matched by name) or an `inputs` table by role".into()),
-                        );
-                        return Err(ConfigErrors(b.errors));
-                    }
-                }
-                (None, None) => {
-                    b.err(
-                        &path,
-                        ConfigErrorKind::Reference,
-                        format!("indicator `{}` has no input for role `{role}`", ind.id),
-                        Some(format!(
-                            "add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`"
-                        )),
-                    );
-                    return Err(ConfigErrors(b.errors));
-                }
-            };
-            match resolve_column(&r, &by_name, &tables, cfg) {
-                Ok(c) => inputs.push(c),
-                Err((msg, help)) => {
-                    b.err(&key, ConfigErrorKind::Reference, msg, help);
-                    return Err(ConfigErrors(b.errors));
-                }
-            }
-        }
-        for role in ind.inputs.keys() {
-            if !info.inputs.contains(role) {
-                let roles: Vec<&str> = info.inputs.iter().map(String::as_str).collect();
-                let help = hint(config::suggest(role, roles.iter().copied()), &roles);
-                b.err(
-                    &format!("{path}.inputs.{role}"),
-                    ConfigErrorKind::Reference,
-                    format!("indicator `{}` has no input role `{role}`", ind.kind),
-                    help,
-                );
-                return Err(ConfigErrors(b.errors));
-            }
-        }
+        let inputs = resolve_inputs(&mut b, i, &info.inputs, &tables, &by_name)?;
         let Some(first) = inputs.first() else {
-            b.err(
-                &path,
-                ConfigErrorKind::Plugin,
-                format!("indicator plugin `{}` declares no inputs", ind.kind),
-                None,
-            );
+            b.err(&path, ConfigErrorKind::Plugin, format!("indicator plugin `{kind}` declares no inputs"), None);
             return Err(ConfigErrors(b.errors));
         };
         let timeline = first.timeline.clone();
-        let aligned: Vec<Arc<[f64]>> = inputs
-            .iter()
-            .map(|c| {
-                if Arc::ptr_eq(&c.timeline, &timeline) {
-                    c.column.values.clone()
-                } else {
-                    data::align(
-                        &c.column.values,
-                        &c.timeline.timestamps,
-                        &timeline.timestamps,
-                    )
-                    .into()
-                }
-            })
-            .collect();
+        let aligned = align_inputs(&inputs, &timeline);
         let params = config::apply_defaults(&info.params_schema, &ind.params).to_string();
         let n = timeline.timestamps.len();
         let mut outs: Vec<Vec<f64>> = vec![vec![f64::NAN; n]; info.outputs.len()];
@@ -438,30 +355,11 @@ pub fn build_model(
             inst.compute(&ins, &mut o, 0)
         });
         if let Err(e) = result {
-            b.err(
-                &path,
-                ConfigErrorKind::Plugin,
-                format!("indicator `{}`: {e}", ind.id),
-                None,
-            );
+            b.err(&path, ConfigErrorKind::Plugin, format!("indicator `{}`: {e}", ind.id), None);
             return Err(ConfigErrors(b.errors));
         }
-        for (k, (name, vals)) in info.outputs.iter().zip(outs).enumerate() {
-            let data = ColumnData {
-                timeline: timeline.clone(),
-                column: Column::new(vals),
-            };
-            if k == 0 {
-                by_name.insert(ind.id.clone(), data.clone());
-            }
-            by_name.insert(format!("{}.{name}", ind.id), data.clone());
-            let shown = if info.outputs.len() == 1 {
-                ind.id.clone()
-            } else {
-                format!("{}.{name}", ind.id)
-            };
-            columns.push(NamedColumn { name: shown, data });
-        }
+        let computed = Computed { timeline, outputs: info.outputs.iter().cloned().zip(outs).collect(), plots: Vec::new() };
+        register_outputs(&mut by_name, &mut columns, &ind.id, computed);
     }
 
     // 3. Series.
@@ -668,6 +566,137 @@ pub fn build_model(
         x_axis,
         initial_view,
     })
+}
+
+/// An indicator's computed outputs on its timeline.
+struct Computed {
+    timeline: Arc<Timeline>,
+    /// (output name, values), in declared order.
+    outputs: Vec<(String, Vec<f64>)>,
+    /// How to draw the outputs when the indicator plots itself (scripts).
+    plots: Vec<AutoPlot>,
+}
+
+/// A series a script asks for: drawn without a `[[panes.series]]` entry.
+#[derive(Debug, Clone)]
+pub struct AutoPlot {
+    /// Output name (or the upper output of a band).
+    pub output: String,
+    /// Lower output of a band.
+    pub with: Option<String>,
+    /// Chart type plugin name.
+    pub chart_type: String,
+    /// Chart type params.
+    pub params: serde_json::Value,
+    /// Colour `#rrggbb[aa]`.
+    pub color: Option<String>,
+    /// Width in logical pixels.
+    pub width: Option<f32>,
+    /// True: a new pane below the others.
+    pub own_pane: bool,
+}
+
+/// Puts an indicator's outputs where references and exports find them:
+/// `id` (first output), `id.<output>`.
+fn register_outputs(by_name: &mut HashMap<String, ColumnData>, columns: &mut Vec<NamedColumn>, id: &str, computed: Computed) {
+    let single = computed.outputs.len() == 1;
+    for (k, (name, vals)) in computed.outputs.into_iter().enumerate() {
+        let data = ColumnData { timeline: computed.timeline.clone(), column: Column::new(vals) };
+        if k == 0 {
+            by_name.insert(id.to_string(), data.clone());
+        }
+        by_name.insert(format!("{id}.{name}"), data.clone());
+        let shown = if single { id.to_string() } else { format!("{id}.{name}") };
+        columns.push(NamedColumn { name: shown, data });
+    }
+}
+
+/// Aligns every input to `timeline` by timestamp (NaN where a row is missing).
+fn align_inputs(inputs: &[ColumnData], timeline: &Arc<Timeline>) -> Vec<Arc<[f64]>> {
+    inputs
+        .iter()
+        .map(|c| {
+            if Arc::ptr_eq(&c.timeline, timeline) {
+                c.column.values.clone()
+            } else {
+                data::align(&c.column.values, &c.timeline.timestamps, &timeline.timestamps).into()
+            }
+        })
+        .collect()
+}
+
+/// Resolves each input role of indicator `i` to a column: from its `inputs`
+/// table, or from `input` (a column, or a source id whose columns are
+/// matched to the roles by name; role `source` means `close`).
+fn resolve_inputs(
+    b: &mut Builder<'_>,
+    i: usize,
+    roles: &[String],
+    tables: &BTreeMap<String, Arc<Table>>,
+    by_name: &HashMap<String, ColumnData>,
+) -> Result<Vec<ColumnData>, ConfigErrors> {
+    let cfg = &b.loaded.config;
+    let ind = &cfg.indicators[i];
+    let path = format!("indicators[{i}]");
+    let mut inputs = Vec::new();
+    for role in roles {
+        let (r, key) = match (ind.inputs.get(role), &ind.input) {
+            (Some(r), _) => (r.clone(), format!("{path}.inputs.{role}")),
+            (None, Some(r)) => {
+                let (head, tail) = split_ref(r);
+                if tail.is_none() && tables.contains_key(head) {
+                    let col = if role == "source" { "close" } else { role.as_str() };
+                    (format!("{head}.{col}"), format!("{path}.input"))
+                } else if roles.len() == 1 {
+                    (r.clone(), format!("{path}.input"))
+                } else {
+                    b.err(
+                        &format!("{path}.input"),
+                        ConfigErrorKind::Reference,
+                        format!("indicator `{}` takes {} inputs ({}); `{r}` is one column", ind.id, roles.len(), roles.join(", ")),
+                        Some("give a source id (its columns are matched by name) or an `inputs` table by role".into()),
+                    );
+                    return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+                }
+            }
+            (None, None) => {
+                b.err(
+                    &path,
+                    ConfigErrorKind::Reference,
+                    format!("indicator `{}` has no input for role `{role}`", ind.id),
+                    Some(format!("add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`")),
+                );
+                return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+            }
+        };
+        match resolve_column(&r, by_name, tables, cfg) {
+            Ok(c) => inputs.push(c),
+            Err((msg, help)) => {
+                b.err(&key, ConfigErrorKind::Reference, msg, help);
+                return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+            }
+        }
+    }
+    for role in ind.inputs.keys() {
+        if !roles.contains(role) {
+            let names: Vec<&str> = roles.iter().map(String::as_str).collect();
+            let help = hint(config::suggest(role, names.iter().copied()), &names);
+            b.err(&format!("{path}.inputs.{role}"), ConfigErrorKind::Reference, format!("indicator `{}` has no input role `{role}`", ind.id), help);
+            return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+        }
+    }
+    Ok(inputs)
+}
+
+/// Computes a Lua script indicator (see `crate::script`).
+fn script_indicator(
+    b: &mut Builder<'_>,
+    i: usize,
+    _tables: &BTreeMap<String, Arc<Table>>,
+    _by_name: &HashMap<String, ColumnData>,
+) -> Result<Computed, ConfigErrors> {
+    b.err(&format!("indicators[{i}].script"), ConfigErrorKind::Plugin, "Lua scripts are not supported yet".to_string(), None);
+    Err(ConfigErrors(std::mem::take(&mut b.errors)))
 }
 
 fn initial_view(
