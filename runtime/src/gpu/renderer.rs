@@ -362,6 +362,7 @@ impl Renderer {
             let ibuf = match &s.instances {
                 Instances::Bars(v) => self.upload(ctx, v, wgpu::BufferUsages::STORAGE),
                 Instances::Points(v) => self.upload(ctx, v, wgpu::BufferUsages::STORAGE),
+                Instances::Band(v) => self.upload(ctx, v, wgpu::BufferUsages::STORAGE),
             };
             let bg = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(&s.spec.key),

@@ -5,7 +5,7 @@
 //! Errors are reported in the plugin's own line numbers.
 
 use crate::scene::model::ChartTypeSpec;
-use gpu_charts_plugin_api::{GC_INPUT_BARS, GC_INPUT_LINE};
+use gpu_charts_plugin_api::{GC_INPUT_BAND, GC_INPUT_BARS, GC_INPUT_LINE};
 
 /// Reads a host shader: from `shaders/` on disk in debug builds (so it can be
 /// edited live), else the copy compiled into the binary.
@@ -33,6 +33,7 @@ pub fn prelude(input: u32) -> Option<String> {
     let specific = match input {
         GC_INPUT_BARS => host_shader!("prelude_bars.wgsl"),
         GC_INPUT_LINE => host_shader!("prelude_line.wgsl"),
+        GC_INPUT_BAND => host_shader!("prelude_band.wgsl"),
         _ => return None,
     };
     Some(format!("{common}\n{specific}\n"))
@@ -237,6 +238,8 @@ mod tests {
             size_of::<PointInstance>(),
             &(0..8).map(|i| i * 4).collect::<Vec<_>>(),
         );
+        let band = naga::front::wgsl::parse_str(&format!("{}\n{OK}", prelude(GC_INPUT_BAND).unwrap()).replace("points[0].x_px", "band[0].x_px")).unwrap();
+        check_layout(&band, "Band", size_of::<BandInstance>(), &[0, 4, 8, 12]);
         let ui = naga::front::wgsl::parse_str(&ui_source()).unwrap();
         check_layout(&ui, "Ui", size_of::<UiUniform>(), &[0, 8]);
         check_layout(

@@ -83,6 +83,20 @@ pub struct PointInstance {
     pub _pad1: f32,
 }
 
+/// One bucket of a filled band (`Band` in `shaders/prelude_band.wgsl`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct BandInstance {
+    /// x of the bucket.
+    pub x_px: f32,
+    /// y of the upper edge.
+    pub upper_px: f32,
+    /// y of the lower edge.
+    pub lower_px: f32,
+    /// 1.0: fill from the previous instance.
+    pub connect: f32,
+}
+
 /// A filled rectangle in target pixels (`Rect` in `shaders/ui.wgsl`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]

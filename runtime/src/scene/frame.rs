@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::Scale;
 use crate::data::{Column, MinMaxPyramid};
-use crate::gpu::types::{BarInstance, FrameUniform, PointInstance, RectInstance};
+use crate::gpu::types::{BandInstance, BarInstance, FrameUniform, PointInstance, RectInstance};
 use crate::scene::model::{BarsData, ChartModel, ChartTypeSpec, SeriesData, SeriesModel, XMode};
 use crate::scene::text;
 use crate::scene::theme::Rgba;
@@ -33,6 +33,8 @@ pub enum Instances {
     Bars(Vec<BarInstance>),
     /// For `GC_INPUT_LINE` chart types.
     Points(Vec<PointInstance>),
+    /// For `GC_INPUT_BAND` chart types.
+    Band(Vec<BandInstance>),
 }
 
 impl Instances {
@@ -41,6 +43,7 @@ impl Instances {
         match self {
             Instances::Bars(v) => v.len(),
             Instances::Points(v) => v.len(),
+            Instances::Band(v) => v.len(),
         }
     }
     /// True if there is nothing to draw.
@@ -343,15 +346,18 @@ fn series_range(s: &SeriesModel, a: usize, b: usize) -> (f64, f64) {
                 take(col_range(&c.column, a, b));
             }
         }
+        SeriesData::Band(upper, lower) => {
+            if f & GC_FIELD_VALUE != 0 {
+                take(col_range(&upper.column, a, b));
+                take(col_range(&lower.column, a, b));
+            }
+        }
     }
     (lo, hi)
 }
 
 fn timestamps_of(s: &SeriesModel) -> &[i64] {
-    match &s.data {
-        SeriesData::Bars(d) => &d.timeline.timestamps,
-        SeriesData::Line(c) => &c.timeline.timestamps,
-    }
+    &s.data.timeline().timestamps
 }
 
 /// A value as legends and axis labels show it: prices to the cent (or finer
@@ -376,6 +382,7 @@ fn last_value(s: &SeriesModel, i: usize) -> Option<f64> {
         }
         SeriesData::Bars(d) => Some(d.close.values[i]),
         SeriesData::Line(c) => Some(c.column.values[i]).filter(|v| v.is_finite()),
+        SeriesData::Band(..) => None,
     }
 }
 
@@ -396,6 +403,7 @@ fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
             fmt(d.close.values[i])
         ),
         SeriesData::Line(c) => fmt(c.column.values[i]),
+        SeriesData::Band(u, l) => format!("{} / {}", fmt(u.column.values[i]), fmt(l.column.values[i])),
     }
 }
 
@@ -421,6 +429,25 @@ fn bar_instances(d: &BarsData, buckets: &[Bucket], y: &YMap) -> Vec<BarInstance>
             }
         })
         .collect()
+}
+
+/// Band buckets: the highest upper and lowest lower value in each bucket
+/// (so the envelope survives decimation); a bucket with either edge missing
+/// breaks the band.
+fn band_instances(upper: &Column, lower: &Column, buckets: &[Bucket], y: &YMap) -> Vec<BandInstance> {
+    let mut out = Vec::with_capacity(buckets.len());
+    let mut connected = false;
+    for b in buckets {
+        let hi = col_range(upper, b.lo, b.hi).1;
+        let lo = col_range(lower, b.lo, b.hi).0;
+        if !(hi.is_finite() && lo.is_finite()) {
+            connected = false;
+            continue;
+        }
+        out.push(BandInstance { x_px: b.x, upper_px: y.y(hi), lower_px: y.y(lo), connect: if connected { 1.0 } else { 0.0 } });
+        connected = true;
+    }
+    out
 }
 
 fn point_instances(
@@ -650,6 +677,9 @@ pub fn build_frame(
                     &buckets,
                     &ymap,
                 )),
+                SeriesData::Band(u, l) => {
+                    Instances::Band(band_instances(&u.column, &l.column, &buckets, &ymap))
+                }
             };
             let baseline = if p.scale == Scale::Log {
                 ph
@@ -697,7 +727,7 @@ pub fn build_frame(
                         s.up_color
                     }
                     SeriesData::Bars(_) => s.down_color,
-                    SeriesData::Line(_) => s.color,
+                    SeriesData::Line(_) | SeriesData::Band(..) => s.color,
                 };
                 last_labels.push((v, label_color));
             }

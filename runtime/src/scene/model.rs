@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 use gpu_charts_plugin_api::{
-    GC_FIELD_VOLUME, GC_INPUT_BARS, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS,
+    GC_FIELD_VOLUME, GC_INPUT_BAND, GC_INPUT_BARS, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS,
 };
 
 use crate::config::{
@@ -75,6 +75,18 @@ pub enum SeriesData {
     Bars(BarsData),
     /// One column.
     Line(ColumnData),
+    /// Two columns on one timeline: upper and lower edge of a filled band.
+    Band(ColumnData, ColumnData),
+}
+
+impl SeriesData {
+    /// The timeline the series' rows live on.
+    pub fn timeline(&self) -> &Arc<Timeline> {
+        match self {
+            SeriesData::Bars(d) => &d.timeline,
+            SeriesData::Line(c) | SeriesData::Band(c, _) => &c.timeline,
+        }
+    }
 }
 
 /// A resolved series.
@@ -317,12 +329,17 @@ pub fn build_model(
 
     // 2. Indicators in dependency order.
     let order = indicator_order(&mut b)?;
+    let mut auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)> = Vec::new();
     for i in order {
         let ind = &cfg.indicators[i];
         let path = format!("indicators[{i}]");
         let Some(kind) = &ind.kind else {
             // Lua scripts: see `script_indicator`.
-            let computed = script_indicator(&mut b, i, &tables, &by_name)?;
+            let mut computed = script_indicator(&mut b, i, &tables, &by_name)?;
+            let plots = std::mem::take(&mut computed.plots);
+            if !plots.is_empty() {
+                auto_plots.push((i, computed.timeline.clone(), plots));
+            }
             register_outputs(&mut by_name, &mut columns, &ind.id, computed);
             continue;
         };
@@ -362,149 +379,67 @@ pub fn build_model(
         register_outputs(&mut by_name, &mut columns, &ind.id, computed);
     }
 
-    // 3. Series.
+    // 3. Series: those the chart file lists, then those scripts plot themselves.
     let palette = Palette::of(cfg.theme);
-    let mut next_color = 0usize;
+    let mut sb = SeriesBuilder { registry, tables: &tables, by_name: &by_name, palette: &palette, specs: HashMap::new(), next_color: 0 };
     let mut panes = Vec::new();
-    let mut specs: HashMap<String, Arc<ChartTypeSpec>> = HashMap::new();
     for (pi, pane) in cfg.panes.iter().enumerate() {
         let mut series = Vec::new();
         for (si, s) in pane.series.iter().enumerate() {
-            let path = format!("panes[{pi}].series[{si}]");
-            let ct = match registry.chart_type(&s.chart_type) {
-                Ok(c) => c,
-                Err(e) => {
-                    b.err(
-                        &format!("{path}.type"),
-                        ConfigErrorKind::Plugin,
-                        e.to_string(),
-                        None,
-                    );
-                    continue;
-                }
-            };
-            let info = ct.info().clone();
-            let what = format!("chart type plugin `{}`", s.chart_type);
-            if let Err(e) = config::validate_params(
-                &info.params_schema,
-                &s.params,
-                &format!("{path}.params"),
-                &what,
-                b.map,
-            ) {
-                b.errs(e);
-                continue;
-            }
-            let params = config::apply_defaults(&info.params_schema, &s.params).to_string();
-            let user = match ct.uniforms(&params) {
-                Ok(u) => u,
-                Err(e) => {
-                    b.err(
-                        &format!("{path}.params"),
-                        ConfigErrorKind::Plugin,
-                        e.to_string(),
-                        None,
-                    );
-                    continue;
-                }
-            };
-            let key = format!("{}/{}", ct.plugin_name(), info.name);
-            let spec = match specs.get(&key) {
-                Some(s) => s.clone(),
-                None => {
-                    let spec = Arc::new(ChartTypeSpec {
-                        key: key.clone(),
-                        name: info.name.clone(),
-                        plugin: ct.plugin_name().to_string(),
-                        wgsl: info.wgsl.clone(),
-                        input: info.input,
-                        vertices_per_instance: info.vertices_per_instance,
-                        range_fields: info.range_fields,
-                        flags: info.flags,
-                    });
-                    if let Err(e) = crate::gpu::shader::validate_chart_type(&spec) {
-                        b.err(
-                            &format!("{path}.type"),
-                            ConfigErrorKind::Plugin,
-                            e.to_string(),
-                            Some("fix the plugin's WGSL, or use another chart type".into()),
-                        );
-                        continue;
-                    }
-                    specs.insert(key, spec.clone());
-                    spec
-                }
-            };
-            let data = match spec.input {
-                GC_INPUT_BARS => match bars_data(&s.data, &tables, spec.range_fields) {
-                    Ok(d) => SeriesData::Bars(d),
-                    Err((msg, help)) => {
-                        b.err(
-                            &format!("{path}.data"),
-                            ConfigErrorKind::Reference,
-                            msg,
-                            help,
-                        );
-                        continue;
-                    }
-                },
-                GC_INPUT_LINE => match resolve_column(&s.data, &by_name, &tables, cfg) {
-                    Ok(c) => SeriesData::Line(c),
-                    Err((msg, help)) => {
-                        b.err(
-                            &format!("{path}.data"),
-                            ConfigErrorKind::Reference,
-                            msg,
-                            help,
-                        );
-                        continue;
-                    }
-                },
-                other => {
-                    b.err(
-                        &format!("{path}.type"),
-                        ConfigErrorKind::Plugin,
-                        format!(
-                            "chart type `{}` declares unknown input kind {other}",
-                            s.chart_type
-                        ),
-                        None,
-                    );
-                    continue;
-                }
-            };
-            let color = match s.color.as_deref().and_then(parse_hex) {
-                Some(c) => c,
-                None if spec.input == GC_INPUT_LINE => {
-                    next_color += 1;
-                    palette.series[(next_color - 1) % palette.series.len()]
-                }
-                None => palette.text,
-            };
-            series.push(SeriesModel {
+            let req = SeriesRequest {
+                path: format!("panes[{pi}].series[{si}]"),
+                chart_type: &s.chart_type,
+                data: &s.data,
+                with: None,
                 label: s.label.clone().unwrap_or_else(|| s.data.clone()),
-                spec,
-                data,
-                color,
-                up_color: s
-                    .up_color
-                    .as_deref()
-                    .and_then(parse_hex)
-                    .unwrap_or(palette.up),
-                down_color: s
-                    .down_color
-                    .as_deref()
-                    .and_then(parse_hex)
-                    .unwrap_or(palette.down),
+                color: s.color.as_deref(),
+                up_color: s.up_color.as_deref(),
+                down_color: s.down_color.as_deref(),
                 width: s.width as f32,
-                user,
-            });
+                params: &s.params,
+            };
+            if let Some(m) = sb.build(&mut b, &req) {
+                series.push(m);
+            }
         }
-        panes.push(PaneModel {
-            height: pane.height,
-            scale: pane.scale,
-            series,
-        });
+        panes.push(PaneModel { height: pane.height, scale: pane.scale, series });
+    }
+    for (i, timeline, plots) in &auto_plots {
+        let id = &cfg.indicators[*i].id;
+        // Overlay: the first pane drawing bars of the same timeline (else the first pane).
+        let overlay = panes
+            .iter()
+            .position(|p| p.series.iter().any(|s| matches!(&s.data, SeriesData::Bars(d) if Arc::ptr_eq(&d.timeline, timeline))))
+            .unwrap_or(0);
+        let mut own: Option<usize> = None;
+        for plot in plots {
+            let data = format!("{id}.{}", plot.output);
+            let with = plot.with.as_ref().map(|w| format!("{id}.{w}"));
+            let req = SeriesRequest {
+                path: format!("indicators[{i}].script"),
+                chart_type: &plot.chart_type,
+                data: &data,
+                with: with.as_deref(),
+                label: plot.label.clone(),
+                color: plot.color.as_deref(),
+                up_color: None,
+                down_color: None,
+                width: plot.width.unwrap_or(1.5),
+                params: &plot.params,
+            };
+            let Some(m) = sb.build(&mut b, &req) else { continue };
+            let target = if plot.own_pane {
+                *own.get_or_insert_with(|| {
+                    panes.push(PaneModel { height: 1.0, scale: config::Scale::Linear, series: Vec::new() });
+                    panes.len() - 1
+                })
+            } else {
+                overlay
+            };
+            if let Some(p) = panes.get_mut(target) {
+                p.series.push(m);
+            }
+        }
     }
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
@@ -516,18 +451,15 @@ pub fn build_model(
         .flat_map(|p| &p.series)
         .find_map(|s| match &s.data {
             SeriesData::Bars(d) => Some(d.timeline.clone()),
-            SeriesData::Line(_) => None,
+            _ => None,
         });
     let x_axis = match (cfg.x_axis, first_bars) {
         (XAxis::Time, _) | (XAxis::Auto, None) => XMode::Time,
         (XAxis::Bars, None) => {
             // A bar axis over line data uses the first series' timeline.
             match panes.iter().flat_map(|p| &p.series).next() {
-                Some(SeriesModel {
-                    data: SeriesData::Line(c),
-                    ..
-                }) => XMode::Bars(c.timeline.clone()),
-                _ => XMode::Time,
+                Some(s) => XMode::Bars(s.data.timeline().clone()),
+                None => XMode::Time,
             }
         }
         (_, Some(tl)) => XMode::Bars(tl),
@@ -535,10 +467,7 @@ pub fn build_model(
     if let XMode::Bars(tl) = &x_axis {
         for (pi, p) in panes.iter().enumerate() {
             for (si, s) in p.series.iter().enumerate() {
-                let stl = match &s.data {
-                    SeriesData::Bars(d) => &d.timeline,
-                    SeriesData::Line(c) => &c.timeline,
-                };
+                let stl = s.data.timeline();
                 if !Arc::ptr_eq(stl, tl) {
                     b.err(
                         &format!("panes[{pi}].series[{si}].data"),
@@ -594,6 +523,8 @@ pub struct AutoPlot {
     pub width: Option<f32>,
     /// True: a new pane below the others.
     pub own_pane: bool,
+    /// Legend label.
+    pub label: String,
 }
 
 /// Puts an indicator's outputs where references and exports find them:
@@ -697,6 +628,139 @@ fn script_indicator(
 ) -> Result<Computed, ConfigErrors> {
     b.err(&format!("indicators[{i}].script"), ConfigErrorKind::Plugin, "Lua scripts are not supported yet".to_string(), None);
     Err(ConfigErrors(std::mem::take(&mut b.errors)))
+}
+
+/// One series to build, from the chart file or from a script's plot.
+struct SeriesRequest<'a> {
+    /// Key path for errors.
+    path: String,
+    chart_type: &'a str,
+    data: &'a str,
+    /// Lower edge of a band.
+    with: Option<&'a str>,
+    label: String,
+    color: Option<&'a str>,
+    up_color: Option<&'a str>,
+    down_color: Option<&'a str>,
+    width: f32,
+    params: &'a serde_json::Value,
+}
+
+/// Resolves series: chart type (params, uniforms, validated WGSL, cached
+/// per plugin/name), data reference and colours.
+struct SeriesBuilder<'a> {
+    registry: &'a PluginRegistry,
+    tables: &'a BTreeMap<String, Arc<Table>>,
+    by_name: &'a HashMap<String, ColumnData>,
+    palette: &'a Palette,
+    specs: HashMap<String, Arc<ChartTypeSpec>>,
+    next_color: usize,
+}
+
+impl SeriesBuilder<'_> {
+    /// Builds one series; on failure records located errors and returns None.
+    fn build(&mut self, b: &mut Builder<'_>, req: &SeriesRequest<'_>) -> Option<SeriesModel> {
+        let path = &req.path;
+        let ct = match self.registry.chart_type(req.chart_type) {
+            Ok(c) => c,
+            Err(e) => {
+                b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), None);
+                return None;
+            }
+        };
+        let info = ct.info().clone();
+        let what = format!("chart type plugin `{}`", req.chart_type);
+        if let Err(e) = config::validate_params(&info.params_schema, req.params, &format!("{path}.params"), &what, b.map) {
+            b.errs(e);
+            return None;
+        }
+        let params = config::apply_defaults(&info.params_schema, req.params).to_string();
+        let user = match ct.uniforms(&params) {
+            Ok(u) => u,
+            Err(e) => {
+                b.err(&format!("{path}.params"), ConfigErrorKind::Plugin, e.to_string(), None);
+                return None;
+            }
+        };
+        let key = format!("{}/{}", ct.plugin_name(), info.name);
+        let spec = match self.specs.get(&key) {
+            Some(s) => s.clone(),
+            None => {
+                let spec = Arc::new(ChartTypeSpec {
+                    key: key.clone(),
+                    name: info.name.clone(),
+                    plugin: ct.plugin_name().to_string(),
+                    wgsl: info.wgsl.clone(),
+                    input: info.input,
+                    vertices_per_instance: info.vertices_per_instance,
+                    range_fields: info.range_fields,
+                    flags: info.flags,
+                });
+                if let Err(e) = crate::gpu::shader::validate_chart_type(&spec) {
+                    b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), Some("fix the plugin's WGSL, or use another chart type".into()));
+                    return None;
+                }
+                self.specs.insert(key, spec.clone());
+                spec
+            }
+        };
+        let cfg = &b.loaded.config;
+        let column = |r: &str, b: &mut Builder<'_>| match resolve_column(r, self.by_name, self.tables, cfg) {
+            Ok(c) => Some(c),
+            Err((msg, help)) => {
+                b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                None
+            }
+        };
+        let data = match spec.input {
+            GC_INPUT_BARS => match bars_data(req.data, self.tables, spec.range_fields) {
+                Ok(d) => SeriesData::Bars(d),
+                Err((msg, help)) => {
+                    b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                    return None;
+                }
+            },
+            GC_INPUT_LINE => SeriesData::Line(column(req.data, b)?),
+            GC_INPUT_BAND => {
+                let Some(with) = req.with else {
+                    b.err(&format!("{path}.type"), ConfigErrorKind::Reference, format!("chart type `{}` draws a band between two columns; it needs a lower edge", req.chart_type), Some("band series come from scripts (`style = \"band\", with = \"<output>\"`)".into()));
+                    return None;
+                };
+                let upper = column(req.data, b)?;
+                let lower = column(with, b)?;
+                let lower = if Arc::ptr_eq(&lower.timeline, &upper.timeline) {
+                    lower
+                } else {
+                    let values = align_inputs(std::slice::from_ref(&lower), &upper.timeline).remove(0);
+                    ColumnData { timeline: upper.timeline.clone(), column: Column::new(values.to_vec()) }
+                };
+                SeriesData::Band(upper, lower)
+            }
+            other => {
+                b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, format!("chart type `{}` declares unknown input kind {other}", req.chart_type), None);
+                return None;
+            }
+        };
+        let pal = self.palette;
+        let color = match req.color.and_then(parse_hex) {
+            Some(c) => c,
+            None if spec.input != GC_INPUT_BARS => {
+                self.next_color += 1;
+                pal.series[(self.next_color - 1) % pal.series.len()]
+            }
+            None => pal.text,
+        };
+        Some(SeriesModel {
+            label: req.label.clone(),
+            spec,
+            data,
+            color,
+            up_color: req.up_color.and_then(parse_hex).unwrap_or(pal.up),
+            down_color: req.down_color.and_then(parse_hex).unwrap_or(pal.down),
+            width: req.width,
+            user,
+        })
+    }
 }
 
 fn initial_view(
