@@ -803,7 +803,7 @@ fn invalid_descriptors_are_refused_naming_plugin_and_item() {
         (
             5,
             Some("c_broken_plugin"),
-            "chart type `c_broken_chart` has input 7; expected GC_INPUT_BARS (1) or GC_INPUT_LINE (2)".into(),
+            "chart type `c_broken_chart` has input 7; expected GC_INPUT_BARS (1), GC_INPUT_LINE (2) or GC_INPUT_BAND (3)".into(),
         ),
         (6, Some("c_broken_plugin"), format!("indicator #0 has struct_size 8, expected {indicator_size}")),
         (7, Some("c_broken_plugin"), "it declares indicator `c_broken` twice".into()),

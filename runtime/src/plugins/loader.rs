@@ -88,8 +88,8 @@ pub struct ChartTypeInfo {
     pub params_schema: String,
     /// WGSL source (without the host prelude).
     pub wgsl: String,
-    /// What it draws from: [`api::GC_INPUT_BARS`] or [`api::GC_INPUT_LINE`]
-    /// (checked at load).
+    /// What it draws from: [`api::GC_INPUT_BARS`], [`api::GC_INPUT_LINE`] or
+    /// [`api::GC_INPUT_BAND`] (checked at load).
     pub input: u32,
     /// Vertices drawn per instance (at least 1).
     pub vertices_per_instance: u32,
@@ -645,7 +645,7 @@ impl Reader<'_> {
             api::GC_INPUT_BARS | api::GC_INPUT_LINE | api::GC_INPUT_BAND
         ) {
             return Err(self.bad(format!(
-                "chart type `{name}` has input {input}; expected GC_INPUT_BARS (1) or GC_INPUT_LINE (2)"
+                "chart type `{name}` has input {input}; expected GC_INPUT_BARS (1), GC_INPUT_LINE (2) or GC_INPUT_BAND (3)"
             )));
         }
         if vertices == 0 {

@@ -321,10 +321,10 @@ impl PluginRegistry {
                 out.push_str("  chart types:\n");
                 for c in &info.chart_types {
                     describe_item(&mut out, &c.name, &c.description, &c.params_schema);
-                    let input = if c.input == api::GC_INPUT_BARS {
-                        "bars"
-                    } else {
-                        "line"
+                    let input = match c.input {
+                        api::GC_INPUT_BARS => "bars",
+                        api::GC_INPUT_BAND => "band",
+                        _ => "line",
                     };
                     let _ = writeln!(
                         out,

@@ -1,0 +1,138 @@
+//! The points chart type's table, shader and uniforms.
+
+use gpu_charts_plugin_api::testing::{chart_uniforms, find_chart_type};
+use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_VALUE, GC_INPUT_LINE, GcChartTypeV1};
+use gpu_charts_plugin_points::plugin_descriptor;
+
+fn table() -> &'static GcChartTypeV1 {
+    find_chart_type(plugin_descriptor(), "points").expect("points chart type")
+}
+
+/// The shader exactly as the host builds it: its preludes, then the plugin's WGSL.
+fn full_wgsl(input_prelude: &str) -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/");
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("{dir}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: the table's strings point to static data.
+    let plugin = unsafe { table().wgsl.to_string_lossy() };
+    format!(
+        "{}\n{}\n{}",
+        read("prelude.wgsl"),
+        read(input_prelude),
+        plugin
+    )
+}
+
+#[test]
+fn wgsl_validates_with_the_line_prelude() {
+    let src = full_wgsl("prelude_line.wgsl");
+    let module =
+        naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+    let stages: Vec<(&str, naga::ShaderStage)> = module
+        .entry_points
+        .iter()
+        .map(|e| (e.name.as_str(), e.stage))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("vs_main", naga::ShaderStage::Vertex),
+            ("fs_main", naga::ShaderStage::Fragment)
+        ]
+    );
+}
+
+#[test]
+fn table_declares_line_input_and_value_range() {
+    let t = table();
+    assert_eq!(t.input, GC_INPUT_LINE);
+    assert_eq!(t.vertices_per_instance, 18);
+    assert_eq!(t.range_fields, GC_FIELD_VALUE);
+    assert_eq!(t.flags, 0);
+}
+
+#[test]
+fn uniforms_from_params() {
+    let d = plugin_descriptor();
+    let mut expected = [0.0f32; 16];
+    expected[0] = 1.0;
+    expected[1] = 3.0;
+    assert_eq!(
+        chart_uniforms(d, "points", "{}").expect("defaults"),
+        expected
+    );
+    expected[0] = 0.5;
+    expected[1] = 1.5;
+    assert_eq!(
+        chart_uniforms(d, "points", r#"{"opacity": 0.5, "size": 1.5}"#).expect("set"),
+        expected
+    );
+}
+
+#[test]
+fn bad_params_are_rejected() {
+    let d = plugin_descriptor();
+    let e = chart_uniforms(d, "points", r#"{"opacity": -0.5}"#).unwrap_err();
+    assert_eq!(e.status, GC_ERR_PARAMS);
+    assert_eq!(e.message, "points: opacity must be 0..=1, got -0.5");
+
+    let e = chart_uniforms(d, "points", r#"{"size": 0}"#).unwrap_err();
+    assert_eq!(e.status, GC_ERR_PARAMS);
+    assert_eq!(e.message, "points: size must be 0.5..=50, got 0");
+    assert_eq!(
+        e.help,
+        "size is the dot radius in logical pixels, e.g. size = 3"
+    );
+
+    let e = chart_uniforms(d, "points", r#"{"size": "big"}"#).unwrap_err();
+    assert_eq!(e.status, GC_ERR_PARAMS);
+    assert!(
+        e.message
+            .starts_with("points: invalid params: invalid type: string \"big\", expected f64"),
+        "{}",
+        e.message
+    );
+
+    let e = chart_uniforms(d, "points", r#"{"radius": 2}"#).unwrap_err();
+    assert_eq!(e.status, GC_ERR_PARAMS);
+    assert!(
+        e.message.contains("unknown field `radius`"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.help, "accepted params: opacity (0..1), size (0.5..50 px)");
+}
+
+/// The `default` of every property in a params schema, as a params object.
+fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
+    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
+    let properties = schema["properties"]
+        .as_object()
+        .expect("schema has properties");
+    properties
+        .iter()
+        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
+        .collect()
+}
+
+#[test]
+fn schema_defaults_are_the_plugin_defaults() {
+    let defaults = schema_defaults(gpu_charts_plugin_points::PARAMS_SCHEMA);
+    let mut keys: Vec<&str> = defaults.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["opacity", "size"]);
+    let explicit = serde_json::Value::Object(defaults).to_string();
+    let d = plugin_descriptor();
+    assert_eq!(
+        chart_uniforms(d, "points", &explicit).expect("explicit"),
+        chart_uniforms(d, "points", "{}").expect("implicit")
+    );
+}
