@@ -12,8 +12,11 @@ fn make_csv(rows: usize) -> (tempfile_dir::Dir, std::path::PathBuf) {
     for (i, c) in walk.iter().enumerate() {
         writeln!(
             f,
-            "AAPL,{},{:.2},{:.2},{:.2},{:.2},{},{:.2}",
-            epoch_date(i),
+            // One-minute bars from 1970-01-01, "YYYY-MM-DD HH:MM:SS" like exchange exports.
+            "AAPL,{} {:02}:{:02}:00,{:.2},{:.2},{:.2},{:.2},{},{:.2}",
+            epoch_date(i / 1440),
+            (i / 60) % 24,
+            i % 60,
             c,
             c + 1.0,
             c - 1.0,
