@@ -156,12 +156,16 @@ fn check_indicator_ids(config: &ChartConfig, map: &SourceMap, errors: &mut Vec<C
                 &format!("indicators[{i}].script"),
                 ConfigErrorKind::InvalidValue,
                 format!("indicator `{id}` has both `kind` and `script`"),
-                Some("use `kind` for a plugin indicator or `script` for a Lua file, not both".into()),
+                Some(
+                    "use `kind` for a plugin indicator or `script` for a Lua file, not both".into(),
+                ),
             )),
             (None, None) => errors.push(map.error_at(
                 &format!("indicators[{i}]"),
                 ConfigErrorKind::MissingKey,
-                format!("indicator `{id}` needs `kind` (a plugin indicator) or `script` (a Lua file)"),
+                format!(
+                    "indicator `{id}` needs `kind` (a plugin indicator) or `script` (a Lua file)"
+                ),
                 Some("e.g. `kind = \"sma\"` or `script = \"../scripts/supertrend.lua\"`".into()),
             )),
             _ => {}

@@ -453,8 +453,14 @@ fn indicator_needs_exactly_one_of_kind_and_script() {
         "use `kind` for a plugin indicator or `script` for a Lua file, not both",
     );
     let e = only_error(&format!("{MINIMAL}[[indicators]]\nid = \"x\"\n"));
-    assert_eq!((e.kind, e.key_path.as_str()), (ConfigErrorKind::MissingKey, "indicators[0]"));
-    assert_eq!(e.message, "indicator `x` needs `kind` (a plugin indicator) or `script` (a Lua file)");
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::MissingKey, "indicators[0]")
+    );
+    assert_eq!(
+        e.message,
+        "indicator `x` needs `kind` (a plugin indicator) or `script` (a Lua file)"
+    );
 }
 
 #[test]

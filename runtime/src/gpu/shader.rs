@@ -238,7 +238,11 @@ mod tests {
             size_of::<PointInstance>(),
             &(0..8).map(|i| i * 4).collect::<Vec<_>>(),
         );
-        let band = naga::front::wgsl::parse_str(&format!("{}\n{OK}", prelude(GC_INPUT_BAND).unwrap()).replace("points[0].x_px", "band[0].x_px")).unwrap();
+        let band = naga::front::wgsl::parse_str(
+            &format!("{}\n{OK}", prelude(GC_INPUT_BAND).unwrap())
+                .replace("points[0].x_px", "band[0].x_px"),
+        )
+        .unwrap();
         check_layout(&band, "Band", size_of::<BandInstance>(), &[0, 4, 8, 12]);
         let ui = naga::front::wgsl::parse_str(&ui_source()).unwrap();
         check_layout(&ui, "Ui", size_of::<UiUniform>(), &[0, 8]);

@@ -151,7 +151,11 @@ impl YMap {
     /// The value at plot-space y.
     pub fn value(&self, y: f32) -> f64 {
         let t = 1.0 - y as f64 / self.height as f64;
-        if self.log { (self.lo.ln() + t * (self.hi.ln() - self.lo.ln())).exp() } else { self.lo + t * (self.hi - self.lo) }
+        if self.log {
+            (self.lo.ln() + t * (self.hi.ln() - self.lo.ln())).exp()
+        } else {
+            self.lo + t * (self.hi - self.lo)
+        }
     }
     /// Plot-space y of value `v`.
     pub fn y(&self, v: f64) -> f32 {
@@ -403,7 +407,9 @@ fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
             fmt(d.close.values[i])
         ),
         SeriesData::Line(c) => fmt(c.column.values[i]),
-        SeriesData::Band(u, l) => format!("{} / {}", fmt(u.column.values[i]), fmt(l.column.values[i])),
+        SeriesData::Band(u, l) => {
+            format!("{} / {}", fmt(u.column.values[i]), fmt(l.column.values[i]))
+        }
     }
 }
 
@@ -434,7 +440,12 @@ fn bar_instances(d: &BarsData, buckets: &[Bucket], y: &YMap) -> Vec<BarInstance>
 /// Band buckets: the highest upper and lowest lower value in each bucket
 /// (so the envelope survives decimation); a bucket with either edge missing
 /// breaks the band.
-fn band_instances(upper: &Column, lower: &Column, buckets: &[Bucket], y: &YMap) -> Vec<BandInstance> {
+fn band_instances(
+    upper: &Column,
+    lower: &Column,
+    buckets: &[Bucket],
+    y: &YMap,
+) -> Vec<BandInstance> {
     let mut out = Vec::with_capacity(buckets.len());
     let mut connected = false;
     for b in buckets {
@@ -444,7 +455,12 @@ fn band_instances(upper: &Column, lower: &Column, buckets: &[Bucket], y: &YMap) 
             connected = false;
             continue;
         }
-        out.push(BandInstance { x_px: b.x, upper_px: y.y(hi), lower_px: y.y(lo), connect: if connected { 1.0 } else { 0.0 } });
+        out.push(BandInstance {
+            x_px: b.x,
+            upper_px: y.y(hi),
+            lower_px: y.y(lo),
+            connect: if connected { 1.0 } else { 0.0 },
+        });
         connected = true;
     }
     out
@@ -624,8 +640,16 @@ pub fn build_frame(
     let hair = r.max(1.0).round();
     for (pi, (p, g)) in model.panes.iter().zip(&geoms).enumerate() {
         let (top, ph) = pane_rects[pi];
-        let ymap = YMap::new(g.lo, g.hi, if g.lo > 0.0 { p.scale } else { Scale::Linear }, ph);
-        scene.panes.push(PaneGeometry { plot: [plot_left, top, plot_w, ph], y: ymap });
+        let ymap = YMap::new(
+            g.lo,
+            g.hi,
+            if g.lo > 0.0 { p.scale } else { Scale::Linear },
+            ph,
+        );
+        scene.panes.push(PaneGeometry {
+            plot: [plot_left, top, plot_w, ph],
+            y: ymap,
+        });
         // Grid.
         let mut axis_labels: Vec<TextItem> = Vec::new();
         for t in &g.ticks {

@@ -251,14 +251,181 @@ pub fn build_model(
     registry: &PluginRegistry,
     cache: &mut DataCache,
 ) -> Result<ChartModel, ConfigErrors> {
-    let cfg = &loaded.config;
+    build_live(loaded, registry, cache).map(|l| l.model)
+}
+
+/// A chart that keeps every indicator's state, so bars appended to a source
+/// are computed incrementally (see [`LiveChart::append`]).
+pub struct LiveChart {
+    loaded: LoadedChart,
+    /// The current snapshot, rebuilt after every change.
+    pub model: ChartModel,
+    tables: BTreeMap<String, Arc<Table>>,
+    by_name: HashMap<String, ColumnData>,
+    live: Vec<LiveIndicator>,
+    auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)>,
+}
+
+/// Builds a [`LiveChart`] (the model plus the indicator states).
+pub fn build_live(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+) -> Result<LiveChart, ConfigErrors> {
     let mut b = Builder {
         loaded,
         map: &loaded.source_map,
         errors: Vec::new(),
     };
-    let tz: Tz = loaded.timezone;
+    let tables = load_sources(&mut b, registry, cache)?;
+    let mut by_name = source_columns(&tables);
+    let order = indicator_order(&mut b)?;
+    let mut live = Vec::new();
+    let mut auto_plots = Vec::new();
+    for i in order {
+        let (mut li, plots) = match &loaded.config.indicators[i].kind {
+            Some(kind) => (
+                plugin_indicator(&mut b, registry, i, kind, &tables, &by_name)?,
+                Vec::new(),
+            ),
+            None => script_indicator(&mut b, i, &tables, &by_name)?,
+        };
+        let timeline = li.evaluate(&mut by_name, 0).map_err(|msg| {
+            b.err(&format!("indicators[{i}]"), li.error_kind, msg, None);
+            ConfigErrors(std::mem::take(&mut b.errors))
+        })?;
+        if !plots.is_empty() {
+            auto_plots.push((i, timeline, plots));
+        }
+        live.push(li);
+    }
+    let model = assemble(&mut b, registry, &tables, &by_name, &live, &auto_plots)?;
+    Ok(LiveChart {
+        loaded: loaded.clone(),
+        model,
+        tables,
+        by_name,
+        live,
+        auto_plots,
+    })
+}
 
+impl LiveChart {
+    /// Appends rows to source `source_id` (columns in the source's column
+    /// order), or, with `replace_last`, replaces its last row by the first
+    /// given row and appends the rest (a bar that is still forming). Every
+    /// indicator on that source's timeline computes only the changed rows;
+    /// the result equals a full recompute. Indicators on other timelines keep
+    /// their values (cross-timeline inputs are not updated incrementally).
+    pub fn append(
+        &mut self,
+        registry: &PluginRegistry,
+        source_id: &str,
+        timestamps: &[i64],
+        columns: &[Vec<f64>],
+        replace_last: bool,
+    ) -> Result<(), ConfigErrors> {
+        let mut b = Builder {
+            loaded: &self.loaded,
+            map: &self.loaded.source_map,
+            errors: Vec::new(),
+        };
+        let path = format!("sources.{source_id}");
+        let Some(old) = self.tables.get(source_id).cloned() else {
+            b.err(
+                "sources",
+                ConfigErrorKind::Reference,
+                format!("no source `{source_id}` to append to"),
+                None,
+            );
+            return Err(ConfigErrors(b.errors));
+        };
+        if columns.len() != old.columns.len() || columns.iter().any(|c| c.len() != timestamps.len())
+        {
+            b.err(
+                &path,
+                ConfigErrorKind::Data,
+                format!(
+                    "appended rows need {} columns of {} values",
+                    old.columns.len(),
+                    timestamps.len()
+                ),
+                None,
+            );
+            return Err(ConfigErrors(b.errors));
+        }
+        let keep = if replace_last {
+            old.len().saturating_sub(1)
+        } else {
+            old.len()
+        };
+        let mut ts = old.timeline.timestamps[..keep].to_vec();
+        ts.extend_from_slice(timestamps);
+        let cols: Vec<Vec<f64>> = old
+            .columns
+            .iter()
+            .zip(columns)
+            .map(|(c, new)| {
+                let mut v = c.values[..keep].to_vec();
+                v.extend_from_slice(new);
+                v
+            })
+            .collect();
+        let table = Table::from_raw(source_id, old.names.clone(), ts, cols).map_err(|e| {
+            b.err(&path, ConfigErrorKind::Data, e.to_string(), None);
+            ConfigErrors(std::mem::take(&mut b.errors))
+        })?;
+        let table = Arc::new(table);
+        for (name, col) in table.names.iter().zip(&table.columns) {
+            self.by_name.insert(
+                format!("{source_id}.{name}"),
+                ColumnData {
+                    timeline: table.timeline.clone(),
+                    column: col.clone(),
+                },
+            );
+        }
+        self.tables.insert(source_id.to_string(), table);
+        for li in &mut self.live {
+            if li
+                .timeline(&self.by_name)
+                .is_some_and(|t| t.source_id == source_id)
+            {
+                let i = li.index;
+                li.evaluate(&mut self.by_name, keep).map_err(|msg| {
+                    b.err(&format!("indicators[{i}]"), li.error_kind, msg, None);
+                    ConfigErrors(std::mem::take(&mut b.errors))
+                })?;
+            }
+        }
+        // Script plots keep their timeline's identity: refresh it.
+        for (i, tl, _) in &mut self.auto_plots {
+            if let Some(li) = self.live.iter().find(|l| l.index == *i)
+                && let Some(t) = li.timeline(&self.by_name)
+            {
+                *tl = t;
+            }
+        }
+        self.model = assemble(
+            &mut b,
+            registry,
+            &self.tables,
+            &self.by_name,
+            &self.live,
+            &self.auto_plots,
+        )?;
+        Ok(())
+    }
+}
+
+/// Phase 1: every source through its plugin (or the cache), validated.
+fn load_sources(
+    b: &mut Builder<'_>,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+) -> Result<BTreeMap<String, Arc<Table>>, ConfigErrors> {
+    let loaded = b.loaded;
+    let cfg = &loaded.config;
     // 1. Sources.
     let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
     for (id, src) in &cfg.sources {
@@ -308,80 +475,239 @@ pub fn build_model(
         }
     }
     if !b.errors.is_empty() {
-        return Err(ConfigErrors(b.errors));
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
     }
 
-    let mut columns: Vec<NamedColumn> = Vec::new();
-    let mut by_name: HashMap<String, ColumnData> = HashMap::new();
-    for (id, t) in &tables {
+    Ok(tables)
+}
+
+/// Source columns by reference (`src.col`).
+fn source_columns(tables: &BTreeMap<String, Arc<Table>>) -> HashMap<String, ColumnData> {
+    let mut by_name = HashMap::new();
+    for (id, t) in tables {
         for (name, col) in t.names.iter().zip(&t.columns) {
-            let data = ColumnData {
-                timeline: t.timeline.clone(),
-                column: col.clone(),
-            };
-            by_name.insert(format!("{id}.{name}"), data.clone());
-            columns.push(NamedColumn {
-                name: format!("{id}.{name}"),
-                data,
-            });
+            by_name.insert(
+                format!("{id}.{name}"),
+                ColumnData {
+                    timeline: t.timeline.clone(),
+                    column: col.clone(),
+                },
+            );
+        }
+    }
+    by_name
+}
+
+/// Where a live indicator's inputs come from: references into the columns.
+enum LiveInputs {
+    /// One reference per input role.
+    Roles(Vec<String>),
+}
+
+/// The state behind an indicator.
+enum LiveInstance {
+    /// A plugin indicator's instance.
+    Plugin(crate::plugins::IndicatorInstance),
+}
+
+/// An indicator with its state, updated in place when its input grows.
+struct LiveIndicator {
+    /// Index in the chart file's `indicators`.
+    index: usize,
+    id: String,
+    outputs: Vec<String>,
+    inputs: LiveInputs,
+    instance: LiveInstance,
+    error_kind: ConfigErrorKind,
+}
+
+impl LiveIndicator {
+    fn refs(&self) -> Vec<&str> {
+        match &self.inputs {
+            LiveInputs::Roles(r) => r.iter().map(String::as_str).collect(),
         }
     }
 
-    // 2. Indicators in dependency order.
-    let order = indicator_order(&mut b)?;
-    let mut auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)> = Vec::new();
-    for i in order {
-        let ind = &cfg.indicators[i];
-        let path = format!("indicators[{i}]");
-        let Some(kind) = &ind.kind else {
-            // Lua scripts: see `script_indicator`.
-            let mut computed = script_indicator(&mut b, i, &tables, &by_name)?;
-            let plots = std::mem::take(&mut computed.plots);
-            if !plots.is_empty() {
-                auto_plots.push((i, computed.timeline.clone(), plots));
-            }
-            register_outputs(&mut by_name, &mut columns, &ind.id, computed);
-            continue;
+    /// The timeline of its first input (outputs live on it).
+    fn timeline(&self, by_name: &HashMap<String, ColumnData>) -> Option<Arc<Timeline>> {
+        self.refs()
+            .first()
+            .and_then(|r| by_name.get(*r))
+            .map(|c| c.timeline.clone())
+    }
+
+    /// Computes rows `from..` from the current columns (rows before `from`
+    /// are the previous outputs) and stores the outputs as `id`/`id.<out>`.
+    fn evaluate(
+        &mut self,
+        by_name: &mut HashMap<String, ColumnData>,
+        from: usize,
+    ) -> Result<Arc<Timeline>, String> {
+        let inputs: Vec<ColumnData> = self
+            .refs()
+            .iter()
+            .map(|r| {
+                by_name
+                    .get(*r)
+                    .cloned()
+                    .ok_or_else(|| format!("input `{r}` is gone"))
+            })
+            .collect::<Result<_, _>>()?;
+        let Some(timeline) = inputs.first().map(|c| c.timeline.clone()) else {
+            return Err(format!("indicator `{}` has no inputs", self.id));
         };
-        let plugin = match registry.indicator(kind) {
-            Ok(p) => p,
-            Err(e) => {
-                b.err(&format!("{path}.kind"), ConfigErrorKind::Plugin, e.to_string(), None);
-                return Err(ConfigErrors(b.errors));
-            }
-        };
-        let info = plugin.info().clone();
-        let what = format!("indicator plugin `{kind}`");
-        if let Err(e) = config::validate_params(&info.params_schema, &ind.params, &format!("{path}.params"), &what, b.map) {
-            b.errs(e);
-            return Err(ConfigErrors(b.errors));
-        }
-        let inputs = resolve_inputs(&mut b, i, &info.inputs, &tables, &by_name)?;
-        let Some(first) = inputs.first() else {
-            b.err(&path, ConfigErrorKind::Plugin, format!("indicator plugin `{kind}` declares no inputs"), None);
-            return Err(ConfigErrors(b.errors));
-        };
-        let timeline = first.timeline.clone();
-        let aligned = align_inputs(&inputs, &timeline);
-        let params = config::apply_defaults(&info.params_schema, &ind.params).to_string();
         let n = timeline.timestamps.len();
-        let mut outs: Vec<Vec<f64>> = vec![vec![f64::NAN; n]; info.outputs.len()];
-        let result = plugin.create(&params).and_then(|mut inst| {
-            let ins: Vec<&[f64]> = aligned.iter().map(|c| &c[..]).collect();
-            let mut o: Vec<&mut [f64]> = outs.iter_mut().map(|c| &mut c[..]).collect();
-            inst.compute(&ins, &mut o, 0)
-        });
-        if let Err(e) = result {
-            b.err(&path, ConfigErrorKind::Plugin, format!("indicator `{}`: {e}", ind.id), None);
-            return Err(ConfigErrors(b.errors));
+        let from = from.min(n);
+        let mut outs: Vec<Vec<f64>> = self
+            .outputs
+            .iter()
+            .map(|o| {
+                let mut v = vec![f64::NAN; n];
+                if let Some(prev) = by_name.get(&format!("{}.{o}", self.id)) {
+                    let k = from.min(prev.column.values.len());
+                    v[..k].copy_from_slice(&prev.column.values[..k]);
+                }
+                v
+            })
+            .collect();
+        let aligned = align_inputs(&inputs, &timeline);
+        match (&self.inputs, &mut self.instance) {
+            (LiveInputs::Roles(_), LiveInstance::Plugin(inst)) => {
+                let ins: Vec<&[f64]> = aligned.iter().map(|c| &c[..]).collect();
+                let mut o: Vec<&mut [f64]> = outs.iter_mut().map(|c| &mut c[..]).collect();
+                inst.compute(&ins, &mut o, from)
+                    .map_err(|e| format!("indicator `{}`: {e}", self.id))?;
+            }
         }
-        let computed = Computed { timeline, outputs: info.outputs.iter().cloned().zip(outs).collect(), plots: Vec::new() };
-        register_outputs(&mut by_name, &mut columns, &ind.id, computed);
+        for (k, (name, vals)) in self.outputs.iter().zip(outs).enumerate() {
+            let data = ColumnData {
+                timeline: timeline.clone(),
+                column: Column::new(vals),
+            };
+            if k == 0 {
+                by_name.insert(self.id.clone(), data.clone());
+            }
+            by_name.insert(format!("{}.{name}", self.id), data);
+        }
+        Ok(timeline)
     }
+}
 
+/// Phase 2 for a plugin indicator: params, inputs, a fresh instance.
+fn plugin_indicator(
+    b: &mut Builder<'_>,
+    registry: &PluginRegistry,
+    i: usize,
+    kind: &str,
+    tables: &BTreeMap<String, Arc<Table>>,
+    by_name: &HashMap<String, ColumnData>,
+) -> Result<LiveIndicator, ConfigErrors> {
+    let ind = &b.loaded.config.indicators[i];
+    let path = format!("indicators[{i}]");
+    let plugin = match registry.indicator(kind) {
+        Ok(p) => p,
+        Err(e) => {
+            b.err(
+                &format!("{path}.kind"),
+                ConfigErrorKind::Plugin,
+                e.to_string(),
+                None,
+            );
+            return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+        }
+    };
+    let info = plugin.info().clone();
+    let what = format!("indicator plugin `{kind}`");
+    if let Err(e) = config::validate_params(
+        &info.params_schema,
+        &ind.params,
+        &format!("{path}.params"),
+        &what,
+        b.map,
+    ) {
+        b.errs(e);
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+    }
+    let refs = resolve_inputs(b, i, &info.inputs, tables, by_name)?;
+    if refs.is_empty() {
+        b.err(
+            &path,
+            ConfigErrorKind::Plugin,
+            format!("indicator plugin `{kind}` declares no inputs"),
+            None,
+        );
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+    }
+    let params = config::apply_defaults(&info.params_schema, &ind.params).to_string();
+    let instance = plugin.create(&params).map_err(|e| {
+        b.err(
+            &path,
+            ConfigErrorKind::Plugin,
+            format!("indicator `{}`: {e}", ind.id),
+            None,
+        );
+        ConfigErrors(std::mem::take(&mut b.errors))
+    })?;
+    Ok(LiveIndicator {
+        index: i,
+        id: ind.id.clone(),
+        outputs: info.outputs.clone(),
+        inputs: LiveInputs::Roles(refs),
+        instance: LiveInstance::Plugin(instance),
+        error_kind: ConfigErrorKind::Plugin,
+    })
+}
+
+/// Phase 3: series (listed and auto-plotted), horizontal axis, view; the
+/// export column order (sources, then indicators in dependency order).
+fn assemble(
+    b: &mut Builder<'_>,
+    registry: &PluginRegistry,
+    tables: &BTreeMap<String, Arc<Table>>,
+    by_name: &HashMap<String, ColumnData>,
+    live: &[LiveIndicator],
+    auto_plots: &[(usize, Arc<Timeline>, Vec<AutoPlot>)],
+) -> Result<ChartModel, ConfigErrors> {
+    let loaded = b.loaded;
+    let cfg = &loaded.config;
+    let tz: Tz = loaded.timezone;
+    let mut columns: Vec<NamedColumn> = Vec::new();
+    for (id, t) in tables {
+        for name in &t.names {
+            let key = format!("{id}.{name}");
+            if let Some(data) = by_name.get(&key) {
+                columns.push(NamedColumn {
+                    name: key,
+                    data: data.clone(),
+                });
+            }
+        }
+    }
+    for li in live {
+        for o in &li.outputs {
+            if let Some(data) = by_name.get(&format!("{}.{o}", li.id)) {
+                let name = if li.outputs.len() == 1 {
+                    li.id.clone()
+                } else {
+                    format!("{}.{o}", li.id)
+                };
+                columns.push(NamedColumn {
+                    name,
+                    data: data.clone(),
+                });
+            }
+        }
+    }
     // 3. Series: those the chart file lists, then those scripts plot themselves.
     let palette = Palette::of(cfg.theme);
-    let mut sb = SeriesBuilder { registry, tables: &tables, by_name: &by_name, palette: &palette, specs: HashMap::new(), next_color: 0 };
+    let mut sb = SeriesBuilder {
+        registry,
+        tables,
+        by_name,
+        palette: &palette,
+        specs: HashMap::new(),
+        next_color: 0,
+    };
     let mut panes = Vec::new();
     for (pi, pane) in cfg.panes.iter().enumerate() {
         let mut series = Vec::new();
@@ -398,13 +724,17 @@ pub fn build_model(
                 width: s.width as f32,
                 params: &s.params,
             };
-            if let Some(m) = sb.build(&mut b, &req) {
+            if let Some(m) = sb.build(b, &req) {
                 series.push(m);
             }
         }
-        panes.push(PaneModel { height: pane.height, scale: pane.scale, series });
+        panes.push(PaneModel {
+            height: pane.height,
+            scale: pane.scale,
+            series,
+        });
     }
-    for (i, timeline, plots) in &auto_plots {
+    for (i, timeline, plots) in auto_plots {
         let id = &cfg.indicators[*i].id;
         // Overlay: the first pane drawing bars of the same timeline (else the first pane).
         let overlay = panes
@@ -427,10 +757,14 @@ pub fn build_model(
                 width: plot.width.unwrap_or(1.5),
                 params: &plot.params,
             };
-            let Some(m) = sb.build(&mut b, &req) else { continue };
+            let Some(m) = sb.build(b, &req) else { continue };
             let target = if plot.own_pane {
                 *own.get_or_insert_with(|| {
-                    panes.push(PaneModel { height: 1.0, scale: config::Scale::Linear, series: Vec::new() });
+                    panes.push(PaneModel {
+                        height: 1.0,
+                        scale: config::Scale::Linear,
+                        series: Vec::new(),
+                    });
                     panes.len() - 1
                 })
             } else {
@@ -442,7 +776,7 @@ pub fn build_model(
         }
     }
     if !b.errors.is_empty() {
-        return Err(ConfigErrors(b.errors));
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
     }
 
     // 4. Horizontal axis.
@@ -480,30 +814,21 @@ pub fn build_model(
         }
     }
     if !b.errors.is_empty() {
-        return Err(ConfigErrors(b.errors));
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
     }
 
-    let initial_view = initial_view(loaded, &x_axis, &tables);
+    let initial_view = initial_view(loaded, &x_axis, tables);
     Ok(ChartModel {
         config: cfg.clone(),
         path: loaded.path.clone(),
         tz,
         palette,
-        tables,
+        tables: tables.clone(),
         columns,
         panes,
         x_axis,
         initial_view,
     })
-}
-
-/// An indicator's computed outputs on its timeline.
-struct Computed {
-    timeline: Arc<Timeline>,
-    /// (output name, values), in declared order.
-    outputs: Vec<(String, Vec<f64>)>,
-    /// How to draw the outputs when the indicator plots itself (scripts).
-    plots: Vec<AutoPlot>,
 }
 
 /// A series a script asks for: drawn without a `[[panes.series]]` entry.
@@ -527,21 +852,6 @@ pub struct AutoPlot {
     pub label: String,
 }
 
-/// Puts an indicator's outputs where references and exports find them:
-/// `id` (first output), `id.<output>`.
-fn register_outputs(by_name: &mut HashMap<String, ColumnData>, columns: &mut Vec<NamedColumn>, id: &str, computed: Computed) {
-    let single = computed.outputs.len() == 1;
-    for (k, (name, vals)) in computed.outputs.into_iter().enumerate() {
-        let data = ColumnData { timeline: computed.timeline.clone(), column: Column::new(vals) };
-        if k == 0 {
-            by_name.insert(id.to_string(), data.clone());
-        }
-        by_name.insert(format!("{id}.{name}"), data.clone());
-        let shown = if single { id.to_string() } else { format!("{id}.{name}") };
-        columns.push(NamedColumn { name: shown, data });
-    }
-}
-
 /// Aligns every input to `timeline` by timestamp (NaN where a row is missing).
 fn align_inputs(inputs: &[ColumnData], timeline: &Arc<Timeline>) -> Vec<Arc<[f64]>> {
     inputs
@@ -550,7 +860,12 @@ fn align_inputs(inputs: &[ColumnData], timeline: &Arc<Timeline>) -> Vec<Arc<[f64
             if Arc::ptr_eq(&c.timeline, timeline) {
                 c.column.values.clone()
             } else {
-                data::align(&c.column.values, &c.timeline.timestamps, &timeline.timestamps).into()
+                data::align(
+                    &c.column.values,
+                    &c.timeline.timestamps,
+                    &timeline.timestamps,
+                )
+                .into()
             }
         })
         .collect()
@@ -565,7 +880,7 @@ fn resolve_inputs(
     roles: &[String],
     tables: &BTreeMap<String, Arc<Table>>,
     by_name: &HashMap<String, ColumnData>,
-) -> Result<Vec<ColumnData>, ConfigErrors> {
+) -> Result<Vec<String>, ConfigErrors> {
     let cfg = &b.loaded.config;
     let ind = &cfg.indicators[i];
     let path = format!("indicators[{i}]");
@@ -576,7 +891,11 @@ fn resolve_inputs(
             (None, Some(r)) => {
                 let (head, tail) = split_ref(r);
                 if tail.is_none() && tables.contains_key(head) {
-                    let col = if role == "source" { "close" } else { role.as_str() };
+                    let col = if role == "source" {
+                        "close"
+                    } else {
+                        role.as_str()
+                    };
                     (format!("{head}.{col}"), format!("{path}.input"))
                 } else if roles.len() == 1 {
                     (r.clone(), format!("{path}.input"))
@@ -595,13 +914,15 @@ fn resolve_inputs(
                     &path,
                     ConfigErrorKind::Reference,
                     format!("indicator `{}` has no input for role `{role}`", ind.id),
-                    Some(format!("add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`")),
+                    Some(format!(
+                        "add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`"
+                    )),
                 );
                 return Err(ConfigErrors(std::mem::take(&mut b.errors)));
             }
         };
         match resolve_column(&r, by_name, tables, cfg) {
-            Ok(c) => inputs.push(c),
+            Ok(_) => inputs.push(r),
             Err((msg, help)) => {
                 b.err(&key, ConfigErrorKind::Reference, msg, help);
                 return Err(ConfigErrors(std::mem::take(&mut b.errors)));
@@ -612,7 +933,12 @@ fn resolve_inputs(
         if !roles.contains(role) {
             let names: Vec<&str> = roles.iter().map(String::as_str).collect();
             let help = hint(config::suggest(role, names.iter().copied()), &names);
-            b.err(&format!("{path}.inputs.{role}"), ConfigErrorKind::Reference, format!("indicator `{}` has no input role `{role}`", ind.id), help);
+            b.err(
+                &format!("{path}.inputs.{role}"),
+                ConfigErrorKind::Reference,
+                format!("indicator `{}` has no input role `{role}`", ind.id),
+                help,
+            );
             return Err(ConfigErrors(std::mem::take(&mut b.errors)));
         }
     }
@@ -625,8 +951,13 @@ fn script_indicator(
     i: usize,
     _tables: &BTreeMap<String, Arc<Table>>,
     _by_name: &HashMap<String, ColumnData>,
-) -> Result<Computed, ConfigErrors> {
-    b.err(&format!("indicators[{i}].script"), ConfigErrorKind::Plugin, "Lua scripts are not supported yet".to_string(), None);
+) -> Result<(LiveIndicator, Vec<AutoPlot>), ConfigErrors> {
+    b.err(
+        &format!("indicators[{i}].script"),
+        ConfigErrorKind::Plugin,
+        "Lua scripts are not supported yet".to_string(),
+        None,
+    );
     Err(ConfigErrors(std::mem::take(&mut b.errors)))
 }
 
@@ -664,13 +995,24 @@ impl SeriesBuilder<'_> {
         let ct = match self.registry.chart_type(req.chart_type) {
             Ok(c) => c,
             Err(e) => {
-                b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), None);
+                b.err(
+                    &format!("{path}.type"),
+                    ConfigErrorKind::Plugin,
+                    e.to_string(),
+                    None,
+                );
                 return None;
             }
         };
         let info = ct.info().clone();
         let what = format!("chart type plugin `{}`", req.chart_type);
-        if let Err(e) = config::validate_params(&info.params_schema, req.params, &format!("{path}.params"), &what, b.map) {
+        if let Err(e) = config::validate_params(
+            &info.params_schema,
+            req.params,
+            &format!("{path}.params"),
+            &what,
+            b.map,
+        ) {
             b.errs(e);
             return None;
         }
@@ -678,7 +1020,12 @@ impl SeriesBuilder<'_> {
         let user = match ct.uniforms(&params) {
             Ok(u) => u,
             Err(e) => {
-                b.err(&format!("{path}.params"), ConfigErrorKind::Plugin, e.to_string(), None);
+                b.err(
+                    &format!("{path}.params"),
+                    ConfigErrorKind::Plugin,
+                    e.to_string(),
+                    None,
+                );
                 return None;
             }
         };
@@ -697,7 +1044,12 @@ impl SeriesBuilder<'_> {
                     flags: info.flags,
                 });
                 if let Err(e) = crate::gpu::shader::validate_chart_type(&spec) {
-                    b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, e.to_string(), Some("fix the plugin's WGSL, or use another chart type".into()));
+                    b.err(
+                        &format!("{path}.type"),
+                        ConfigErrorKind::Plugin,
+                        e.to_string(),
+                        Some("fix the plugin's WGSL, or use another chart type".into()),
+                    );
                     return None;
                 }
                 self.specs.insert(key, spec.clone());
@@ -705,10 +1057,20 @@ impl SeriesBuilder<'_> {
             }
         };
         let cfg = &b.loaded.config;
-        let column = |r: &str, b: &mut Builder<'_>| match resolve_column(r, self.by_name, self.tables, cfg) {
+        let column = |r: &str, b: &mut Builder<'_>| match resolve_column(
+            r,
+            self.by_name,
+            self.tables,
+            cfg,
+        ) {
             Ok(c) => Some(c),
             Err((msg, help)) => {
-                b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                b.err(
+                    &format!("{path}.data"),
+                    ConfigErrorKind::Reference,
+                    msg,
+                    help,
+                );
                 None
             }
         };
@@ -716,7 +1078,12 @@ impl SeriesBuilder<'_> {
             GC_INPUT_BARS => match bars_data(req.data, self.tables, spec.range_fields) {
                 Ok(d) => SeriesData::Bars(d),
                 Err((msg, help)) => {
-                    b.err(&format!("{path}.data"), ConfigErrorKind::Reference, msg, help);
+                    b.err(
+                        &format!("{path}.data"),
+                        ConfigErrorKind::Reference,
+                        msg,
+                        help,
+                    );
                     return None;
                 }
             },
@@ -731,13 +1098,25 @@ impl SeriesBuilder<'_> {
                 let lower = if Arc::ptr_eq(&lower.timeline, &upper.timeline) {
                     lower
                 } else {
-                    let values = align_inputs(std::slice::from_ref(&lower), &upper.timeline).remove(0);
-                    ColumnData { timeline: upper.timeline.clone(), column: Column::new(values.to_vec()) }
+                    let values =
+                        align_inputs(std::slice::from_ref(&lower), &upper.timeline).remove(0);
+                    ColumnData {
+                        timeline: upper.timeline.clone(),
+                        column: Column::new(values.to_vec()),
+                    }
                 };
                 SeriesData::Band(upper, lower)
             }
             other => {
-                b.err(&format!("{path}.type"), ConfigErrorKind::Plugin, format!("chart type `{}` declares unknown input kind {other}", req.chart_type), None);
+                b.err(
+                    &format!("{path}.type"),
+                    ConfigErrorKind::Plugin,
+                    format!(
+                        "chart type `{}` declares unknown input kind {other}",
+                        req.chart_type
+                    ),
+                    None,
+                );
                 return None;
             }
         };
