@@ -22,12 +22,21 @@ fn deps(manifest: &Path) -> Vec<String> {
 fn dependencies_point_one_way() {
     let repo = common::repo();
     let api = deps(&repo.join("plugin-api/Cargo.toml"));
-    assert!(api.is_empty(), "plugin-api must stay dependency-free, has {api:?}");
+    assert!(
+        api.is_empty(),
+        "plugin-api must stay dependency-free, has {api:?}"
+    );
 
     let runtime = deps(&repo.join("runtime/Cargo.toml"));
     assert!(runtime.contains(&"gpu-charts-plugin-api".to_string()));
-    let bad: Vec<&String> = runtime.iter().filter(|d| d.starts_with("gpu-charts-plugin-") && *d != "gpu-charts-plugin-api").collect();
-    assert!(bad.is_empty(), "the runtime links plugin crates {bad:?}; it must find them on disk");
+    let bad: Vec<&String> = runtime
+        .iter()
+        .filter(|d| d.starts_with("gpu-charts-plugin-") && *d != "gpu-charts-plugin-api")
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "the runtime links plugin crates {bad:?}; it must find them on disk"
+    );
 
     let mut plugins = 0;
     for entry in std::fs::read_dir(repo.join("plugins")).unwrap() {
@@ -37,11 +46,25 @@ fn dependencies_point_one_way() {
         }
         plugins += 1;
         let d = deps(&manifest);
-        assert!(d.contains(&"gpu-charts-plugin-api".to_string()), "{} must use plugin-api", manifest.display());
-        let bad: Vec<&String> = d.iter().filter(|d| *d == "gpu-charts" || (d.starts_with("gpu-charts-plugin-") && *d != "gpu-charts-plugin-api")).collect();
+        assert!(
+            d.contains(&"gpu-charts-plugin-api".to_string()),
+            "{} must use plugin-api",
+            manifest.display()
+        );
+        let bad: Vec<&String> = d
+            .iter()
+            .filter(|d| {
+                *d == "gpu-charts"
+                    || (d.starts_with("gpu-charts-plugin-") && *d != "gpu-charts-plugin-api")
+            })
+            .collect();
         assert!(bad.is_empty(), "{} depends on {bad:?}", manifest.display());
         let text = std::fs::read_to_string(&manifest).unwrap();
-        assert!(text.contains("\"cdylib\""), "{} must build a loadable library", manifest.display());
+        assert!(
+            text.contains("\"cdylib\""),
+            "{} must build a loadable library",
+            manifest.display()
+        );
     }
     assert!(plugins >= 7, "found {plugins} plugin crates");
 }

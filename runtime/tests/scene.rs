@@ -10,7 +10,9 @@ use gpu_charts::scene::{ViewRange, build_frame};
 #[test]
 fn ten_million_points_become_a_few_per_pixel_and_keep_their_extremes() {
     let mut session = ChartSession::default();
-    let model = session.load(&common::repo().join("examples/ticks.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let model = session
+        .load(&common::repo().join("examples/ticks.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let table = &model.tables["ticks"];
     assert_eq!(table.len(), 10_000_000);
     let ts = &table.timeline.timestamps;
@@ -20,27 +22,57 @@ fn ten_million_points_become_a_few_per_pixel_and_keep_their_extremes() {
     let n = ts.len();
     let views = [
         model.initial_view,
-        ViewRange { x0: ts[n / 2] as f64, x1: ts[n / 2 + n / 100] as f64 },
-        ViewRange { x0: ts[n / 3] as f64, x1: ts[n / 3 + 50] as f64 },
+        ViewRange {
+            x0: ts[n / 2] as f64,
+            x1: ts[n / 2 + n / 100] as f64,
+        },
+        ViewRange {
+            x0: ts[n / 3] as f64,
+            x1: ts[n / 3 + 50] as f64,
+        },
     ];
     for view in views {
         let frame = build_frame(&model, view, [1000, 500], 1.0);
         let pane = frame.panes[0];
-        let Instances::Points(points) = &frame.series[0].instances else { panic!("a line draws points") };
+        let Instances::Points(points) = &frame.series[0].instances else {
+            panic!("a line draws points")
+        };
         let plot_w = pane.plot[2] as usize;
-        assert!(points.len() <= plot_w + 2, "{} instances for {plot_w} px", points.len());
+        assert!(
+            points.len() <= plot_w + 2,
+            "{} instances for {plot_w} px",
+            points.len()
+        );
 
         // Exact extremes of the visible data, computed directly.
         let a = ts.partition_point(|&t| (t as f64) < view.x0);
         let b = ts.partition_point(|&t| (t as f64) <= view.x1);
-        let (lo, hi) = values[a..b].iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        let (lo, hi) = values[a..b]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
         // Highest point drawn (smallest y) and lowest, in plot space.
-        let top = points.iter().map(|p| p.top_px).fold(f32::INFINITY, f32::min);
-        let bottom = points.iter().map(|p| p.bottom_px).fold(f32::NEG_INFINITY, f32::max);
+        let top = points
+            .iter()
+            .map(|p| p.top_px)
+            .fold(f32::INFINITY, f32::min);
+        let bottom = points
+            .iter()
+            .map(|p| p.bottom_px)
+            .fold(f32::NEG_INFINITY, f32::max);
         let y = |v: f64| pane.y_of(v) - pane.plot[1];
         // Edge points just outside the view may extend further; never less.
-        assert!(top <= y(hi) + 0.01, "max {hi} drawn at {top}, expected {}", y(hi));
-        assert!(bottom >= y(lo) - 0.01, "min {lo} drawn at {bottom}, expected {}", y(lo));
+        assert!(
+            top <= y(hi) + 0.01,
+            "max {hi} drawn at {top}, expected {}",
+            y(hi)
+        );
+        assert!(
+            bottom >= y(lo) - 0.01,
+            "min {lo} drawn at {bottom}, expected {}",
+            y(lo)
+        );
         // And the autoscale puts those extremes inside the plot.
         assert!(y(hi) >= 0.0 && y(lo) <= pane.plot[3]);
         // Inverse mapping for crosshair readouts.
@@ -51,14 +83,27 @@ fn ten_million_points_become_a_few_per_pixel_and_keep_their_extremes() {
 #[test]
 fn bars_aggregate_when_denser_than_two_pixels() {
     let mut session = ChartSession::default();
-    let model = session.load(&common::repo().join("runtime/tests/charts/aapl_light_log.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let model = session
+        .load(&common::repo().join("runtime/tests/charts/aapl_light_log.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
     // 3,270 bars in ~800 px: groups of several bars, each with the group's extremes.
     let frame = build_frame(&model, model.initial_view, [900, 500], 1.0);
-    let Instances::Bars(bars) = &frame.series[0].instances else { panic!("candles draw bars") };
+    let Instances::Bars(bars) = &frame.series[0].instances else {
+        panic!("candles draw bars")
+    };
     assert!(bars.len() <= 900 / 2 + 2, "{} bar instances", bars.len());
     let t = &model.tables["aapl"];
-    let high = t.column("high").unwrap().values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let high = t
+        .column("high")
+        .unwrap()
+        .values
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
     let pane = frame.panes[0];
     let top = bars.iter().map(|b| b.high_px).fold(f32::INFINITY, f32::min);
-    assert!((top - (pane.y_of(high) - pane.plot[1])).abs() < 0.01, "the all-time high survives aggregation");
+    assert!(
+        (top - (pane.y_of(high) - pane.plot[1])).abs() < 0.01,
+        "the all-time high survives aggregation"
+    );
 }

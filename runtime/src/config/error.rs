@@ -41,6 +41,9 @@ pub enum ConfigErrorKind {
     Plugin,
     /// A source's data was rejected (unsorted timestamps, NaN, no rows).
     Data,
+    /// A Lua script failed to load or run (its message names the script,
+    /// line and bar).
+    Script,
 }
 
 /// The source line an error points at, kept so the error can be displayed

@@ -20,18 +20,20 @@ Columns (all full precision, repr() of the double; "nan" / "inf" for those):
     crossunder     crossunder(sma_20, ema_20), likewise
     barssince_cross, valuewhen_cross_close
     stddev_20_exact  population stdev of each window, exactly rounded
-                     (statistics.pstdev works in rationals)
+                     (statistics.pstdev works in rationals); TA-Lib's own
+                     STDDEV is up to 4e-10 off it (plain running sums of x, x²)
   Leading NaN (an indicator of an indicator; TA-Lib's wrapper starts the C
   call at the first non-NaN input, so the first value moves by 19 rows):
     ema_20_of_sma_20 wma_20_of_sma_20 rsi_14_of_sma_20 stddev_20_of_sma_20
     max_20_of_sma_20 min_20_of_sma_20 mom_10_of_sma_20 rma_14_of_sma_20
+    stddev_20_of_sma_20_exact
   Gaps in the middle: close_gap is close with NaN at rows 1000, 1500, 1510,
   2000..=2002 and +inf at row 2500. The `ta` functions treat a non-finite
   input as a gap and start afresh after it, which is the same as running
   TA-Lib separately on each gap-free stretch of the input; that is how these
   are computed (segmentwise below):
     sma_20_gap ema_20_gap wma_20_gap rsi_14_gap stddev_20_gap max_20_gap
-    min_20_gap rma_14_gap atr_14_gap (high, low, close_gap)
+    min_20_gap rma_14_gap atr_14_gap (high, low, close_gap) stddev_20_gap_exact
   and element-wise ones:
     mom_10_gap     TA-Lib MOM straight on close_gap (its C loop is element-wise)
     cum_close_gap  pandas cumsum with non-finite values skipped (NaN in the output there)
@@ -107,8 +109,9 @@ def segmentwise(fn, *cols: np.ndarray) -> np.ndarray:
 def exact_pstdev(x: np.ndarray, n: int) -> np.ndarray:
     out = np.full(len(x), np.nan)
     for end in range(n - 1, len(x)):
-        window = [Fraction(float(v)) for v in x[end + 1 - n : end + 1]]
-        out[end] = float(statistics.pstdev(window))
+        window = x[end + 1 - n : end + 1]
+        if np.isfinite(window).all():
+            out[end] = float(statistics.pstdev([Fraction(float(v)) for v in window]))
     return out
 
 
@@ -161,6 +164,7 @@ def main() -> None:
     cols["wma_20_of_sma_20"] = talib.WMA(s, timeperiod=20)
     cols["rsi_14_of_sma_20"] = talib.RSI(s, timeperiod=14)
     cols["stddev_20_of_sma_20"] = talib.STDDEV(s, timeperiod=20, nbdev=1)
+    cols["stddev_20_of_sma_20_exact"] = exact_pstdev(s, 20)
     cols["max_20_of_sma_20"] = talib.MAX(s, timeperiod=20)
     cols["min_20_of_sma_20"] = talib.MIN(s, timeperiod=20)
     cols["mom_10_of_sma_20"] = talib.MOM(s, timeperiod=10)
@@ -175,6 +179,7 @@ def main() -> None:
     cols["wma_20_gap"] = segmentwise(lambda x: talib.WMA(x, timeperiod=20), g)
     cols["rsi_14_gap"] = segmentwise(lambda x: talib.RSI(x, timeperiod=14), g)
     cols["stddev_20_gap"] = segmentwise(lambda x: talib.STDDEV(x, timeperiod=20, nbdev=1), g)
+    cols["stddev_20_gap_exact"] = exact_pstdev(g, 20)
     cols["max_20_gap"] = segmentwise(lambda x: talib.MAX(x, timeperiod=20), g)
     cols["min_20_gap"] = segmentwise(lambda x: talib.MIN(x, timeperiod=20), g)
     cols["rma_14_gap"] = segmentwise(lambda x: rma(x, 14), g)
