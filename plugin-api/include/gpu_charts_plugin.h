@@ -148,7 +148,7 @@ typedef int32_t GcStatus;
 /* One instance per min/max/first/last bucket of a line. */
 #define GC_INPUT_LINE 2u
 /* One instance per bucket with an upper and a lower value (a filled band
- * between two columns; see shaders/prelude_band.wgsl). An additive v1
+ * between two columns; see plugin-api/wgsl/prelude_band.wgsl). An additive v1
  * extension: hosts that predate it reject such a chart type at load. */
 #define GC_INPUT_BAND 3u
 
@@ -270,10 +270,11 @@ typedef void (*GcSourceCloseFn)(void *state);
 /* ---- Tables --------------------------------------------------------------- */
 
 /* A chart type: WGSL plus a declaration of what it draws from.
- * The host prepends its prelude (the Frame uniform, the Bar or Point storage
- * array, and helpers; see shaders/prelude_*.wgsl) to `wgsl`, validates the
- * result with naga, and draws `vertices_per_instance` vertices for each
- * instance with entry points vs_main and fs_main. */
+ * The host prepends its prelude (the Frame uniform, the Bar, Point or Band
+ * storage array, and helpers; see plugin-api/wgsl/prelude.wgsl followed by
+ * prelude_bars.wgsl, prelude_line.wgsl or prelude_band.wgsl) to `wgsl`,
+ * validates the result with naga, and draws `vertices_per_instance` vertices
+ * for each instance with entry points vs_main and fs_main. */
 typedef struct GcChartTypeV1 {
     /* sizeof(GcChartTypeV1). */
     uint32_t struct_size;

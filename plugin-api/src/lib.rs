@@ -83,7 +83,7 @@ pub const GC_INPUT_BARS: u32 = 1;
 pub const GC_INPUT_LINE: u32 = 2;
 /// What a chart type draws from: one instance per bucket with an upper and a
 /// lower value (a filled band between two columns; see
-/// `shaders/prelude_band.wgsl`). An additive v1 extension: hosts that predate
+/// [`PRELUDE_BAND_WGSL`]). An additive v1 extension: hosts that predate
 /// it reject such a chart type at load with an "unknown input" error.
 pub const GC_INPUT_BAND: u32 = 3;
 
@@ -105,6 +105,35 @@ pub const GC_CHART_INCLUDE_ZERO: u32 = 1 << 0;
 
 /// Number of `f32` a chart type's `uniforms` fills (`frame.user` in WGSL: 4 × vec4).
 pub const GC_USER_UNIFORM_FLOATS: usize = 16;
+
+// ---------------------------------------------------------------------------
+// WGSL prelude
+// ---------------------------------------------------------------------------
+
+/// The part of the host prelude every chart type gets: the `Frame` uniform
+/// (`frame`, binding 0) and the helpers `clip_from_plot`, `rect_corner` and
+/// `segment_corner`. Chart types are written against it, so it is part of the
+/// contract; the host compiles exactly this text (see [`prelude_for`]).
+pub const PRELUDE_WGSL: &str = include_str!("../wgsl/prelude.wgsl");
+/// The prelude for [`GC_INPUT_BARS`]: struct `Bar` and `bars` (binding 1).
+pub const PRELUDE_BARS_WGSL: &str = include_str!("../wgsl/prelude_bars.wgsl");
+/// The prelude for [`GC_INPUT_LINE`]: struct `Point` and `points` (binding 1).
+pub const PRELUDE_LINE_WGSL: &str = include_str!("../wgsl/prelude_line.wgsl");
+/// The prelude for [`GC_INPUT_BAND`]: struct `Band` and `band` (binding 1).
+pub const PRELUDE_BAND_WGSL: &str = include_str!("../wgsl/prelude_band.wgsl");
+
+/// The whole prelude the host puts before a chart type's `wgsl` for input
+/// kind `input` ([`PRELUDE_WGSL`], then the input's own part), or `None` for
+/// an unknown kind. The chart type's WGSL follows it directly.
+pub fn prelude_for(input: u32) -> Option<String> {
+    let specific = match input {
+        GC_INPUT_BARS => PRELUDE_BARS_WGSL,
+        GC_INPUT_LINE => PRELUDE_LINE_WGSL,
+        GC_INPUT_BAND => PRELUDE_BAND_WGSL,
+        _ => return None,
+    };
+    Some(format!("{PRELUDE_WGSL}\n{specific}\n"))
+}
 
 // ---------------------------------------------------------------------------
 // Strings and errors
@@ -222,8 +251,8 @@ pub struct GcPluginDescriptor {
 
 /// A chart type: WGSL plus a declaration of what it draws from.
 ///
-/// The host prepends its prelude (the `Frame` uniform, the `Bar` or `Point`
-/// storage array, and helpers; see `shaders/prelude_*.wgsl`) to `wgsl`,
+/// The host prepends its prelude (the `Frame` uniform, the `Bar`, `Point` or
+/// `Band` storage array, and helpers; see [`prelude_for`]) to `wgsl`,
 /// validates the result with naga, and draws `vertices_per_instance` vertices
 /// for each instance with entry points `vs_main` and `fs_main`.
 #[repr(C)]
@@ -456,7 +485,8 @@ pub trait ChartTypePlugin: 'static {
     const DESCRIPTION: &'static str;
     /// JSON Schema of the series' params table.
     const PARAMS_SCHEMA: &'static str;
-    /// WGSL with `vs_main` and `fs_main`, written against the host prelude.
+    /// WGSL with `vs_main` and `fs_main`, written against the host prelude
+    /// ([`prelude_for`] of [`Self::INPUT`]).
     const WGSL: &'static str;
     /// [`GC_INPUT_BARS`] or [`GC_INPUT_LINE`].
     const INPUT: u32;

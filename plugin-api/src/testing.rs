@@ -9,6 +9,15 @@
 //!
 //! These helpers go through the same `extern "C"` functions the host calls,
 //! so they also exercise the export macro's panic guard.
+//!
+//! A chart type's shader is checked by composing it as the host does and
+//! running it through naga (a dev-dependency of the chart type's crate; this
+//! crate stays dependency-free):
+//!
+//! ```text
+//! let src = gpu_charts_plugin_api::testing::chart_source(plugin_descriptor(), "line")?;
+//! let module = naga::front::wgsl::parse_str(&src)?;
+//! ```
 #![allow(unsafe_code)]
 
 use crate::*;
@@ -224,4 +233,225 @@ pub fn chart_uniforms(
         call(|e| unsafe { f(GcStr::from_str(params_json), out.as_mut_ptr(), e) })?;
     }
     Ok(out)
+}
+
+/// The WGSL the host compiles for chart type `name`: [`prelude_for`] its
+/// input kind, then the chart type's own `wgsl`. Line 1 of the chart type's
+/// WGSL is line `prelude.lines().count() + 1` of the result.
+pub fn chart_source(d: &GcPluginDescriptor, name: &str) -> Result<String, PluginError> {
+    let t = find_chart_type(d, name).ok_or_else(|| not_found("chart type", name))?;
+    let prelude = prelude_for(t.input).ok_or_else(|| unknown_input(name, t.input))?;
+    // SAFETY: the table's strings point to the library's static data.
+    let wgsl = unsafe { table_str(t.wgsl) }.map_err(|e| bad_table(name, "wgsl", e))?;
+    Ok(format!("{prelude}{wgsl}"))
+}
+
+/// Looks up chart type `name` and checks its table as the host does when it
+/// loads the library: `struct_size`, a known input kind, at least one vertex
+/// per instance, no unknown `range_fields` bits or `flags`, UTF-8 strings and
+/// a non-empty `params_schema` (the host also parses it as JSON, which this
+/// dependency-free crate leaves to the plugin's own schema tests). The chart
+/// type's own values (which input, how many vertices) are for its tests to
+/// assert on the returned table.
+pub fn check_chart_table<'a>(
+    d: &'a GcPluginDescriptor,
+    name: &str,
+) -> Result<&'a GcChartTypeV1, PluginError> {
+    let t = find_chart_type(d, name).ok_or_else(|| not_found("chart type", name))?;
+    let expected_size = std::mem::size_of::<GcChartTypeV1>();
+    if t.struct_size as usize != expected_size {
+        let found = t.struct_size;
+        let what = format!("{found} bytes, expected {expected_size}");
+        return Err(bad_table(name, "struct_size", what));
+    }
+    if prelude_for(t.input).is_none() {
+        return Err(unknown_input(name, t.input));
+    }
+    if t.vertices_per_instance == 0 {
+        return Err(bad_table(name, "vertices_per_instance", "0".into()));
+    }
+    let all_fields = GC_FIELD_OPEN
+        | GC_FIELD_HIGH
+        | GC_FIELD_LOW
+        | GC_FIELD_CLOSE
+        | GC_FIELD_VOLUME
+        | GC_FIELD_VALUE;
+    for (field, bits) in [
+        ("range_fields", t.range_fields & !all_fields),
+        ("flags", t.flags & !GC_CHART_INCLUDE_ZERO),
+    ] {
+        if bits != 0 {
+            return Err(bad_table(
+                name,
+                field,
+                format!("with unknown bits {bits:#x}"),
+            ));
+        }
+    }
+    for (field, s) in [
+        ("description", t.description),
+        ("params_schema", t.params_schema),
+        ("wgsl", t.wgsl),
+    ] {
+        // SAFETY: the table's strings point to the library's static data.
+        unsafe { table_str(s) }.map_err(|e| bad_table(name, field, e))?;
+    }
+    if t.params_schema.len == 0 {
+        return Err(bad_table(
+            name,
+            "params_schema",
+            "\"\" (it must be a JSON Schema)".into(),
+        ));
+    }
+    Ok(t)
+}
+
+fn unknown_input(name: &str, input: u32) -> PluginError {
+    bad_table(
+        name,
+        "input",
+        format!(
+            "{input}; expected GC_INPUT_BARS ({GC_INPUT_BARS}), GC_INPUT_LINE ({GC_INPUT_LINE}) or GC_INPUT_BAND ({GC_INPUT_BAND})"
+        ),
+    )
+}
+
+fn bad_table(name: &str, field: &str, what: String) -> PluginError {
+    PluginError::new(
+        GC_ERR_INTERNAL,
+        format!("chart type `{name}` has {field} {what}"),
+    )
+}
+
+/// A table string as UTF-8 (the host rejects anything else).
+///
+/// # Safety
+/// `s` points to `len` bytes that outlive `'a`.
+unsafe fn table_str<'a>(s: GcStr) -> Result<&'a str, String> {
+    // SAFETY: guaranteed by the caller.
+    let bytes = unsafe { slice(s.ptr, s.len) };
+    std::str::from_utf8(bytes).map_err(|e| format!("that is not UTF-8 ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: GcChartTypeV1 = GcChartTypeV1 {
+        struct_size: std::mem::size_of::<GcChartTypeV1>() as u32,
+        input: GC_INPUT_LINE,
+        vertices_per_instance: 6,
+        range_fields: GC_FIELD_VALUE,
+        flags: GC_CHART_INCLUDE_ZERO,
+        name: GcStr::lit("t"),
+        description: GcStr::lit("a test chart type"),
+        params_schema: GcStr::lit("{}"),
+        wgsl: GcStr::lit("// plugin line 1\n"),
+        uniforms: None,
+    };
+
+    /// Runs `f` on a descriptor whose only chart type is `table`.
+    fn with_table<R>(table: GcChartTypeV1, f: impl FnOnce(&GcPluginDescriptor) -> R) -> R {
+        let tables = [table];
+        let d = GcPluginDescriptor {
+            abi_version: ABI_VERSION,
+            struct_size: std::mem::size_of::<GcPluginDescriptor>() as u32,
+            name: GcStr::lit("p"),
+            version: GcStr::lit("0"),
+            description: GcStr::EMPTY,
+            init: None,
+            chart_types: tables.as_ptr(),
+            chart_type_count: 1,
+            indicators: std::ptr::null(),
+            indicator_count: 0,
+            sources: std::ptr::null(),
+            source_count: 0,
+        };
+        f(&d)
+    }
+
+    #[test]
+    fn each_input_kind_gets_the_common_prelude_then_its_own() {
+        for (input, own) in [
+            (GC_INPUT_BARS, "var<storage, read> bars: array<Bar>;"),
+            (GC_INPUT_LINE, "var<storage, read> points: array<Point>;"),
+            (GC_INPUT_BAND, "var<storage, read> band: array<Band>;"),
+        ] {
+            let p = prelude_for(input).unwrap_or_else(|| panic!("input {input}"));
+            assert!(p.starts_with(PRELUDE_WGSL), "input {input}");
+            let frame = p.find("var<uniform> frame: Frame;").expect("frame");
+            let own_at = p.find(own).unwrap_or_else(|| panic!("{own}"));
+            assert!(frame < own_at, "input {input}");
+            assert!(p.ends_with('\n'), "input {input}");
+        }
+        assert_eq!(prelude_for(0), None);
+        assert_eq!(prelude_for(4), None);
+    }
+
+    #[test]
+    fn chart_source_puts_the_wgsl_right_after_the_prelude() {
+        let src = with_table(GOOD, |d| chart_source(d, "t")).expect("source");
+        let prelude = prelude_for(GC_INPUT_LINE).expect("line prelude");
+        assert_eq!(
+            src.strip_prefix(prelude.as_str()),
+            Some("// plugin line 1\n")
+        );
+        let first = src.lines().nth(prelude.lines().count());
+        assert_eq!(first, Some("// plugin line 1"));
+
+        let e = with_table(GOOD, |d| chart_source(d, "u")).unwrap_err();
+        assert_eq!(e.status, GC_ERR_PARAMS);
+        assert_eq!(e.message, "the plugin provides no chart type named `u`");
+        let bad = GcChartTypeV1 { input: 7, ..GOOD };
+        let e = with_table(bad, |d| chart_source(d, "t")).unwrap_err();
+        assert_eq!(e.status, GC_ERR_INTERNAL);
+        assert_eq!(
+            e.message,
+            "chart type `t` has input 7; expected GC_INPUT_BARS (1), GC_INPUT_LINE (2) or GC_INPUT_BAND (3)"
+        );
+    }
+
+    #[test]
+    fn check_chart_table_names_the_bad_field() {
+        let t = with_table(GOOD, |d| {
+            check_chart_table(d, "t").map(|t| t.vertices_per_instance)
+        });
+        assert_eq!(t, Ok(6));
+        let size = std::mem::size_of::<GcChartTypeV1>();
+        let cases = [
+            (
+                GcChartTypeV1 { struct_size: 8, ..GOOD },
+                format!("chart type `t` has struct_size 8 bytes, expected {size}"),
+            ),
+            (
+                GcChartTypeV1 { input: 0, ..GOOD },
+                "chart type `t` has input 0; expected GC_INPUT_BARS (1), GC_INPUT_LINE (2) or GC_INPUT_BAND (3)".into(),
+            ),
+            (
+                GcChartTypeV1 { vertices_per_instance: 0, ..GOOD },
+                "chart type `t` has vertices_per_instance 0".into(),
+            ),
+            (
+                GcChartTypeV1 { range_fields: GC_FIELD_VALUE | 1 << 9, ..GOOD },
+                "chart type `t` has range_fields with unknown bits 0x200".into(),
+            ),
+            (
+                GcChartTypeV1 { flags: 1 << 1, ..GOOD },
+                "chart type `t` has flags with unknown bits 0x2".into(),
+            ),
+            (
+                GcChartTypeV1 { wgsl: GcStr { ptr: b"\xff".as_ptr(), len: 1 }, ..GOOD },
+                "chart type `t` has wgsl that is not UTF-8 (invalid utf-8 sequence of 1 bytes from index 0)".into(),
+            ),
+            (
+                GcChartTypeV1 { params_schema: GcStr::EMPTY, ..GOOD },
+                "chart type `t` has params_schema \"\" (it must be a JSON Schema)".into(),
+            ),
+        ];
+        for (table, message) in cases {
+            let e = with_table(table, |d| check_chart_table(d, "t").map(|_| ())).unwrap_err();
+            assert_eq!(e.status, GC_ERR_INTERNAL, "{message}");
+            assert_eq!(e.message, message);
+        }
+    }
 }

@@ -1,5 +1,5 @@
 // Band chart type (GC_INPUT_BAND, 6 vertices per bucket).
-// Written against the host prelude (prelude.wgsl + prelude_band.wgsl).
+// Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_band.wgsl).
 //
 // frame.user[0] = (opacity, 0, 0, 0)
 //   opacity  multiplies the alpha of the series colour (which may itself be

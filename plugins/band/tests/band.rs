@@ -1,64 +1,41 @@
 //! The band chart type's table, shader and uniforms, and the band prelude.
 
-use gpu_charts_plugin_api::testing::{chart_uniforms, find_chart_type};
-use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_VALUE, GC_INPUT_BAND, GcChartTypeV1};
+use gpu_charts_plugin_api::testing::{chart_source, chart_uniforms, check_chart_table};
+use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_VALUE, GC_INPUT_BAND};
 use gpu_charts_plugin_band::plugin_descriptor;
+use naga::ShaderStage;
+use naga::front::wgsl::parse_str;
+use naga::valid::{Capabilities, ValidationFlags, Validator};
 
-fn table() -> &'static GcChartTypeV1 {
-    find_chart_type(plugin_descriptor(), "band").expect("band chart type")
-}
-
-/// The shader exactly as the host builds it: its preludes, then the plugin's WGSL.
-fn full_wgsl(input_prelude: &str) -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/");
-    let read = |name: &str| {
-        std::fs::read_to_string(format!("{dir}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
-    };
-    #[allow(unsafe_code)]
-    // SAFETY: the table's strings point to static data.
-    let plugin = unsafe { table().wgsl.to_string_lossy() };
-    format!(
-        "{}\n{}\n{}",
-        read("prelude.wgsl"),
-        read(input_prelude),
-        plugin
-    )
-}
-
-fn validated(src: &str) -> naga::Module {
-    let module =
-        naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(src)));
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    )
-    .validate(&module)
-    .unwrap_or_else(|e| panic!("{}", e.emit_to_string(src)));
+/// The chart type's WGSL as the host compiles it (band prelude first), validated.
+fn validated() -> naga::Module {
+    let src = chart_source(plugin_descriptor(), "band").expect("band source");
+    let module = parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+    Validator::new(ValidationFlags::all(), Capabilities::default())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
     module
 }
 
 #[test]
 fn wgsl_validates_with_the_band_prelude() {
-    let module = validated(&full_wgsl("prelude_band.wgsl"));
-    let stages: Vec<(&str, naga::ShaderStage)> = module
+    let module = validated();
+    let stages = module
         .entry_points
         .iter()
-        .map(|e| (e.name.as_str(), e.stage))
-        .collect();
-    assert_eq!(
-        stages,
-        [
-            ("vs_main", naga::ShaderStage::Vertex),
-            ("fs_main", naga::ShaderStage::Fragment)
-        ]
-    );
+        .map(|e| (e.name.as_str(), e.stage));
+    let expected = [
+        ("vs_main", ShaderStage::Vertex),
+        ("fs_main", ShaderStage::Fragment),
+    ];
+    assert_eq!(stages.collect::<Vec<_>>(), expected);
 }
 
 /// `Band` is four tightly packed f32 at binding 1, which the host's mirror
 /// (a `#[repr(C)]` struct of four f32) relies on.
 #[test]
 fn band_prelude_layout() {
-    let module = validated(&full_wgsl("prelude_band.wgsl"));
+    let module = validated();
     let (_, ty) = module
         .types
         .iter()
@@ -104,7 +81,7 @@ fn band_prelude_layout() {
 
 #[test]
 fn table_declares_band_input_and_value_range() {
-    let t = table();
+    let t = check_chart_table(plugin_descriptor(), "band").expect("band table");
     assert_eq!(t.input, GC_INPUT_BAND);
     assert_eq!(t.vertices_per_instance, 6);
     assert_eq!(t.range_fields, GC_FIELD_VALUE);

@@ -1,5 +1,5 @@
 // Candlestick chart type (GC_INPUT_BARS, 36 vertices per bar).
-// Written against the host prelude (prelude.wgsl + prelude_bars.wgsl).
+// Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_bars.wgsl).
 //
 // frame.user[0] = (hollow, body_width, 0, 0):
 //   hollow     > 0.5: rising bodies are drawn as an outline only

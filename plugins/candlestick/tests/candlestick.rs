@@ -1,60 +1,33 @@
 //! The candlestick chart type's table, shader and uniforms.
 
-use gpu_charts_plugin_api::testing::{chart_uniforms, find_chart_type};
-use gpu_charts_plugin_api::{
-    GC_ERR_PARAMS, GC_FIELD_HIGH, GC_FIELD_LOW, GC_INPUT_BARS, GcChartTypeV1,
-};
+use gpu_charts_plugin_api::testing::{chart_source, chart_uniforms, check_chart_table};
+use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_HIGH, GC_FIELD_LOW, GC_INPUT_BARS};
 use gpu_charts_plugin_candlestick::plugin_descriptor;
-
-fn table() -> &'static GcChartTypeV1 {
-    find_chart_type(plugin_descriptor(), "candlestick").expect("candlestick chart type")
-}
-
-/// The shader exactly as the host builds it: its preludes, then the plugin's WGSL.
-fn full_wgsl(input_prelude: &str) -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/");
-    let read = |name: &str| {
-        std::fs::read_to_string(format!("{dir}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
-    };
-    #[allow(unsafe_code)]
-    // SAFETY: the table's strings point to static data.
-    let plugin = unsafe { table().wgsl.to_string_lossy() };
-    format!(
-        "{}\n{}\n{}",
-        read("prelude.wgsl"),
-        read(input_prelude),
-        plugin
-    )
-}
+use naga::ShaderStage;
+use naga::front::wgsl::parse_str;
+use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 #[test]
 fn wgsl_validates_with_the_bars_prelude() {
-    let src = full_wgsl("prelude_bars.wgsl");
-    let module =
-        naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    )
-    .validate(&module)
-    .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    let stages: Vec<(&str, naga::ShaderStage)> = module
+    let src = chart_source(plugin_descriptor(), "candlestick").expect("candlestick source");
+    let module = parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+    Validator::new(ValidationFlags::all(), Capabilities::default())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+    let stages = module
         .entry_points
         .iter()
-        .map(|e| (e.name.as_str(), e.stage))
-        .collect();
-    assert_eq!(
-        stages,
-        [
-            ("vs_main", naga::ShaderStage::Vertex),
-            ("fs_main", naga::ShaderStage::Fragment)
-        ]
-    );
+        .map(|e| (e.name.as_str(), e.stage));
+    let expected = [
+        ("vs_main", ShaderStage::Vertex),
+        ("fs_main", ShaderStage::Fragment),
+    ];
+    assert_eq!(stages.collect::<Vec<_>>(), expected);
 }
 
 #[test]
 fn table_declares_bars_input_and_high_low_range() {
-    let t = table();
+    let t = check_chart_table(plugin_descriptor(), "candlestick").expect("candlestick table");
     assert_eq!(t.input, GC_INPUT_BARS);
     assert_eq!(t.vertices_per_instance, 36);
     assert_eq!(t.range_fields, GC_FIELD_HIGH | GC_FIELD_LOW);

@@ -1,5 +1,5 @@
 // Histogram chart type (GC_INPUT_LINE, 12 vertices per bucket).
-// Written against the host prelude (prelude.wgsl + prelude_line.wgsl).
+// Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_line.wgsl).
 //
 // frame.user[0] = (opacity, bar_width, color_by_sign, 0):
 //   opacity        multiplies the alpha of the colour

@@ -1,5 +1,5 @@
 // Line chart type (GC_INPUT_LINE, 12 vertices per point).
-// Written against the host prelude (prelude.wgsl + prelude_line.wgsl).
+// Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_line.wgsl).
 //
 // frame.user[0] = (opacity, 0, 0, 0)
 //

@@ -1,5 +1,5 @@
 // Markers chart type (GC_INPUT_LINE, 6 vertices per bucket).
-// Written against the host prelude (prelude.wgsl + prelude_line.wgsl).
+// Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_line.wgsl).
 //
 // frame.user[0] = (opacity, size, shape, 0):
 //   opacity  multiplies the alpha of the series colour

@@ -1,5 +1,5 @@
 // Volume histogram chart type (GC_INPUT_BARS, 6 vertices per bar).
-// Written against the host prelude (prelude.wgsl + prelude_bars.wgsl).
+// Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_bars.wgsl).
 //
 // frame.user[0] = (opacity, bar_width, 0, 0):
 //   opacity    multiplies the alpha of the up/down colour

@@ -1,10 +1,13 @@
 //! Host shaders and the validation of plugin WGSL with naga.
 //!
-//! A chart type's WGSL is compiled after the host prelude
-//! (`shaders/prelude.wgsl` + `prelude_bars.wgsl` or `prelude_line.wgsl`).
-//! Errors are reported in the plugin's own line numbers.
+//! A chart type's WGSL is compiled after the host prelude, which belongs to
+//! the plugin contract: `plugin-api/wgsl/prelude.wgsl` + `prelude_bars.wgsl`,
+//! `prelude_line.wgsl` or `prelude_band.wgsl`, composed by plugin-api's
+//! [`prelude_for`](gpu_charts_plugin_api::prelude_for). Errors are reported in
+//! the plugin's own line numbers.
 
 use crate::scene::model::ChartTypeSpec;
+use gpu_charts_plugin_api as api;
 use gpu_charts_plugin_api::{GC_INPUT_BAND, GC_INPUT_BARS, GC_INPUT_LINE};
 
 /// Reads a host shader: from `shaders/` on disk in debug builds (so it can be
@@ -27,22 +30,41 @@ pub fn ui_source() -> std::borrow::Cow<'static, str> {
     host_shader!("ui.wgsl")
 }
 
-/// The prelude for an input kind (None for an unknown kind).
+/// The prelude for an input kind (None for an unknown kind): plugin-api's
+/// [`prelude_for`](api::prelude_for), so the host compiles exactly what chart
+/// types are written and tested against. Debug builds read the same files
+/// from `plugin-api/wgsl/` so the prelude can be edited live; a test checks
+/// that both ways give the same text.
 pub fn prelude(input: u32) -> Option<String> {
-    let common = host_shader!("prelude.wgsl");
-    let specific = match input {
-        GC_INPUT_BARS => host_shader!("prelude_bars.wgsl"),
-        GC_INPUT_LINE => host_shader!("prelude_line.wgsl"),
-        GC_INPUT_BAND => host_shader!("prelude_band.wgsl"),
-        _ => return None,
+    let embedded = api::prelude_for(input)?;
+    if !cfg!(debug_assertions) {
+        return Some(embedded);
+    }
+    let (file, specific) = match input {
+        GC_INPUT_BARS => ("prelude_bars.wgsl", api::PRELUDE_BARS_WGSL),
+        GC_INPUT_LINE => ("prelude_line.wgsl", api::PRELUDE_LINE_WGSL),
+        GC_INPUT_BAND => ("prelude_band.wgsl", api::PRELUDE_BAND_WGSL),
+        // A kind plugin-api knows but this host does not read live.
+        _ => return Some(embedded),
     };
+    let common = live_prelude_file("prelude.wgsl", api::PRELUDE_WGSL);
+    let specific = live_prelude_file(file, specific);
     Some(format!("{common}\n{specific}\n"))
+}
+
+/// `plugin-api/wgsl/<file>` as it is on disk now, or `embedded` (plugin-api's
+/// compiled-in copy) when it cannot be read.
+fn live_prelude_file(file: &str, embedded: &'static str) -> std::borrow::Cow<'static, str> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-api/wgsl/");
+    std::fs::read_to_string(format!("{path}{file}"))
+        .map(std::borrow::Cow::Owned)
+        .unwrap_or(std::borrow::Cow::Borrowed(embedded))
 }
 
 /// A chart type's shader was rejected.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(
-    "invalid WGSL in chart type `{chart_type}` of plugin `{plugin}`{}: {message}\n  = help: the shader is compiled after the host prelude (shaders/prelude*.wgsl); it must define `vs_main` and `fs_main`",
+    "invalid WGSL in chart type `{chart_type}` of plugin `{plugin}`{}: {message}\n  = help: the shader is compiled after the host prelude (plugin-api/wgsl/prelude*.wgsl); it must define `vs_main` and `fs_main`",
     location.map(|(l, c)| format!(" at line {l}, column {c} of its shader")).unwrap_or_default()
 )]
 pub struct ShaderError {
@@ -272,39 +294,55 @@ mod tests {
 
     #[test]
     fn every_host_shader_validates() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shaders");
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shaders"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-api/wgsl"),
+        ];
+        let common = live_prelude_file("prelude.wgsl", api::PRELUDE_WGSL);
         let mut n = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "wgsl") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                // Preludes are fragments: validate them with a minimal chart type.
-                let text = if path
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("prelude")
-                {
-                    format!("{}\n{text}", host_shader!("prelude.wgsl"))
-                } else {
-                    text
-                };
-                let text = if path.ends_with("prelude.wgsl") {
-                    host_shader!("prelude.wgsl").to_string()
-                } else {
-                    text
-                };
-                let module = naga::front::wgsl::parse_str(&text)
-                    .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&text)));
-                naga::valid::Validator::new(
-                    naga::valid::ValidationFlags::all(),
-                    naga::valid::Capabilities::empty(),
-                )
-                .validate(&module)
-                .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-                n += 1;
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "wgsl") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Input preludes are fragments: validate them after the common one.
+                    let text = if path.ends_with("prelude.wgsl") {
+                        text
+                    } else if path
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("prelude")
+                    {
+                        format!("{common}\n{text}")
+                    } else {
+                        text
+                    };
+                    let module = naga::front::wgsl::parse_str(&text).unwrap_or_else(|e| {
+                        panic!("{}: {}", path.display(), e.emit_to_string(&text))
+                    });
+                    naga::valid::Validator::new(
+                        naga::valid::ValidationFlags::all(),
+                        naga::valid::Capabilities::empty(),
+                    )
+                    .validate(&module)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                    n += 1;
+                }
             }
         }
-        assert!(n >= 4, "found {n} shaders");
+        assert!(n >= 5, "found {n} shaders");
+    }
+
+    /// The debug build's live prelude (read from disk) is the text plugin-api
+    /// embeds and plugins test against, composed the same way.
+    #[test]
+    fn live_prelude_is_the_plugin_api_prelude() {
+        for input in [GC_INPUT_BARS, GC_INPUT_LINE, GC_INPUT_BAND] {
+            let host = prelude(input).unwrap_or_else(|| panic!("input {input}"));
+            assert_eq!(Some(host), api::prelude_for(input), "input {input}");
+        }
+        assert_eq!(prelude(0), None);
+        assert_eq!(prelude(4), None);
     }
 }

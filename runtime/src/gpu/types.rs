@@ -1,5 +1,6 @@
 //! Every struct the GPU reads, in one place: `#[repr(C)]` + `bytemuck::Pod`,
-//! each mirrored by a WGSL struct of the same name in `shaders/`. A test
+//! each mirrored by a WGSL struct of the same name in `shaders/` (host UI)
+//! or `plugin-api/wgsl/` (the prelude chart types are written against). A test
 //! compares sizes and member offsets with naga's reflection of the shaders.
 //!
 //! This module is the shared vocabulary of `scene` (which fills these) and
@@ -7,7 +8,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-/// Per-series uniform (`Frame` in `shaders/prelude.wgsl`).
+/// Per-series uniform (`Frame` in `plugin-api/wgsl/prelude.wgsl`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct FrameUniform {
@@ -39,7 +40,7 @@ pub struct FrameUniform {
     pub user: [[f32; 4]; 4],
 }
 
-/// One bar or aggregated bar group (`Bar` in `shaders/prelude_bars.wgsl`).
+/// One bar or aggregated bar group (`Bar` in `plugin-api/wgsl/prelude_bars.wgsl`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct BarInstance {
@@ -61,7 +62,7 @@ pub struct BarInstance {
     pub _pad: f32,
 }
 
-/// One line bucket or point (`Point` in `shaders/prelude_line.wgsl`).
+/// One line bucket or point (`Point` in `plugin-api/wgsl/prelude_line.wgsl`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct PointInstance {
@@ -83,7 +84,7 @@ pub struct PointInstance {
     pub _pad1: f32,
 }
 
-/// One bucket of a filled band (`Band` in `shaders/prelude_band.wgsl`).
+/// One bucket of a filled band (`Band` in `plugin-api/wgsl/prelude_band.wgsl`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct BandInstance {

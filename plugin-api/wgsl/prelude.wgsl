@@ -1,4 +1,6 @@
-// Host prelude, prepended to every chart type's WGSL (ABI v1).
+// Host prelude, prepended to every chart type's WGSL (ABI v1). Part of the
+// plugin contract: plugin-api embeds it as PRELUDE_WGSL, followed by one of
+// prelude_bars.wgsl, prelude_line.wgsl or prelude_band.wgsl (`prelude_for`).
 // Coordinates are physical pixels; "plot" space has its origin at the top-left
 // of the pane's plot area, x to the right, y downwards.
 // Mirrored by `Frame` in runtime/src/gpu/types.rs (a test checks the layout).
