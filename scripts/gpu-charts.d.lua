@@ -171,6 +171,11 @@ function series:totable() end
 
 ---------------------------------------------------------------------------
 -- Inputs
+--
+-- Series in `calculate` scripts. In per-bar (`on_bar`) and QUIK scripts the
+-- same globals are plain Lua arrays of numbers (cheaper to index bar by
+-- bar): `close[i]` works the same, but reading outside 1..#close gives nil,
+-- not NaN, and there is no series arithmetic.
 ---------------------------------------------------------------------------
 
 ---Opening prices of the chart's `input`.
@@ -389,35 +394,36 @@ function OnCalculate(index) end
 ---@field min integer
 ---@field sec integer
 ---@field ms integer
+---@field mcs integer always 0
 
 ---Open of bar `i` (1-based).
 ---@param i integer
----@return number
+---@return number|nil # nil where the candle does not exist
 function O(i) end
 
 ---High of bar `i`.
 ---@param i integer
----@return number
+---@return number|nil # nil where the candle does not exist
 function H(i) end
 
 ---Low of bar `i`.
 ---@param i integer
----@return number
+---@return number|nil # nil where the candle does not exist
 function L(i) end
 
 ---Close of bar `i`.
 ---@param i integer
----@return number
+---@return number|nil # nil where the candle does not exist
 function C(i) end
 
 ---Volume of bar `i`.
 ---@param i integer
----@return number
+---@return number|nil # nil where the candle does not exist
 function V(i) end
 
----Time of bar `i`.
+---Time of bar `i` (UTC).
 ---@param i integer
----@return quik.Time
+---@return quik.Time|nil
 function T(i) end
 
 ---Number of bars.
@@ -473,6 +479,14 @@ TYPE_DOT = nil
 TYPE_TRIANGLE_UP = nil
 ---@type integer
 TYPE_TRIANGLE_DOWN = nil
+---@type integer
+TYPE_DASHDOTDOT = nil
+---@type integer
+TYPE_STAR = nil
+---@type integer
+TYPE_CROSS = nil
+---@type integer
+TYPE_DASHLINE = nil
 
 ---Whether the chart uses a dark theme.
 ---@return boolean
@@ -487,14 +501,27 @@ function message(text, level) end
 ---@param s string
 function PrintDbgStr(s) end
 
----What the chart's input is.
----@return table
+---What the chart's input is: `{ class_code, sec_code, interval }` (minutes).
+---@return { class_code: string, sec_code: string, interval: integer }
 function getDataSourceInfo() end
 
 ---The folder of this script.
 ---@return string
 function getScriptPath() end
 
----The folder gpu-charts runs in.
+---The folder of this script (gpu-charts has no terminal folder).
 ---@return string
 function getWorkingFolder() end
+
+---A terminal parameter; gpu-charts has none and returns "".
+---@param name string
+---@return string
+function getInfoParam(name) end
+
+---Current trading parameters; gpu-charts has none and returns nil.
+---@return nil
+function getParamEx(class_code, sec_code, param) end
+
+---Like getParamEx; returns nil.
+---@return nil
+function getParamEx2(class_code, sec_code, param) end

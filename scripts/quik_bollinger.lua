@@ -15,7 +15,7 @@
 Settings = {
   Name = "Полосы Боллинджера",
   period = 20,
-  deviation = 2,
+  deviation = 2.0,   -- 2.0, not 2: a chart file may then also set 2.5 (a whole number makes an integer parameter)
   line = {
     { Name = "Верхняя", Color = RGB(0, 128, 255), Type = TYPE_LINE, Width = 1 },
     { Name = "Средняя", Color = RGB(255, 128, 0), Type = TYPE_LINE, Width = 1 },

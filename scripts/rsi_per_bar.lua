@@ -29,8 +29,11 @@ function init(p, state)
 end
 
 function on_bar(i, state, p)
-  local change = close[i] - close[i - 1]   -- close[0] is NaN
-  if change ~= change then return nil end  -- NaN: first bar (or a gap)
+  -- In a per-bar script the inputs are plain Lua arrays: close[i - 1] is nil
+  -- on the first bar, so check before doing arithmetic with it.
+  if i == 1 then return nil end           -- nil: no value on this bar
+  local change = close[i] - close[i - 1]
+  if change ~= change then return nil end  -- NaN (x ~= x only for NaN): a gap in the data
 
   local n = p.period
   local gain = change > 0 and change or 0
@@ -40,7 +43,7 @@ function on_bar(i, state, p)
   if state.changes < n then
     state.gain = state.gain + gain
     state.loss = state.loss + loss
-    return nil                             -- nil: no value on this bar
+    return nil
   elseif state.changes == n then
     state.gain = (state.gain + gain) / n
     state.loss = (state.loss + loss) / n

@@ -88,7 +88,8 @@ function calculate(p)
   for _, pv in ipairs(pivots) do pivot[pv.bar] = pv.price end
 
   -- The line's vertices: the pivots, then the end of the unfinished leg.
-  local points = { table.unpack(pivots) }
+  local points = {}
+  for k, pv in ipairs(pivots) do points[k] = pv end
   if dir ~= 0 then
     points[#points + 1] = { bar = ext, price = dir == 1 and high[ext] or low[ext] }
   end

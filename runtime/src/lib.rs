@@ -11,3 +11,4 @@ pub mod gpu;
 pub mod plugins;
 pub mod render;
 pub mod scene;
+pub mod script;

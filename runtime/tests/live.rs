@@ -37,13 +37,22 @@ data = "ema_of_sma"
 "#;
 
 fn column<'a>(m: &'a ChartModel, name: &str) -> &'a [f64] {
-    &m.columns.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}")).data.column.values
+    &m.columns
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .data
+        .column
+        .values
 }
 
 fn write_csv(path: &std::path::Path, ts: &[i64], cols: &[&[f64]], rows: std::ops::Range<usize>) {
     let mut text = String::from("Date,Open,High,Low,Close,Volume\n");
     for i in rows {
-        text.push_str(&format!("{},{},{},{},{},{}\n", ts[i], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i]));
+        text.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            ts[i], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i]
+        ));
     }
     std::fs::write(path, text).unwrap();
 }
@@ -53,23 +62,41 @@ fn appended_bars_equal_a_full_recompute() {
     let registry = PluginRegistry::discover(&default_search_dirs(&[])).0;
     // Real AAPL bars, taken from the example chart.
     let mut cache = DataCache::default();
-    let aapl = build_model(&load_chart_file(&common::repo().join("examples/aapl.toml")).unwrap(), &registry, &mut cache).unwrap();
+    let aapl = build_model(
+        &load_chart_file(&common::repo().join("examples/aapl.toml")).unwrap(),
+        &registry,
+        &mut cache,
+    )
+    .unwrap();
     let t = &aapl.tables["aapl"];
     let ts = &t.timeline.timestamps;
-    let cols: Vec<&[f64]> = ["open", "high", "low", "close", "volume"].iter().map(|c| &t.column(c).unwrap().values[..]).collect();
+    let cols: Vec<&[f64]> = ["open", "high", "low", "close", "volume"]
+        .iter()
+        .map(|c| &t.column(c).unwrap().values[..])
+        .collect();
     let n = ts.len();
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("chart.toml"), CHART).unwrap();
     // Reference: all rows at once.
     write_csv(&dir.path().join("px.csv"), ts, &cols, 0..n);
-    let full = build_model(&load_chart_file(&dir.path().join("chart.toml")).unwrap(), &registry, &mut DataCache::new(0)).unwrap();
+    let full = build_model(
+        &load_chart_file(&dir.path().join("chart.toml")).unwrap(),
+        &registry,
+        &mut DataCache::new(0),
+    )
+    .unwrap();
 
     // Live: start with 3,000 rows, then append the rest in uneven chunks,
     // each new bar first arriving "forming" (a wrong close) and then replaced.
     let start = 3000;
     write_csv(&dir.path().join("px.csv"), ts, &cols, 0..start);
-    let mut live = build_live(&load_chart_file(&dir.path().join("chart.toml")).unwrap(), &registry, &mut DataCache::new(0)).unwrap();
+    let mut live = build_live(
+        &load_chart_file(&dir.path().join("chart.toml")).unwrap(),
+        &registry,
+        &mut DataCache::new(0),
+    )
+    .unwrap();
     let mut i = start;
     let mut chunk = 1;
     while i < n {
@@ -78,10 +105,12 @@ fn appended_bars_equal_a_full_recompute() {
         // The last new bar first arrives with a provisional close...
         let true_close = rows[3][end - i - 1];
         rows[3][end - i - 1] = true_close * 1.05;
-        live.append(&registry, "px", &ts[i..end], &rows, false).unwrap_or_else(|e| panic!("{e}"));
+        live.append(&registry, "px", &ts[i..end], &rows, false)
+            .unwrap_or_else(|e| panic!("{e}"));
         // ...then is replaced by its final value (recomputed, not counted twice).
         let last: Vec<Vec<f64>> = cols.iter().map(|c| vec![c[end - 1]]).collect();
-        live.append(&registry, "px", &ts[end - 1..end], &last, true).unwrap_or_else(|e| panic!("{e}"));
+        live.append(&registry, "px", &ts[end - 1..end], &last, true)
+            .unwrap_or_else(|e| panic!("{e}"));
         i = end;
         chunk = chunk % 7 + 1;
     }
@@ -95,7 +124,14 @@ fn appended_bars_equal_a_full_recompute() {
         }
     }
     // The series drawn follow the new data too.
-    assert_eq!(live.model.panes[0].series[1].data.timeline().timestamps.len(), n);
+    assert_eq!(
+        live.model.panes[0].series[1]
+            .data
+            .timeline()
+            .timestamps
+            .len(),
+        n
+    );
 }
 
 #[test]
@@ -107,11 +143,31 @@ fn appending_out_of_order_rows_is_rejected_and_keeps_the_data() {
     let v: Vec<f64> = (0..100).map(|i| 100.0 + i as f64).collect();
     let cols = [&v[..], &v[..], &v[..], &v[..], &v[..]];
     write_csv(&dir.path().join("px.csv"), &ts, &cols, 0..100);
-    let mut live = build_live(&load_chart_file(&dir.path().join("chart.toml")).unwrap(), &registry, &mut DataCache::new(0)).unwrap();
+    let mut live = build_live(
+        &load_chart_file(&dir.path().join("chart.toml")).unwrap(),
+        &registry,
+        &mut DataCache::new(0),
+    )
+    .unwrap();
     let before = column(&live.model, "sma20").to_vec();
-    let e = live.append(&registry, "px", &[ts[50]], &vec![vec![1.0]; 5], false).unwrap_err();
-    assert!(e.to_string().contains("timestamps are not sorted: data row 101"), "{e}");
-    assert_eq!(live.model.tables["px"].len(), 100, "the previous data stays");
+    let e = live
+        .append(&registry, "px", &[ts[50]], &vec![vec![1.0]; 5], false)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("timestamps are not sorted: data row 101"),
+        "{e}"
+    );
+    assert_eq!(
+        live.model.tables["px"].len(),
+        100,
+        "the previous data stays"
+    );
     let after = column(&live.model, "sma20");
-    assert!(before.iter().zip(after).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())));
+    assert!(
+        before
+            .iter()
+            .zip(after)
+            .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+    );
 }

@@ -21,6 +21,7 @@ Needs: TA-Lib (`import talib`), pandas, numpy.
 
 import math
 import pathlib
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -210,11 +211,32 @@ def zigzag(h, l, deviation=5.0):
 def crossings(a, b):
     """(crossover, crossunder) masks: a goes above / below b on this bar, Pine style
     (a > b now and a <= b on the previous bar); False wherever a value is missing."""
-    a, b = pd.Series(a), pd.Series(b)
+    a, b = pd.Series(a, dtype=object), pd.Series(b, dtype=object)
     pa, pb = a.shift(1), b.shift(1)
-    over = (a > b) & (pa <= pb)
-    under = (a < b) & (pa >= pb)
-    return over.to_numpy(), under.to_numpy()
+    have = a.notna() & b.notna() & pa.notna() & pb.notna()
+    over = [bool(h and x > y and px <= py) for h, x, y, px, py in zip(have, a, b, pa, pb)]
+    under = [bool(h and x < y and px >= py) for h, x, y, px, py in zip(have, a, b, pa, pb)]
+    return np.array(over), np.array(under)
+
+
+def exact_sma(prices: np.ndarray, n: int) -> list:
+    """SMA in exact rational arithmetic (None before the first full window).
+
+    Prices have two decimals, so two averages can be equal exactly, and then
+    whether a crossing happens on this bar or the next depends on the last
+    bit of two rounded sums (TA-Lib's running sum puts AAPL's SMA(10) above
+    its SMA(30) by 1.4e-14 on 2003-02-07, where both are 14.426). Crossings
+    are therefore decided on exact averages, which any correct floating-point
+    SMA rounds to the same order except at such ties."""
+    exact = [Fraction(repr(float(p))) for p in prices]
+    out, total = [None] * len(exact), Fraction(0)
+    for i, x in enumerate(exact):
+        total += x
+        if i >= n:
+            total -= exact[i - n]
+        if i + 1 >= n:
+            out[i] = total / n
+    return out
 
 
 def midpoint(h, l, n):
@@ -259,7 +281,14 @@ def main() -> None:
     write("zigzag", bars, {"zigzag": line, "pivot": marks})
 
     fast, slow = talib.SMA(c, 10), talib.SMA(c, 30)
-    over, under = crossings(fast, slow)
+    exact_fast, exact_slow = exact_sma(c, 10), exact_sma(c, 30)
+    assert same(fast, [NAN if v is None else float(v) for v in exact_fast], 1e-12)
+    assert same(slow, [NAN if v is None else float(v) for v in exact_slow], 1e-12)
+    over, under = crossings(exact_fast, exact_slow)
+    float_over, float_under = crossings(fast, slow)
+    ties = [i for i, (x, y) in enumerate(zip(exact_fast, exact_slow)) if x is not None and y is not None and x == y]
+    moved = np.flatnonzero((over != float_over) | (under != float_under))
+    print(f"ma_cross: exact ties at rows {ties}; TA-Lib's rounding moves signals at rows {[int(i) for i in moved]}")
     write(
         "ma_cross",
         bars,

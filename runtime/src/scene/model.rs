@@ -502,12 +502,20 @@ fn source_columns(tables: &BTreeMap<String, Arc<Table>>) -> HashMap<String, Colu
 enum LiveInputs {
     /// One reference per input role.
     Roles(Vec<String>),
+    /// A script's prices (open, high, low, close, volume: None = all NaN)
+    /// and named inputs.
+    Script {
+        prices: [Option<String>; 5],
+        named: Vec<(String, String)>,
+    },
 }
 
 /// The state behind an indicator.
 enum LiveInstance {
     /// A plugin indicator's instance.
     Plugin(crate::plugins::IndicatorInstance),
+    /// A Lua script's instance (its own Lua state).
+    Script(Box<crate::script::ScriptInstance>),
 }
 
 /// An indicator with its state, updated in place when its input grows.
@@ -522,9 +530,16 @@ struct LiveIndicator {
 }
 
 impl LiveIndicator {
+    /// Every input reference; the first sets the timeline.
     fn refs(&self) -> Vec<&str> {
         match &self.inputs {
             LiveInputs::Roles(r) => r.iter().map(String::as_str).collect(),
+            LiveInputs::Script { prices, named } => prices
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(named.iter().map(|(_, r)| r.as_str()))
+                .collect(),
         }
     }
 
@@ -577,6 +592,47 @@ impl LiveIndicator {
                 let mut o: Vec<&mut [f64]> = outs.iter_mut().map(|c| &mut c[..]).collect();
                 inst.compute(&ins, &mut o, from)
                     .map_err(|e| format!("indicator `{}`: {e}", self.id))?;
+            }
+            (LiveInputs::Script { prices, named }, LiveInstance::Script(inst)) => {
+                // `aligned` follows `refs()`: the present prices, then the named inputs.
+                let nan: Arc<[f64]> = vec![f64::NAN; n].into();
+                let mut next = aligned.iter();
+                let cols: Vec<Arc<[f64]>> = prices
+                    .iter()
+                    .map(|p| match p {
+                        Some(_) => next.next().cloned().unwrap_or_else(|| nan.clone()),
+                        None => nan.clone(),
+                    })
+                    .collect();
+                let named_cols: Vec<(String, Arc<[f64]>)> = named
+                    .iter()
+                    .map(|(k, _)| {
+                        (
+                            k.clone(),
+                            next.next().cloned().unwrap_or_else(|| nan.clone()),
+                        )
+                    })
+                    .collect();
+                let inputs = crate::script::ScriptInputs {
+                    time_ns: &timeline.timestamps,
+                    open: &cols[0],
+                    high: &cols[1],
+                    low: &cols[2],
+                    close: &cols[3],
+                    volume: &cols[4],
+                    named: named_cols
+                        .iter()
+                        .map(|(k, c)| (k.clone(), &c[..]))
+                        .collect(),
+                };
+                inst.compute(&inputs, &mut outs, from)
+                    .map_err(|e| format!("indicator `{}`: {e}", self.id))?;
+            }
+            _ => {
+                return Err(format!(
+                    "indicator `{}`: inputs and state do not match",
+                    self.id
+                ));
             }
         }
         for (k, (name, vals)) in self.outputs.iter().zip(outs).enumerate() {
@@ -945,20 +1001,200 @@ fn resolve_inputs(
     Ok(inputs)
 }
 
-/// Computes a Lua script indicator (see `crate::script`).
+/// Phase 2 for a Lua script indicator: loads the script (limits from the
+/// chart file), validates its params against the schema it declares, and
+/// records where its prices come from: `input` is a source id (its OHLCV) or
+/// one column used for every price; `inputs` adds named series. Unless
+/// `plot = false`, its declared outputs become auto-plotted series.
 fn script_indicator(
     b: &mut Builder<'_>,
     i: usize,
-    _tables: &BTreeMap<String, Arc<Table>>,
-    _by_name: &HashMap<String, ColumnData>,
+    tables: &BTreeMap<String, Arc<Table>>,
+    by_name: &HashMap<String, ColumnData>,
 ) -> Result<(LiveIndicator, Vec<AutoPlot>), ConfigErrors> {
-    b.err(
-        &format!("indicators[{i}].script"),
-        ConfigErrorKind::Plugin,
-        "Lua scripts are not supported yet".to_string(),
-        None,
-    );
-    Err(ConfigErrors(std::mem::take(&mut b.errors)))
+    use crate::script::{MarkerShape, OutputStyle, Pane, Script, ScriptLimits};
+    let cfg = &b.loaded.config;
+    let ind = &cfg.indicators[i];
+    let path = format!("indicators[{i}]");
+    fn fail(
+        b: &mut Builder<'_>,
+        key: &str,
+        kind: ConfigErrorKind,
+        msg: String,
+        help: Option<String>,
+    ) -> ConfigErrors {
+        b.err(key, kind, msg, help);
+        ConfigErrors(std::mem::take(&mut b.errors))
+    }
+    let rel = ind.script.clone().unwrap_or_default();
+    let file = b.loaded.base_dir.join(&rel);
+    let limits = ScriptLimits {
+        memory_bytes: (cfg.script_limits.memory_mb as usize).saturating_mul(1 << 20),
+        instructions_per_bar: cfg.script_limits.instructions_per_bar,
+        instructions_base: cfg.script_limits.instructions_base,
+    };
+    let script = Script::load(&file, limits).map_err(|e| {
+        fail(
+            b,
+            &format!("{path}.script"),
+            ConfigErrorKind::Script,
+            format!("indicator `{}`: {e}", ind.id),
+            None,
+        )
+    })?;
+    let info = script.info().clone();
+    let schema = script.params_schema();
+    let what = format!("script `{rel}`");
+    if let Err(e) = config::validate_params(
+        &schema,
+        &ind.params,
+        &format!("{path}.params"),
+        &what,
+        b.map,
+    ) {
+        b.errs(e);
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+    }
+    let params = config::apply_defaults(&schema, &ind.params);
+
+    let mut prices: [Option<String>; 5] = Default::default();
+    if let Some(r) = &ind.input {
+        let (head, tail) = split_ref(r);
+        match (tables.get(head), tail) {
+            (Some(t), None) => {
+                for (slot, name) in prices
+                    .iter_mut()
+                    .zip(["open", "high", "low", "close", "volume"])
+                {
+                    *slot = t.column(name).map(|_| format!("{head}.{name}"));
+                }
+            }
+            _ => {
+                resolve_column(r, by_name, tables, cfg).map_err(|(m, h)| {
+                    fail(
+                        b,
+                        &format!("{path}.input"),
+                        ConfigErrorKind::Reference,
+                        m,
+                        h,
+                    )
+                })?;
+                for slot in prices.iter_mut().take(4) {
+                    *slot = Some(r.clone());
+                }
+            }
+        }
+    }
+    let mut named = Vec::new();
+    for (name, r) in &ind.inputs {
+        resolve_column(r, by_name, tables, cfg).map_err(|(m, h)| {
+            fail(
+                b,
+                &format!("{path}.inputs.{name}"),
+                ConfigErrorKind::Reference,
+                m,
+                h,
+            )
+        })?;
+        named.push((name.clone(), r.clone()));
+    }
+    for want in &info.input_names {
+        if !ind.inputs.contains_key(want) {
+            return Err(fail(
+                b,
+                &path,
+                ConfigErrorKind::Reference,
+                format!("script `{rel}` needs the input `{want}`"),
+                Some(format!("add `inputs = {{ {want} = \"<source>.close\" }}`")),
+            ));
+        }
+    }
+    if prices.iter().all(Option::is_none) && named.is_empty() {
+        return Err(fail(
+            b,
+            &path,
+            ConfigErrorKind::Reference,
+            format!("indicator `{}` has no input", ind.id),
+            Some("add `input = \"<source id>\"`".into()),
+        ));
+    }
+    let instance = script.instance(&params).map_err(|e| {
+        fail(
+            b,
+            &format!("{path}.params"),
+            ConfigErrorKind::Script,
+            format!("indicator `{}`: {e}", ind.id),
+            None,
+        )
+    })?;
+
+    let plots = if ind.plot == Some(false) {
+        Vec::new()
+    } else {
+        info.outputs
+            .iter()
+            .map(|o| {
+                let (chart_type, params, with) = match &o.style {
+                    OutputStyle::Line => ("line", serde_json::json!({}), None),
+                    OutputStyle::Histogram { color_by_sign } => (
+                        "histogram",
+                        serde_json::json!({ "color_by_sign": color_by_sign }),
+                        None,
+                    ),
+                    OutputStyle::Points => ("points", serde_json::json!({}), None),
+                    OutputStyle::Markers { shape, size } => {
+                        let shape = match shape {
+                            MarkerShape::TriangleUp => "triangle_up",
+                            MarkerShape::TriangleDown => "triangle_down",
+                            MarkerShape::Circle => "circle",
+                            MarkerShape::Diamond => "diamond",
+                        };
+                        (
+                            "markers",
+                            serde_json::json!({ "shape": shape, "size": size }),
+                            None,
+                        )
+                    }
+                    // A colour with its own alpha sets the fill's opacity.
+                    OutputStyle::Band { with } => {
+                        let opacity = if o.color.as_ref().is_some_and(|c| c.len() == 9) {
+                            1.0
+                        } else {
+                            0.25
+                        };
+                        (
+                            "band",
+                            serde_json::json!({ "opacity": opacity }),
+                            Some(with.clone()),
+                        )
+                    }
+                };
+                AutoPlot {
+                    output: o.name.clone(),
+                    with,
+                    chart_type: chart_type.to_string(),
+                    params,
+                    color: o.color.clone(),
+                    width: o.width,
+                    own_pane: o.pane.unwrap_or(info.pane) == Pane::Own,
+                    label: if info.outputs.len() == 1 {
+                        info.name.clone()
+                    } else {
+                        format!("{} {}", info.name, o.name)
+                    },
+                }
+            })
+            .collect()
+    };
+    let live = LiveIndicator {
+        index: i,
+        id: ind.id.clone(),
+        outputs: info.outputs.iter().map(|o| o.name.clone()).collect(),
+        inputs: LiveInputs::Script { prices, named },
+        instance: LiveInstance::Script(Box::new(instance)),
+        error_kind: ConfigErrorKind::Script,
+    };
+    Ok((live, plots))
 }
 
 /// One series to build, from the chart file or from a script's plot.

@@ -1,0 +1,253 @@
+//! Per-state host context: limits (instruction budget, memory), the log and
+//! the sticky "a limit was hit" flag that `pcall` must not swallow.
+//!
+//! Lua holds closures that hold an `Rc<Ctx>`; `Ctx` itself never holds a Lua
+//! value, so there is no reference cycle.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use mlua::{HookTriggers, Lua, VmState};
+
+use super::error::{ErrCtx, MEMORY_HELP, Raised, ScriptErrorKind};
+
+/// The count hook runs every this many VM instructions.
+pub(crate) const HOOK_EVERY: u32 = 1000;
+
+/// Log lines kept (oldest dropped first).
+const LOG_CAP: usize = 1000;
+
+/// Host state shared by the functions registered in one Lua state.
+pub(crate) struct Ctx {
+    /// The script file as given.
+    pub file: PathBuf,
+    /// The script's folder, canonical; `require`/`dofile` stay inside it.
+    pub folder: PathBuf,
+    /// Memory limit in bytes (Lua heap plus series payloads).
+    pub memory_limit: usize,
+    /// Instructions left in the current call.
+    pub budget: Cell<i64>,
+    /// The budget the current call started with (for messages).
+    pub budget_total: Cell<i64>,
+    /// A limit that was hit: every later `pcall` re-raises until the host
+    /// call ends, so a script cannot catch its way past a limit.
+    pub sticky: RefCell<Option<Raised>>,
+    /// Last script line the hook saw: memory errors carry no line of their own.
+    pub last_seen: RefCell<Option<(String, usize)>>,
+    /// Bytes held by series payloads (outside the Lua heap).
+    pub series_bytes: Cell<usize>,
+    /// Series bytes allocated since the last full collection.
+    since_gc: Cell<usize>,
+    /// Lines from `print`, `message`, `PrintDbgStr`.
+    pub log: RefCell<VecDeque<String>>,
+    /// Nesting of `dofile`/`require`/`loadfile` calls.
+    pub depth: Cell<u32>,
+    /// Line of the `indicator{...}` call, once made.
+    pub decl_line: Cell<Option<usize>>,
+}
+
+impl Ctx {
+    pub fn new(file: PathBuf, folder: PathBuf, memory_limit: usize) -> Rc<Ctx> {
+        Rc::new(Ctx {
+            file,
+            folder,
+            memory_limit,
+            budget: Cell::new(0),
+            budget_total: Cell::new(0),
+            sticky: RefCell::new(None),
+            last_seen: RefCell::new(None),
+            series_bytes: Cell::new(0),
+            since_gc: Cell::new(0),
+            log: RefCell::new(VecDeque::new()),
+            depth: Cell::new(0),
+            decl_line: Cell::new(None),
+        })
+    }
+
+    /// Starts a host call with a fresh instruction budget.
+    pub fn arm(&self, instructions: u64) {
+        let n = i64::try_from(instructions).unwrap_or(i64::MAX);
+        self.budget.set(n);
+        self.budget_total.set(n);
+        *self.sticky.borrow_mut() = None;
+    }
+
+    /// Context for converting an error of the current call.
+    pub fn err_ctx(&self, bar: Option<usize>) -> ErrCtx<'_> {
+        ErrCtx {
+            file: &self.file,
+            folder: &self.folder,
+            bar,
+            sticky: self.sticky.borrow().clone(),
+            last_seen: self.last_seen.borrow().clone(),
+        }
+    }
+
+    /// Appends a line to the log.
+    pub fn log_line(&self, line: String) {
+        let mut log = self.log.borrow_mut();
+        if log.len() == LOG_CAP {
+            log.pop_front();
+        }
+        log.push_back(line);
+    }
+
+    /// Accounts `bytes` of a new series payload against the memory limit,
+    /// collecting garbage first when that makes room. Errors (MemoryLimit)
+    /// before the host allocates anything.
+    pub fn reserve(&self, lua: &Lua, bytes: usize) -> mlua::Result<()> {
+        // Unreferenced series only go away when Lua collects their userdata,
+        // and Lua does not see their payload size: collect now and then.
+        let since = self.since_gc.get().saturating_add(bytes);
+        if since > (64 << 20).max(self.memory_limit / 8) {
+            lua.gc_collect()?;
+            self.since_gc.set(0);
+        } else {
+            self.since_gc.set(since);
+        }
+        if !self.fits(lua, bytes) {
+            lua.gc_collect()?;
+            if !self.fits(lua, bytes) {
+                return Err(self.memory_error(lua, bytes));
+            }
+        }
+        self.series_bytes.set(self.series_bytes.get() + bytes);
+        Ok(())
+    }
+
+    /// Gives back the bytes of a dropped series payload.
+    pub fn release(&self, bytes: usize) {
+        self.series_bytes
+            .set(self.series_bytes.get().saturating_sub(bytes));
+    }
+
+    /// Whether `extra` more bytes fit under the limit.
+    pub fn fits(&self, lua: &Lua, extra: usize) -> bool {
+        let used = lua
+            .used_memory()
+            .saturating_add(self.series_bytes.get())
+            .saturating_add(extra);
+        used <= self.memory_limit
+    }
+
+    /// A MemoryLimit error located at the calling script line; sticky.
+    pub fn memory_error(&self, lua: &Lua, bytes: usize) -> mlua::Error {
+        let r = Raised {
+            kind: ScriptErrorKind::MemoryLimit,
+            message: format!(
+                "the script needs {} more bytes but its memory limit is {} bytes (memory limit reached)",
+                bytes, self.memory_limit
+            ),
+            loc: caller_loc(lua),
+            help: Some(MEMORY_HELP.into()),
+            traceback: None,
+        };
+        *self.sticky.borrow_mut() = Some(r.clone());
+        mlua::Error::external(r)
+    }
+
+    /// Bytes in use: the Lua heap plus series payloads.
+    pub fn memory_used(&self, lua: &Lua) -> usize {
+        lua.used_memory() + self.series_bytes.get()
+    }
+}
+
+/// Installs the instruction-budget hook on every thread of `lua`.
+pub(crate) fn install_hook(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
+    let ctx = ctx.clone();
+    let triggers = HookTriggers::new().every_nth_instruction(HOOK_EVERY);
+    lua.set_global_hook(triggers, move |lua, debug| {
+        let left = ctx.budget.get() - i64::from(HOOK_EVERY);
+        ctx.budget.set(left);
+        let src = debug.source().short_src.map(|s| s.into_owned());
+        let loc = match (src, debug.current_line()) {
+            (Some(s), Some(l)) if !s.starts_with('[') => Some((s, l)),
+            _ => None,
+        };
+        if loc.is_some() {
+            *ctx.last_seen.borrow_mut() = loc.clone();
+        }
+        if left >= 0 {
+            return Ok(VmState::Continue);
+        }
+        let r = Raised {
+            kind: ScriptErrorKind::InstructionLimit,
+            message: format!(
+                "the script ran more than {} Lua instructions (instruction limit reached; an endless loop?)",
+                ctx.budget_total.get()
+            ),
+            loc: loc.or_else(|| caller_loc(lua)),
+            help: Some(
+                "look for a loop that never ends, or raise the chart's script instruction limit".into(),
+            ),
+            traceback: stack_trace(lua, 0),
+        };
+        *ctx.sticky.borrow_mut() = Some(r.clone());
+        Err(mlua::Error::external(r))
+    })
+}
+
+/// The nearest script frame (not host code, not C) at or above level 1.
+pub(crate) fn caller_loc(lua: &Lua) -> Option<(String, usize)> {
+    for level in 1..12 {
+        let frame = lua.inspect_stack(level, |d| {
+            let src = d.source().short_src.map(|s| s.into_owned());
+            (src, d.current_line())
+        })?;
+        if let (Some(src), Some(line)) = frame
+            && !src.starts_with('[')
+        {
+            return Some((src, line));
+        }
+    }
+    None
+}
+
+/// A traceback of script frames, built from the debug API (a hook cannot
+/// rely on Lua's message handler).
+pub(crate) fn stack_trace(lua: &Lua, from_level: usize) -> Option<String> {
+    let mut lines = Vec::new();
+    for level in from_level..from_level + 40 {
+        let Some((src, line, name)) = lua.inspect_stack(level, |d| {
+            (
+                d.source().short_src.map(|s| s.into_owned()),
+                d.current_line(),
+                d.names().name.map(|s| s.into_owned()),
+            )
+        }) else {
+            break;
+        };
+        if let (Some(src), Some(line)) = (src, line)
+            && !src.starts_with('[')
+        {
+            let what = match name {
+                Some(n) => format!("in function '{n}'"),
+                None => "in main chunk".to_string(),
+            };
+            lines.push(format!("{src}:{line}: {what}"));
+        }
+    }
+    if lines.is_empty() {
+        None
+    } else {
+        Some(lines.join("\n"))
+    }
+}
+
+/// An error of `kind` located at the calling script line.
+pub(crate) fn raise(
+    lua: &Lua,
+    kind: ScriptErrorKind,
+    message: String,
+    help: Option<&str>,
+) -> mlua::Error {
+    mlua::Error::external(Raised {
+        kind,
+        message,
+        loc: caller_loc(lua),
+        help: help.map(str::to_string),
+        traceback: None,
+    })
+}
