@@ -260,3 +260,93 @@ fn a_panicking_plugin_fails_the_chart_not_the_host() {
     );
     good_chart_still_works(&mut s);
 }
+
+/// A chart over the good rows with one script indicator whose source is `lua`.
+fn script_chart(dir: &Path, lua: &str) -> PathBuf {
+    std::fs::write(dir.join("bad.lua"), lua).unwrap();
+    let ind = "[[indicators]]\nid = \"s\"\nscript = \"bad.lua\"\ninput = \"px\"\n";
+    write(
+        dir,
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "csv", "px", ind),
+    )
+}
+
+#[test]
+fn lua_syntax_error_names_script_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script_chart(
+        dir.path(),
+        "indicator { outputs = { { name = 'v' } } }\nfunction calculate(p)\n  return { v = close + }\nend\n",
+    );
+    let mut s = ChartSession::default();
+    let e = one(&mut s, &path);
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::Script, "indicators[0].script")
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("{}:3", dir.path().join("bad.lua").display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}:", path.display())),
+        "the chart file is named too: {text}"
+    );
+    good_chart_still_works(&mut s);
+}
+
+#[test]
+fn lua_endless_loop_is_stopped_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script_chart(
+        dir.path(),
+        "indicator { outputs = { { name = 'v' } } }\nfunction calculate(p)\n  local x = 0\n  while true do x = x + 1 end\nend\n",
+    );
+    let mut s = ChartSession::default();
+    let e = one(&mut s, &path);
+    assert_eq!(e.kind, ConfigErrorKind::Script);
+    let text = e.to_string();
+    assert!(text.contains("instruction"), "{text}");
+    assert!(text.contains("bad.lua:4"), "{text}");
+    good_chart_still_works(&mut s);
+}
+
+#[test]
+fn lua_sandbox_escape_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script_chart(
+        dir.path(),
+        "local f = io.open('/etc/passwd')\nindicator { outputs = { { name = 'v' } } }\nfunction calculate(p) return { v = close } end\n",
+    );
+    let mut s = ChartSession::default();
+    let e = one(&mut s, &path);
+    assert_eq!(e.kind, ConfigErrorKind::Script);
+    assert!(e.to_string().contains("io.open"), "{e}");
+    good_chart_still_works(&mut s);
+}
+
+#[test]
+fn script_params_are_validated_against_the_declared_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.lua"),
+        "indicator { params = { n = { type = 'integer', default = 3, min = 1, max = 10 } }, outputs = { { name = 'v' } } }\nfunction calculate(p) return { v = ta.sma(close, p.n) } end\n",
+    )
+    .unwrap();
+    let ind =
+        "[[indicators]]\nid = \"s\"\nscript = \"p.lua\"\ninput = \"px\"\nparams = { n = 50 }\n";
+    let path = write(
+        dir.path(),
+        &format!("{HEADER}{GOOD_ROWS}"),
+        &chart("", "csv", "px", ind),
+    );
+    let mut s = ChartSession::default();
+    let e = one(&mut s, &path);
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (ConfigErrorKind::PluginParams, "indicators[0].params.n")
+    );
+    assert!(e.to_string().contains("p.lua"), "names the script: {e}");
+}

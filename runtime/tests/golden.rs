@@ -43,3 +43,21 @@ fn ten_million_ticks_keep_their_envelope() {
     let img = render("examples/ticks.toml", [1000, 500]);
     common::assert_golden("ticks", &img, 40, 0.004);
 }
+
+#[test]
+fn lua_supertrend_keltner_and_per_bar_rsi() {
+    let img = render("examples/aapl_lua.toml", [1000, 600]);
+    common::assert_golden("aapl_lua", &img, 40, 0.004);
+}
+
+#[test]
+fn quik_scripts_unmodified_cp1251_bollinger_atr_and_cross_markers() {
+    let img = render("examples/aapl_quik.toml", [1000, 600]);
+    common::assert_golden("aapl_quik", &img, 40, 0.004);
+}
+
+#[test]
+fn lua_ichimoku_cloud_band() {
+    let img = render("examples/aapl_ichimoku.toml", [1000, 600]);
+    common::assert_golden("aapl_ichimoku", &img, 40, 0.004);
+}

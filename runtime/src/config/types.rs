@@ -131,6 +131,21 @@ pub struct IndicatorConfig {
     /// Default: true for scripts; plugin indicators are drawn by `series`.
     #[serde(default)]
     pub plot: Option<bool>,
+    /// Where a script's plotted outputs go, overriding what it declares:
+    /// `overlay` (the pane of its input's bars) or `own` (a new pane below).
+    /// QUIK scripts do not declare it (QUIK asks the user), so set it here.
+    #[serde(default)]
+    pub pane: Option<PanePlacement>,
+}
+
+/// Where an indicator's plotted outputs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PanePlacement {
+    /// Over the bars of the indicator's input.
+    Overlay,
+    /// In a new pane below the others.
+    Own,
 }
 
 /// Limits for Lua indicator scripts, so a runaway script is stopped with a

@@ -799,6 +799,15 @@ pub fn build_frame(
             .filter(|(yy, _, _)| (top..=top + ph).contains(yy))
             .map(|(yy, v, c)| ((yy - bh / 2.0).clamp(top, top + ph - bh), v, c))
             .collect();
+        // Stack boxes that would overlap, keeping their order by value.
+        let mut boxes = boxes;
+        boxes.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for k in 1..boxes.len() {
+            let min_y = boxes[k - 1].0 + bh + hair;
+            if boxes[k].0 < min_y {
+                boxes[k].0 = min_y;
+            }
+        }
         for label in axis_labels {
             let centre = label.y - axis_font * 0.35;
             if !boxes.iter().any(|(y0, _, _)| {

@@ -1176,7 +1176,11 @@ fn script_indicator(
                     params,
                     color: o.color.clone(),
                     width: o.width,
-                    own_pane: o.pane.unwrap_or(info.pane) == Pane::Own,
+                    own_pane: match ind.pane {
+                        Some(config::PanePlacement::Own) => true,
+                        Some(config::PanePlacement::Overlay) => false,
+                        None => o.pane.unwrap_or(info.pane) == Pane::Own,
+                    },
                     label: if info.outputs.len() == 1 {
                         info.name.clone()
                     } else {
