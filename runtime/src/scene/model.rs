@@ -814,17 +814,18 @@ fn assemble(
                 params: &plot.params,
             };
             let Some(m) = sb.build(b, &req) else { continue };
-            let target = if plot.own_pane {
-                *own.get_or_insert_with(|| {
-                    panes.push(PaneModel {
-                        height: 1.0,
-                        scale: config::Scale::Linear,
-                        series: Vec::new(),
-                    });
-                    panes.len() - 1
-                })
-            } else {
-                overlay
+            let new_pane = |panes: &mut Vec<PaneModel>| {
+                panes.push(PaneModel {
+                    height: 1.0,
+                    scale: config::Scale::Linear,
+                    series: Vec::new(),
+                });
+                panes.len() - 1
+            };
+            let target = match plot.pane {
+                PlotPane::Overlay => overlay,
+                PlotPane::Indicator => *own.get_or_insert_with(|| new_pane(&mut panes)),
+                PlotPane::Separate => new_pane(&mut panes),
             };
             if let Some(p) = panes.get_mut(target) {
                 p.series.push(m);
@@ -887,6 +888,17 @@ fn assemble(
     })
 }
 
+/// Where an auto-plotted output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotPane {
+    /// Over the bars of the indicator's input.
+    Overlay,
+    /// The indicator's own new pane (shared by its outputs).
+    Indicator,
+    /// A new pane for this output alone.
+    Separate,
+}
+
 /// A series a script asks for: drawn without a `[[panes.series]]` entry.
 #[derive(Debug, Clone)]
 pub struct AutoPlot {
@@ -902,8 +914,8 @@ pub struct AutoPlot {
     pub color: Option<String>,
     /// Width in logical pixels.
     pub width: Option<f32>,
-    /// True: a new pane below the others.
-    pub own_pane: bool,
+    /// Which pane it goes to.
+    pub pane: PlotPane,
     /// Legend label.
     pub label: String,
 }
@@ -1176,10 +1188,17 @@ fn script_indicator(
                     params,
                     color: o.color.clone(),
                     width: o.width,
-                    own_pane: match ind.pane {
-                        Some(config::PanePlacement::Own) => true,
-                        Some(config::PanePlacement::Overlay) => false,
-                        None => o.pane.unwrap_or(info.pane) == Pane::Own,
+                    // The indicator's pane (the chart file may override it);
+                    // an output declaring `pane = "own"` gets a pane of its own.
+                    pane: if o.pane == Some(Pane::Own) {
+                        PlotPane::Separate
+                    } else {
+                        match ind.pane {
+                            Some(config::PanePlacement::Own) => PlotPane::Indicator,
+                            Some(config::PanePlacement::Overlay) => PlotPane::Overlay,
+                            None if info.pane == Pane::Own => PlotPane::Indicator,
+                            None => PlotPane::Overlay,
+                        }
                     },
                     label: if info.outputs.len() == 1 {
                         info.name.clone()
