@@ -223,6 +223,17 @@ impl Builder<'_> {
         let e = self.map.error_at(path, kind, message.into(), help);
         self.errors.push(e);
     }
+    /// Records an error and returns every error so far (to stop the build).
+    fn fail(
+        &mut self,
+        path: &str,
+        kind: ConfigErrorKind,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> ConfigErrors {
+        self.err(path, kind, message, help);
+        ConfigErrors(std::mem::take(&mut self.errors))
+    }
     fn errs(&mut self, e: ConfigErrors) {
         self.errors.extend(e.0);
     }
@@ -290,10 +301,9 @@ pub fn build_live(
             ),
             None => script_indicator(&mut b, i, &tables, &by_name)?,
         };
-        let timeline = li.evaluate(&mut by_name, 0).map_err(|msg| {
-            b.err(&format!("indicators[{i}]"), li.error_kind, msg, None);
-            ConfigErrors(std::mem::take(&mut b.errors))
-        })?;
+        let timeline = li
+            .evaluate(&mut by_name, 0)
+            .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
         if !plots.is_empty() {
             auto_plots.push((i, timeline, plots));
         }
@@ -371,10 +381,8 @@ impl LiveChart {
                 v
             })
             .collect();
-        let table = Table::from_raw(source_id, old.names.clone(), ts, cols).map_err(|e| {
-            b.err(&path, ConfigErrorKind::Data, e.to_string(), None);
-            ConfigErrors(std::mem::take(&mut b.errors))
-        })?;
+        let table = Table::from_raw(source_id, old.names.clone(), ts, cols)
+            .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e.to_string(), None))?;
         let table = Arc::new(table);
         for (name, col) in table.names.iter().zip(&table.columns) {
             self.by_name.insert(
@@ -392,10 +400,8 @@ impl LiveChart {
                 .is_some_and(|t| t.source_id == source_id)
             {
                 let i = li.index;
-                li.evaluate(&mut self.by_name, keep).map_err(|msg| {
-                    b.err(&format!("indicators[{i}]"), li.error_kind, msg, None);
-                    ConfigErrors(std::mem::take(&mut b.errors))
-                })?;
+                li.evaluate(&mut self.by_name, keep)
+                    .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
             }
         }
         // Script plots keep their timeline's identity: refresh it.
@@ -663,13 +669,12 @@ fn plugin_indicator(
     let plugin = match registry.indicator(kind) {
         Ok(p) => p,
         Err(e) => {
-            b.err(
+            return Err(b.fail(
                 &format!("{path}.kind"),
                 ConfigErrorKind::Plugin,
                 e.to_string(),
                 None,
-            );
-            return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+            ));
         }
     };
     let info = plugin.info().clone();
@@ -686,23 +691,21 @@ fn plugin_indicator(
     }
     let refs = resolve_inputs(b, i, &info.inputs, tables, by_name)?;
     if refs.is_empty() {
-        b.err(
+        return Err(b.fail(
             &path,
             ConfigErrorKind::Plugin,
             format!("indicator plugin `{kind}` declares no inputs"),
             None,
-        );
-        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+        ));
     }
     let params = config::apply_defaults(&info.params_schema, &ind.params).to_string();
     let instance = plugin.create(&params).map_err(|e| {
-        b.err(
+        b.fail(
             &path,
             ConfigErrorKind::Plugin,
             format!("indicator `{}`: {e}", ind.id),
             None,
-        );
-        ConfigErrors(std::mem::take(&mut b.errors))
+        )
     })?;
     Ok(LiveIndicator {
         index: i,
@@ -978,22 +981,20 @@ fn resolve_inputs(
                 }
             }
             (None, None) => {
-                b.err(
+                return Err(b.fail(
                     &path,
                     ConfigErrorKind::Reference,
                     format!("indicator `{}` has no input for role `{role}`", ind.id),
                     Some(format!(
                         "add `input = \"<source>.close\"` or `inputs = {{ {role} = \"...\" }}`"
                     )),
-                );
-                return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+                ));
             }
         };
         match resolve_column(&r, by_name, tables, cfg) {
             Ok(_) => inputs.push(r),
             Err((msg, help)) => {
-                b.err(&key, ConfigErrorKind::Reference, msg, help);
-                return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+                return Err(b.fail(&key, ConfigErrorKind::Reference, msg, help));
             }
         }
     }
@@ -1001,13 +1002,12 @@ fn resolve_inputs(
         if !roles.contains(role) {
             let names: Vec<&str> = roles.iter().map(String::as_str).collect();
             let help = hint(config::suggest(role, names.iter().copied()), &names);
-            b.err(
+            return Err(b.fail(
                 &format!("{path}.inputs.{role}"),
                 ConfigErrorKind::Reference,
                 format!("indicator `{}` has no input role `{role}`", ind.id),
                 help,
-            );
-            return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+            ));
         }
     }
     Ok(inputs)
@@ -1028,16 +1028,6 @@ fn script_indicator(
     let cfg = &b.loaded.config;
     let ind = &cfg.indicators[i];
     let path = format!("indicators[{i}]");
-    fn fail(
-        b: &mut Builder<'_>,
-        key: &str,
-        kind: ConfigErrorKind,
-        msg: String,
-        help: Option<String>,
-    ) -> ConfigErrors {
-        b.err(key, kind, msg, help);
-        ConfigErrors(std::mem::take(&mut b.errors))
-    }
     let rel = ind.script.clone().unwrap_or_default();
     let file = b.loaded.base_dir.join(&rel);
     let limits = ScriptLimits {
@@ -1046,8 +1036,7 @@ fn script_indicator(
         instructions_base: cfg.script_limits.instructions_base,
     };
     let script = Script::load(&file, limits).map_err(|e| {
-        fail(
-            b,
+        b.fail(
             &format!("{path}.script"),
             ConfigErrorKind::Script,
             format!("indicator `{}`: {e}", ind.id),
@@ -1083,13 +1072,7 @@ fn script_indicator(
             }
             _ => {
                 resolve_column(r, by_name, tables, cfg).map_err(|(m, h)| {
-                    fail(
-                        b,
-                        &format!("{path}.input"),
-                        ConfigErrorKind::Reference,
-                        m,
-                        h,
-                    )
+                    b.fail(&format!("{path}.input"), ConfigErrorKind::Reference, m, h)
                 })?;
                 for slot in prices.iter_mut().take(4) {
                     *slot = Some(r.clone());
@@ -1100,8 +1083,7 @@ fn script_indicator(
     let mut named = Vec::new();
     for (name, r) in &ind.inputs {
         resolve_column(r, by_name, tables, cfg).map_err(|(m, h)| {
-            fail(
-                b,
+            b.fail(
                 &format!("{path}.inputs.{name}"),
                 ConfigErrorKind::Reference,
                 m,
@@ -1112,8 +1094,7 @@ fn script_indicator(
     }
     for want in &info.input_names {
         if !ind.inputs.contains_key(want) {
-            return Err(fail(
-                b,
+            return Err(b.fail(
                 &path,
                 ConfigErrorKind::Reference,
                 format!("script `{rel}` needs the input `{want}`"),
@@ -1122,8 +1103,7 @@ fn script_indicator(
         }
     }
     if prices.iter().all(Option::is_none) && named.is_empty() {
-        return Err(fail(
-            b,
+        return Err(b.fail(
             &path,
             ConfigErrorKind::Reference,
             format!("indicator `{}` has no input", ind.id),
@@ -1131,8 +1111,7 @@ fn script_indicator(
         ));
     }
     let instance = script.instance(&params).map_err(|e| {
-        fail(
-            b,
+        b.fail(
             &format!("{path}.params"),
             ConfigErrorKind::Script,
             format!("indicator `{}`: {e}", ind.id),
@@ -1623,7 +1602,7 @@ fn indicator_order(b: &mut Builder<'_>) -> Result<Vec<usize>, ConfigErrors> {
             } else {
                 format!("indicators[{first}].inputs")
             };
-            b.err(
+            return Err(b.fail(
                 &key,
                 ConfigErrorKind::Reference,
                 format!(
@@ -1631,8 +1610,7 @@ fn indicator_order(b: &mut Builder<'_>) -> Result<Vec<usize>, ConfigErrors> {
                     names.join(" → ")
                 ),
                 Some("an indicator cannot use its own output, directly or through others".into()),
-            );
-            return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+            ));
         }
     }
     Ok(order)
