@@ -359,96 +359,107 @@ function on_bar(i, state, p) end
 
 ---One line of a QUIK indicator.
 ---@class quik.Line
----@field Name string legend name
+---@field Name string legend name (also the output name, non-identifier characters as `_`)
 ---@field Color? integer from RGB(r, g, b)
----@field Type? integer one of the TYPE_* constants
+---@field Type? integer one of the TYPE_* constants (default TYPE_LINE)
 ---@field Width? integer line width in pixels
 
----QUIK's indicator description. Numeric fields other than `Name` and `line`
----are parameters a chart file may override.
+---QUIK's indicator description. Number, string and boolean fields other
+---than `Name` and `line` are parameters a chart file may override.
 ---@class quik.Settings
 ---@field Name string
----@field line quik.Line[]
----@field [string] number|string
+---@field line? quik.Line[] may also be filled in Init()
+---@field [string] number|string|boolean
 
 ---@type quik.Settings
 Settings = nil
 
----Called once before the first bar; returns the number of lines.
+---Called once before the first bar (after the chart's params are put in
+---Settings); returns the number of lines.
 ---@return integer
 function Init() end
 
 ---Called for every bar in order (1-based), and again for the last bar when
----it changes. Return one value per line; nil means no value.
+---it changes; a full recalculation starts again at 1. Return one value per
+---line; nil means no value (and keeps what SetValue wrote at this bar).
 ---@param index integer
 ---@return number|nil ...
 function OnCalculate(index) end
 
----A bar's time, as QUIK gives it.
+---Called when the parameters of a running indicator change (after they are
+---put in Settings). Optional.
+function OnChangeSettings() end
+
+---Called when the indicator is removed. Optional.
+function OnDestroy() end
+
+---A bar's time, as QUIK gives it (UTC here).
 ---@class quik.Time
 ---@field year integer
 ---@field month integer
 ---@field day integer
----@field week_day integer
+---@field week_day integer 0 = Sunday
 ---@field hour integer
 ---@field min integer
 ---@field sec integer
 ---@field ms integer
----@field mcs integer always 0
+---@field count integer ticks within the second in tick charts; 1
 
 ---Open of bar `i` (1-based).
 ---@param i integer
----@return number|nil # nil where the candle does not exist
+---@return number|nil # nil where the candle does not exist or `i` is out of range
 function O(i) end
 
 ---High of bar `i`.
 ---@param i integer
----@return number|nil # nil where the candle does not exist
+---@return number|nil # nil where the candle does not exist or `i` is out of range
 function H(i) end
 
 ---Low of bar `i`.
 ---@param i integer
----@return number|nil # nil where the candle does not exist
+---@return number|nil # nil where the candle does not exist or `i` is out of range
 function L(i) end
 
 ---Close of bar `i`.
 ---@param i integer
----@return number|nil # nil where the candle does not exist
+---@return number|nil # nil where the candle does not exist or `i` is out of range
 function C(i) end
 
 ---Volume of bar `i`.
 ---@param i integer
----@return number|nil # nil where the candle does not exist
+---@return number|nil # nil where the candle does not exist or `i` is out of range
 function V(i) end
 
----Time of bar `i` (UTC).
+---Time of bar `i` (UTC), also of an empty candle; `os.time(T(i))` is its time in seconds.
 ---@param i integer
----@return quik.Time|nil
+---@return quik.Time|nil # nil out of range
 function T(i) end
 
----Number of bars.
+---Number of bars (0 in Init).
 ---@return integer
 function Size() end
 
----Whether bar `i` exists and has a value.
+---Whether bar `i` exists (has a close).
 ---@param i integer
 ---@return boolean
 function CandleExist(i) end
 
----Sets the value of line `line` (1-based) at bar `i`, also for bars already drawn.
+---Sets the value of line `line` (1-based) at bar `i`, also for bars already
+---drawn; nil clears it. False for `i` outside 1..Size(), an unknown line or
+---a value that is not a number.
 ---@param i integer
 ---@param line integer
 ---@param v number|nil
 ---@return boolean
 function SetValue(i, line, v) end
 
----The value of line `line` at bar `i` (nil where none).
+---The value of line `line` at bar `i` in this computation (nil where none).
 ---@param i integer
 ---@param line integer
 ---@return number|nil
 function GetValue(i, line) end
 
----Sets line `line` to `v` on bars `first` to `last`.
+---Sets line `line` to `v` on bars `first` to `last` (clipped to 1..Size()).
 ---@param line integer
 ---@param first integer
 ---@param last integer
@@ -456,7 +467,7 @@ function GetValue(i, line) end
 ---@return boolean
 function SetRangeValue(line, first, last, v) end
 
----A colour for `quik.Line.Color`.
+---A colour for `quik.Line.Color` (a COLORREF: r + g*256 + b*65536).
 ---@param r integer 0..255
 ---@param g integer 0..255
 ---@param b integer 0..255
@@ -465,43 +476,77 @@ function RGB(r, g, b) end
 
 ---@type integer
 TYPE_LINE = nil
----@type integer
+---@type integer bars from 0
 TYPE_HISTOGRAM = nil
 ---@type integer
 TYPE_POINT = nil
----@type integer
+---@type integer drawn solid
 TYPE_DASH = nil
----@type integer
+---@type integer drawn solid
 TYPE_DASHDOT = nil
----@type integer
+---@type integer drawn solid
 TYPE_DOT = nil
+---@type integer the same as TYPE_DASH
+TYPE_DASHLINE = nil
+---@type integer a level per candle, drawn as a line
+TYPET_BAR = nil
 ---@type integer
 TYPE_TRIANGLE_UP = nil
 ---@type integer
 TYPE_TRIANGLE_DOWN = nil
----@type integer
-TYPE_DASHDOTDOT = nil
----@type integer
-TYPE_STAR = nil
----@type integer
-TYPE_CROSS = nil
----@type integer
-TYPE_DASHLINE = nil
 
----Whether the chart uses a dark theme.
+---@type integer 0
+INTERVAL_TICK = nil
+---@type integer 1
+INTERVAL_M1 = nil
+---@type integer 2
+INTERVAL_M2 = nil
+---@type integer 3
+INTERVAL_M3 = nil
+---@type integer 4
+INTERVAL_M4 = nil
+---@type integer 5
+INTERVAL_M5 = nil
+---@type integer 6
+INTERVAL_M6 = nil
+---@type integer 10
+INTERVAL_M10 = nil
+---@type integer 15
+INTERVAL_M15 = nil
+---@type integer 20
+INTERVAL_M20 = nil
+---@type integer 30
+INTERVAL_M30 = nil
+---@type integer 60
+INTERVAL_H1 = nil
+---@type integer 120
+INTERVAL_H2 = nil
+---@type integer 240
+INTERVAL_H4 = nil
+---@type integer 1440
+INTERVAL_D1 = nil
+---@type integer 10080
+INTERVAL_W1 = nil
+---@type integer 23200
+INTERVAL_MN1 = nil
+
+---Whether the chart uses a dark theme (false unless the host says so).
 ---@return boolean
 function isDarkTheme() end
 
 ---Writes `text` to the log (1 information, 2 warning, 3 error).
 ---@param text string
 ---@param level? integer
+---@return integer
 function message(text, level) end
 
----Writes `s` to the log at debug level.
+---Writes `s` to the log.
 ---@param s string
 function PrintDbgStr(s) end
 
----What the chart's input is: `{ class_code, sec_code, interval }` (minutes).
+---What the chart's input is. Codes are "" unless the host sets them;
+---`interval` (minutes; 1440 daily, 10080 weekly, 23200 monthly, 0 ticks) is
+---the host's or inferred from the bars.
 ---@return { class_code: string, sec_code: string, interval: integer }
 function getDataSourceInfo() end
 
@@ -509,19 +554,68 @@ function getDataSourceInfo() end
 ---@return string
 function getScriptPath() end
 
----The folder of this script (gpu-charts has no terminal folder).
+---The parent of this script's folder, as QUIK's folder holding
+---`LuaIndicators`: `getWorkingFolder() .. "\\LuaIndicators\\lib.lua"` is
+---`lib.lua` next to this script.
 ---@return string
 function getWorkingFolder() end
 
----A terminal parameter; gpu-charts has none and returns "".
----@param name string
----@return string
-function getInfoParam(name) end
+---QUIK's answer to getParamEx.
+---@class quik.Param
+---@field param_type string "1" number, "2" integer
+---@field param_value string
+---@field param_image string
+---@field result string "1"
 
----Current trading parameters; gpu-charts has none and returns nil.
----@return nil
+---The chart instrument's "SEC_PRICE_STEP" or "SEC_SCALE" (host's values, or
+---inferred from the prices); other parameters raise an Unsupported error.
+---Known once there are candles.
+---@param class_code string
+---@param sec_code string
+---@param param "SEC_PRICE_STEP"|"SEC_SCALE"
+---@return quik.Param
 function getParamEx(class_code, sec_code, param) end
 
----Like getParamEx; returns nil.
----@return nil
+---Like getParamEx.
+---@param class_code string
+---@param sec_code string
+---@param param "SEC_PRICE_STEP"|"SEC_SCALE"
+---@return quik.Param
 function getParamEx2(class_code, sec_code, param) end
+
+---The chart instrument's description (these fields only).
+---@param class_code string
+---@param sec_code string
+---@return { class_code: string, code: string, name: string, short_name: string, scale: integer, min_price_step: number }
+function getSecurityInfo(class_code, sec_code) end
+
+---QLua's bit operations on integers.
+bit = {}
+---@param ... integer
+---@return integer
+function bit.band(...) end
+---@param ... integer
+---@return integer
+function bit.bor(...) end
+---@param ... integer
+---@return integer
+function bit.bxor(...) end
+---@param x integer
+---@return integer
+function bit.bnot(x) end
+---Whether bit `n` (from 0) of `x` is set.
+---@param x integer
+---@param n integer
+---@return boolean
+function bit.test(x, n) end
+---`x` as `n` hex digits (default 8; negative: upper case).
+---@param x integer
+---@param n? integer
+---@return string
+function bit.tohex(x, n) end
+
+-- QUIK terminal functions (getInfoParam, getClassInfo, getTradeDate,
+-- getNumCandles, getCandlesByIndex, CreateDataSource, AddLabel, getItem,
+-- sendTransaction, AllocTable, sleep, ...) exist but raise an Unsupported
+-- error naming themselves: gpu-charts has no server, other charts, tables
+-- or labels.

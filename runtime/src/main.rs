@@ -40,6 +40,22 @@ enum Command {
         /// Size as WIDTHxHEIGHT (default: the chart file's `size`).
         #[arg(long, value_parser = parse_size)]
         size: Option<[u32; 2]>,
+        /// Keep running: render again whenever the chart file, its scripts or
+        /// its plugins change (a bad change prints its error and keeps the PNG).
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: stop after this many generations (for tests).
+        #[arg(long, hide = true, requires = "watch")]
+        max_generations: Option<u64>,
+        /// With --watch: stop after this many milliseconds (for tests).
+        #[arg(long, hide = true, requires = "watch")]
+        exit_after_ms: Option<u64>,
+    },
+    /// Open a chart file in an interactive window (drag pans, wheel zooms,
+    /// double-click resets; needs a display, see `render` for headless use).
+    View {
+        /// The chart file (.toml or .json).
+        chart: PathBuf,
     },
     /// Check a chart file (schema, plugins, params, data, references) without rendering.
     Validate {
@@ -147,13 +163,104 @@ fn run(cli: Cli) -> Result<()> {
             chart,
             output,
             size,
+            watch: true,
+            max_generations,
+            exit_after_ms,
+        } => {
+            let stop = WatchStop {
+                max_generations,
+                exit_after: exit_after_ms.map(std::time::Duration::from_millis),
+            };
+            render_watch(&cli.plugin_dirs, &chart, &output, size, stop)?;
+        }
+        Command::Render {
+            chart,
+            output,
+            size,
+            ..
         } => {
             let model = session.load(&chart)?;
             let mut gpu = Offscreen::new()?;
             gpu.render_png(&model, size, None, &output)?;
             println!("{}", output.display());
         }
+        Command::View { chart } => {
+            let model = session.load(&chart);
+            warn_plugins(&session);
+            gpu_charts::view::run(model?)?;
+        }
         Command::Demo { examples, out } => demo(&mut session, &examples, &out)?,
+    }
+    Ok(())
+}
+
+/// When `render --watch` stops by itself (tests); otherwise it runs until Ctrl-C.
+struct WatchStop {
+    max_generations: Option<u64>,
+    exit_after: Option<std::time::Duration>,
+}
+
+/// `render --watch`: render generation 1, then every generation a good change
+/// publishes; a bad change prints its error (the live session does) and the
+/// PNG keeps showing the last good version.
+fn render_watch(
+    plugin_dirs: &[PathBuf],
+    chart: &Path,
+    output: &Path,
+    size: Option<[u32; 2]>,
+    stop: WatchStop,
+) -> Result<()> {
+    use gpu_charts::live::{Generation, LiveOptions, LiveSession, Reload};
+    let options = LiveOptions {
+        extra_plugin_dirs: plugin_dirs.to_vec(),
+        ..LiveOptions::default()
+    };
+    let mut live = LiveSession::open(chart, options)?;
+    let mut gpu = Offscreen::new()?;
+    let render = |gpu: &mut Offscreen, generation: &Generation| -> Result<()> {
+        let t0 = Instant::now();
+        gpu.render_png(&generation.model, size, None, output)?;
+        println!(
+            "generation {}: wrote {} in {:.0} ms (load {:.0} ms)",
+            generation.number,
+            output.display(),
+            t0.elapsed().as_secs_f64() * 1e3,
+            generation.build_duration.as_secs_f64() * 1e3
+        );
+        // Piped stdout is block-buffered; whoever watches wants each line now.
+        std::io::stdout().flush()?;
+        Ok(())
+    };
+    render(&mut gpu, &live.config().current())?;
+    let started = Instant::now();
+    let mut rendered = 1u64;
+    loop {
+        if stop.max_generations.is_some_and(|n| rendered >= n) {
+            break;
+        }
+        let wait = match stop.exit_after {
+            Some(limit) => match limit.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => left.min(std::time::Duration::from_millis(200)),
+                _ => break,
+            },
+            None => std::time::Duration::from_millis(200),
+        };
+        // Failures were already printed by the session.
+        if let Some(Reload::Published(generation)) = live.wait(wait) {
+            if generation
+                .changed
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "wgsl"))
+            {
+                // Pipelines were compiled from the old shader text.
+                gpu.renderer =
+                    gpu_charts::gpu::Renderer::new(&gpu.ctx, gpu_charts::render::OFFSCREEN_FORMAT)?;
+            }
+            if let Err(e) = render(&mut gpu, &generation) {
+                eprintln!("generation {}: {e:#}", generation.number);
+            }
+            rendered += 1;
+        }
     }
     Ok(())
 }

@@ -153,10 +153,16 @@ pub enum PanePlacement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptLimitsConfig {
-    /// Memory one script instance may allocate, in MiB.
+    /// Memory one script instance may allocate, in MiB, before the
+    /// per-bar allowance below.
     #[serde(default = "default_memory_mb")]
     #[schemars(range(min = 1, max = 65536))]
     pub memory_mb: u64,
+    /// Extra memory allowed per bar of input, in bytes (per-bar and QUIK
+    /// scripts hold their inputs as Lua tables: a long history is not a bomb).
+    #[serde(default = "default_memory_bytes_per_bar")]
+    #[schemars(range(min = 0, max = 65536))]
+    pub memory_bytes_per_bar: u64,
     /// Lua instructions allowed per bar computed (a long history is not a runaway).
     #[serde(default = "default_instructions_per_bar")]
     #[schemars(range(min = 100))]
@@ -171,6 +177,7 @@ impl Default for ScriptLimitsConfig {
     fn default() -> Self {
         ScriptLimitsConfig {
             memory_mb: default_memory_mb(),
+            memory_bytes_per_bar: default_memory_bytes_per_bar(),
             instructions_per_bar: default_instructions_per_bar(),
             instructions_base: default_instructions_base(),
         }
@@ -178,6 +185,9 @@ impl Default for ScriptLimitsConfig {
 }
 
 fn default_memory_mb() -> u64 {
+    256
+}
+fn default_memory_bytes_per_bar() -> u64 {
     256
 }
 fn default_instructions_per_bar() -> u64 {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::config::Scale;
 use crate::data::{Column, MinMaxPyramid};
 use crate::gpu::types::{BandInstance, BarInstance, FrameUniform, PointInstance, RectInstance};
+use crate::scene::interact::{self, ViewState};
 use crate::scene::model::{BarsData, ChartModel, ChartTypeSpec, SeriesData, SeriesModel, XMode};
 use crate::scene::text;
 use crate::scene::theme::Rgba;
@@ -391,7 +392,7 @@ fn last_value(s: &SeriesModel, i: usize) -> Option<f64> {
 }
 
 /// Legend text at row `i` (OHLC for bars).
-fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
+pub(crate) fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
     let fmt = |v: f64| readout(v, step);
     match &s.data {
         SeriesData::Bars(d) if s.spec.range_fields & GC_FIELD_VOLUME != 0 => d
@@ -503,6 +504,19 @@ pub fn build_frame(
     size: [u32; 2],
     pixel_ratio: f32,
 ) -> FrameScene {
+    build_frame_with(model, &ViewState::with_view(model, view), size, pixel_ratio)
+}
+
+/// Builds the frame for `model` at `size` (physical pixels) as `state` says:
+/// its view, fixed value ranges, pane heights and crosshair (with the
+/// legend showing the values at the cursor instead of the last bar).
+pub fn build_frame_with(
+    model: &ChartModel,
+    state: &ViewState,
+    size: [u32; 2],
+    pixel_ratio: f32,
+) -> FrameScene {
+    let view = state.view;
     let pal = &model.palette;
     let r = pixel_ratio.max(0.25);
     let (w, h) = (size[0].max(1) as f32, size[1].max(1) as f32);
@@ -533,14 +547,19 @@ pub fn build_frame(
         step: f64,
     }
     let axis_font = AXIS_FONT * r;
-    let total_weight: f64 = model.panes.iter().map(|p| p.height).sum::<f64>().max(1e-9);
+    let heights: Vec<f64> = if state.pane_heights.len() == model.panes.len() {
+        state.pane_heights.clone()
+    } else {
+        model.panes.iter().map(|p| p.height).collect()
+    };
+    let total_weight: f64 = heights.iter().sum::<f64>().max(1e-9);
     let top0 = MARGIN * r;
     let plot_bottom = h - TIME_AXIS_H * r;
     let avail_h = (plot_bottom - top0).max(10.0);
     let mut pane_y = top0;
     let mut pane_rects = Vec::new();
-    for p in &model.panes {
-        let ph = (avail_h as f64 * p.height / total_weight) as f32;
+    for height in &heights {
+        let ph = (avail_h as f64 * height / total_weight) as f32;
         pane_rects.push((pane_y, ph));
         pane_y += ph;
     }
@@ -551,7 +570,33 @@ pub fn build_frame(
         width: w,
     };
     let mut geoms = Vec::new();
-    for (p, &(_, ph)) in model.panes.iter().zip(&pane_rects) {
+    for (pi, (p, &(_, ph))) in model.panes.iter().zip(&pane_rects).enumerate() {
+        let target = ((ph / (48.0 * r)).floor() as usize).clamp(2, 12);
+        if let Some(&Some((lo, hi))) = state.y_fixed.get(pi)
+            && lo.is_finite()
+            && hi.is_finite()
+            && hi > lo
+        {
+            // The user's range, exactly: no padding, no zero line.
+            let log = p.scale == Scale::Log && lo > 0.0;
+            let ts = if log {
+                ticks::log_value_ticks(lo, hi, target)
+            } else {
+                ticks::value_ticks(lo, hi, target)
+            };
+            let step = if ts.len() >= 2 {
+                (ts[1].pos - ts[0].pos).abs()
+            } else {
+                (hi - lo) / 4.0
+            };
+            geoms.push(PaneGeom {
+                lo,
+                hi,
+                ticks: ts,
+                step,
+            });
+            continue;
+        }
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         let mut include_zero = false;
@@ -575,7 +620,6 @@ pub fn build_frame(
             lo -= pad;
             hi += pad;
         }
-        let target = ((ph / (48.0 * r)).floor() as usize).clamp(2, 12);
         // Headroom so the extremes do not touch the pane edges.
         if log {
             let (a, b) = (lo.ln(), hi.ln());
@@ -731,13 +775,15 @@ pub fn build_frame(
                     [u[12], u[13], u[14], u[15]],
                 ],
             };
-            // Legend value at the last visible row.
+            // Legend value at the last visible row, or at the crosshair.
             let (_, b) = x.visible_rows(ts);
-            let value = if b > 0 {
-                legend_value(s, b - 1, g.step)
-            } else {
-                String::new()
+            let legend_row = match state.crosshair {
+                Some([cx, _]) if (plot_left..plot_left + plot_w).contains(&cx) => {
+                    interact::row_at(&model.x_axis, s, x.axis_of_px((cx - plot_left) as f64))
+                }
+                _ => b.checked_sub(1),
             };
+            let value = legend_row.map_or_else(String::new, |i| legend_value(s, i, g.step));
             let color = if bars && s.spec.range_fields & GC_FIELD_VOLUME == 0 {
                 pal.text_strong
             } else {
@@ -896,5 +942,6 @@ pub fn build_frame(
             color: if t.major { pal.text_strong } else { pal.text },
         });
     }
+    interact::crosshair_overlay(model, state, &mut scene, r);
     scene
 }

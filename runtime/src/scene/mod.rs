@@ -2,6 +2,7 @@
 //! frame shows (geometry, rebuilt per frame in O(pixels)).
 
 pub mod frame;
+pub mod interact;
 pub mod model;
 pub mod text;
 pub mod theme;

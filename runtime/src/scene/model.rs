@@ -1030,8 +1030,26 @@ fn script_indicator(
     let path = format!("indicators[{i}]");
     let rel = ind.script.clone().unwrap_or_default();
     let file = b.loaded.base_dir.join(&rel);
+    // Like the instruction budget, the memory allowance grows with the
+    // history: per-bar and QUIK scripts see their inputs as Lua tables
+    // (measured: 41-66 bytes per bar for one input column), so 10 M bars
+    // need far more than a short history, and are no runaway.
+    let bars = [&ind.input]
+        .into_iter()
+        .flatten()
+        .chain(ind.inputs.values())
+        .filter_map(|r| match tables.get(r.as_str()) {
+            Some(t) => Some(t.len()),
+            None => resolve_column(r, by_name, tables, cfg)
+                .ok()
+                .map(|c| c.timeline.timestamps.len()),
+        })
+        .max()
+        .unwrap_or(0);
     let limits = ScriptLimits {
-        memory_bytes: (cfg.script_limits.memory_mb as usize).saturating_mul(1 << 20),
+        memory_bytes: (cfg.script_limits.memory_mb as usize)
+            .saturating_mul(1 << 20)
+            .saturating_add(bars.saturating_mul(cfg.script_limits.memory_bytes_per_bar as usize)),
         instructions_per_bar: cfg.script_limits.instructions_per_bar,
         instructions_base: cfg.script_limits.instructions_base,
     };

@@ -27,6 +27,9 @@ pub enum ScriptErrorKind {
     MemoryLimit,
     /// The script tried something the sandbox forbids (`io`, `os.execute`, ...).
     Sandbox,
+    /// The script called a host function gpu-charts does not provide (a
+    /// QUIK terminal function such as `getParamEx` or `AddLabel`).
+    Unsupported,
     /// `indicator{...}` or QUIK `Settings` is malformed.
     Declaration,
     /// Parameter values do not fit the declaration.

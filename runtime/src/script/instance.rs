@@ -45,6 +45,8 @@ pub struct ScriptInstance {
     /// Per-bar and QUIK results, one Lua table per output.
     outs: Vec<Table>,
     prev_len: Option<usize>,
+    /// Rows the QUIK line tables may hold: the length of the last compute.
+    quik_rows: usize,
     failed: bool,
     info: ScriptInfo,
     limits: ScriptLimits,
@@ -125,6 +127,7 @@ impl ScriptInstance {
             cols: TableCols::default(),
             outs,
             prev_len: None,
+            quik_rows: 0,
             failed: false,
             info,
             limits,
@@ -156,6 +159,49 @@ impl ScriptInstance {
     ) -> Result<(), ScriptError> {
         quik::set_source(&self.state.host, class_code, sec_code, interval)
             .map_err(|e| self.state.error(&e, None))
+    }
+
+    /// Sets the instrument's price step and number of decimals, which
+    /// QUIK's `getParamEx(.., "SEC_PRICE_STEP" / "SEC_SCALE")` and
+    /// `getSecurityInfo` give (inferred from the prices until set).
+    pub fn set_instrument(&mut self, price_step: f64, scale: u32) -> Result<(), ScriptError> {
+        quik::set_instrument(&self.state.host, price_step, scale)
+            .map_err(|e| self.state.error(&e, None))
+    }
+
+    /// Sets what QUIK's `isDarkTheme()` returns (false until set).
+    pub fn set_dark_theme(&mut self, dark: bool) -> Result<(), ScriptError> {
+        quik::set_dark(&self.state.host, dark).map_err(|e| self.state.error(&e, None))
+    }
+
+    /// Replaces the parameters (validated and defaulted as by
+    /// [`super::Script::instance`]), as a user editing an indicator's
+    /// settings does: a QUIK script gets them in `Settings`, then its
+    /// `OnChangeSettings()` runs, if it defines one. The next
+    /// [`ScriptInstance::compute`] starts again from the first bar, whatever
+    /// its `from`.
+    pub fn change_params(&mut self, params: &Json) -> Result<(), ScriptError> {
+        let p = build_params(&self.state, &self.info.params, params, &self.info.path)?;
+        let lua_err = |e: mlua::Error| self.state.error(&e, None);
+        if let Mode::Quik { .. } = self.mode {
+            let settings: Table = self
+                .state
+                .lua
+                .globals()
+                .raw_get("Settings")
+                .map_err(lua_err)?;
+            for pair in p.pairs::<Value, Value>() {
+                let (key, v) = pair.map_err(lua_err)?;
+                settings.raw_set(key, v).map_err(lua_err)?;
+            }
+            if let Some(f) = self.state.function("OnChangeSettings") {
+                self.state.ctx.arm(self.limits.instructions_base);
+                f.call::<()>(()).map_err(lua_err)?;
+            }
+        }
+        self.params = p;
+        self.prev_len = None;
+        Ok(())
     }
 
     /// Computes rows `from..` of every output, as a plugin indicator does:
@@ -408,7 +454,8 @@ impl ScriptInstance {
         if let Err(e) = result {
             return Err(self.bar_error(&e));
         }
-        self.read_outputs(outputs, from, n, "on_bar")
+        // A restart recomputed every row (params may have changed).
+        self.read_outputs(outputs, start, n, "on_bar")
     }
 
     fn compute_quik(
@@ -418,7 +465,13 @@ impl ScriptInstance {
         from: usize,
     ) -> Result<(), ScriptError> {
         let n = inputs.len();
-        let from = if self.failed { 0 } else { from };
+        let from = if self.failed || self.prev_len.is_none() {
+            0
+        } else {
+            from
+        };
+        let stale = self.quik_rows;
+        self.quik_rows = n;
         let Mode::Quik { run, .. } = &self.mode else {
             return Ok(());
         };
@@ -431,8 +484,11 @@ impl ScriptInstance {
                 st.host.raw_set("len", n)?;
                 st.host.raw_set("low", f64::INFINITY)?;
                 st.ctx.arm(per_bar.saturating_mul((n - from).max(1) as u64));
-                let mut args: Vec<Value> =
-                    vec![Value::Integer(from as i64 + 1), Value::Integer(n as i64)];
+                let mut args: Vec<Value> = vec![
+                    Value::Integer(from as i64 + 1),
+                    Value::Integer(n as i64),
+                    Value::Integer(stale as i64),
+                ];
                 args.extend(outs.iter().map(|t| Value::Table(t.clone())));
                 run.call::<()>(MultiValue::from_vec(args))
             });

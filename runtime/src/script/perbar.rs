@@ -49,8 +49,12 @@ pub(crate) fn perbar_driver(
     lua.load(src).set_name(HOST_CHUNK).call((on_bar, too_many))
 }
 
-/// Builds the QUIK driver for `k` lines: `run(first, last, o1..ok)` calls
-/// `OnCalculate(i)`; a nil result leaves what `SetValue` wrote (or NaN).
+/// Builds the QUIK driver for `k` lines: `run(first, last, stale, o1..ok)`
+/// clears rows `first..=last` (and drops rows up to `stale` left from a
+/// longer history), then calls `OnCalculate(i)` for each; a nil result
+/// leaves what `SetValue` wrote (or no value). Clearing first means
+/// `GetValue` never sees a value of an earlier computation of a bar not yet
+/// recomputed.
 pub(crate) fn quik_driver(
     lua: &Lua,
     on_calc: Function,
@@ -59,12 +63,14 @@ pub(crate) fn quik_driver(
     let outs: Vec<String> = (1..=k).map(|j| format!("o{j}")).collect();
     let rets: Vec<String> = (1..=k).map(|j| format!("r{j}")).collect();
     let clear: String = (1..=k).map(|j| format!("    o{j}[i] = NaN\n")).collect();
+    let drop: String = (1..=k).map(|j| format!("    o{j}[i] = nil\n")).collect();
     let stores: String = (1..=k)
         .map(|j| format!("    if r{j} ~= nil then o{j}[i] = r{j} end\n"))
         .collect();
     let src = format!(
         "local OnCalculate = ...\nlocal NaN = 0 / 0\nlocal cur = 0\n\
-         local function run(first, last, {outs})\n  for i = first, last do\n    cur = i\n{clear}    \
+         local function run(first, last, stale, {outs})\n  for i = first, last do\n{clear}  end\n  \
+         for i = last + 1, stale do\n{drop}  end\n  for i = first, last do\n    cur = i\n    \
          local {rets} = OnCalculate(i)\n{stores}  end\nend\n\
          return run, function() return cur end\n",
         outs = outs.join(", "),

@@ -99,7 +99,44 @@ package = setmetatable({ loaded = modules }, {
   __index = function(_, k) forbid("package." .. tostring(k)) end,
 })
 local raw_os = os
-os = setmetatable({ time = raw_os.time, clock = raw_os.clock, date = raw_os.date,
+-- Bar times are UTC, so the scripts' "local time" is UTC: os.time of a date
+-- table (QUIK's T(i), os.date("*t", t)) gives the same instant back, and a
+-- script computes the same on every machine, whatever its time zone.
+local raw_time, raw_date, tointeger = raw_os.time, raw_os.date, math.tointeger
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m > 2 and m - 3 or m + 9) + 2) // 5 + d - 1
+  return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+end
+local function utc_time(t)
+  if t == nil then return raw_time() end
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'time' (table expected, got " .. type(t) .. ")", 2)
+  end
+  local function field(k, default)
+    local v = t[k]
+    if v == nil then
+      if default == nil then error("field '" .. k .. "' missing in date table", 3) end
+      return default
+    end
+    local i = tointeger(v)
+    if i == nil then error("field '" .. k .. "' is not an integer", 3) end
+    return i
+  end
+  local year, month, day = field("year"), field("month"), field("day")
+  local hour, min, sec = field("hour", 12), field("min", 0), field("sec", 0)
+  local y, m = year + (month - 1) // 12, (month - 1) % 12 + 1
+  return (days_from_civil(y, m, 1) + day - 1) * 86400 + hour * 3600 + min * 60 + sec
+end
+local function utc_date(fmt, t)
+  if fmt == nil then fmt = "%c" end
+  if type(fmt) == "string" and fmt:sub(1, 1) ~= "!" then fmt = "!" .. fmt end
+  if t == nil then return raw_date(fmt) end
+  return raw_date(fmt, t)
+end
+os = setmetatable({ time = utc_time, clock = raw_os.clock, date = utc_date,
                     difftime = raw_os.difftime }, {
   __index = function(_, k) forbid("os." .. tostring(k)) end,
 })
@@ -222,15 +259,19 @@ fn load_fn(lua: &Lua, _ctx: &Rc<Ctx>) -> mlua::Result<Function> {
 }
 
 /// Resolves `raw` against the script folder; errors (Sandbox) when the
-/// result, after `..` and symlinks, lies outside it.
+/// result, after `..` and symlinks, lies outside it. QUIK scripts' Windows
+/// paths work: `\` separates folders, `<getWorkingFolder()>\LuaIndicators\x.lua`
+/// (QUIK's indicator folder) is the script's own folder, and a file name
+/// that differs only in case is found.
 fn resolve(lua: &Lua, ctx: &Ctx, func: &str, raw: &str) -> mlua::Result<(PathBuf, String)> {
-    let p = Path::new(raw);
+    let slashed = raw.replace('\\', "/");
+    let p = Path::new(&slashed);
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
         ctx.folder.join(p)
     };
-    let lexical = normalize(&joined);
+    let lexical = quik_alias(&ctx.folder, normalize(&joined));
     if !lexical.starts_with(&ctx.folder) {
         return Err(sandbox_err(
             lua,
@@ -240,7 +281,7 @@ fn resolve(lua: &Lua, ctx: &Ctx, func: &str, raw: &str) -> mlua::Result<(PathBuf
             ),
         ));
     }
-    match lexical.canonicalize() {
+    match any_case(lexical).canonicalize() {
         Ok(c) => match c.strip_prefix(&ctx.folder) {
             Ok(rel) => {
                 let name = chunk_name(rel);
@@ -261,6 +302,54 @@ fn resolve(lua: &Lua, ctx: &Ctx, func: &str, raw: &str) -> mlua::Result<(PathBuf
             format!("{func}: cannot open `{raw}`: {e}"),
             None,
         )),
+    }
+}
+
+/// Maps QUIK's indicator folder onto the script's folder: `<parent of the
+/// folder>/LuaIndicators/<rest>` (where QUIK scripts find their libraries
+/// through `getWorkingFolder()`), and `<folder>/LuaIndicators/<rest>` (a
+/// path relative to QUIK's folder) when the folder has no such subfolder.
+fn quik_alias(folder: &Path, path: PathBuf) -> PathBuf {
+    let is_ind = |c: Option<Component<'_>>| {
+        c.is_some_and(|c| c.as_os_str().eq_ignore_ascii_case("luaindicators"))
+    };
+    if let Ok(rel) = path.strip_prefix(folder) {
+        let mut comps = rel.components();
+        let first = comps.next();
+        if is_ind(first) && first.is_some_and(|c| !folder.join(c).exists()) {
+            return folder.join(comps.as_path());
+        }
+        return path;
+    }
+    if let Some(parent) = folder.parent()
+        && let Ok(rel) = path.strip_prefix(parent)
+    {
+        let mut comps = rel.components();
+        if is_ind(comps.next()) {
+            return folder.join(comps.as_path());
+        }
+    }
+    path
+}
+
+/// `path`, or a file of the same folder whose name differs only in case
+/// (QUIK runs on Windows, where names are case-insensitive).
+fn any_case(path: PathBuf) -> PathBuf {
+    if path.exists() {
+        return path;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return path;
+    };
+    let want = name.to_string_lossy().to_lowercase();
+    let found = std::fs::read_dir(dir).ok().and_then(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().to_lowercase() == want)
+    });
+    match found {
+        Some(e) => dir.join(e.file_name()),
+        None => path,
     }
 }
 

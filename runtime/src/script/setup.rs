@@ -72,11 +72,35 @@ pub(crate) fn declarations(
                 None,
             ));
         };
-        let q = quik::parse_settings(&settings, || {
-            state.ctx.arm(limits.instructions_base);
-            quik::init_count(&init).ok().flatten()
-        })
-        .map_err(|e| decl_err(e, None))?;
+        // QUIK calls Init() before drawing, and draws as many lines as it
+        // returns; some scripts fill Settings.line there. An error in Init
+        // shows when the chart instantiates the script (the same call, with
+        // the chart's params), so here the file's own lines are the fallback;
+        // without any, the error is the reason.
+        let before = state
+            .lua
+            .create_table()
+            .and_then(|t| {
+                for pair in settings.pairs::<Value, Value>() {
+                    let (k, v) = pair?;
+                    t.raw_set(k, v)?;
+                }
+                Ok(t)
+            })
+            .map_err(|e| state.error(&e, None))?;
+        state.ctx.arm(limits.instructions_base);
+        let (count, init_err) = match quik::init_count(&init) {
+            Ok(c) => (c, None),
+            Err(e) => (None, Some(e)),
+        };
+        let after = match state.lua.globals().raw_get::<Value>("Settings") {
+            Ok(Value::Table(t)) => t,
+            _ => settings,
+        };
+        let q = quik::parse_settings(&before, &after, count).map_err(|d| match &init_err {
+            Some(e) => state.error(e, None),
+            None => decl_err(d, None),
+        })?;
         return Ok(ScriptInfo {
             name: q.name.unwrap_or_else(|| quik::stem(path)),
             kind,

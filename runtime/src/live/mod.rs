@@ -1,0 +1,432 @@
+//! Live sessions: a chart that reloads itself when its files change.
+//!
+//! A [`LiveConfig`] holds the current [`Generation`] (a fully built
+//! [`ChartModel`] plus a number) in an [`ArcSwap`], so readers (a window's
+//! render loop, `render --watch`) never block. A [`LiveSession`] owns the
+//! [`ChartSession`] (plugins and data cache), a [`FileWatcher`] over the
+//! folders of every file the chart depends on, and publishes generation
+//! `n + 1` only after the new chart parsed, validated (schema, plugin and
+//! script params), loaded its plugins and scripts and computed completely.
+//! When a reload fails, generation `n` stays current; the failure (the
+//! located [`ConfigErrors`](crate::config::ConfigErrors) display) is kept in
+//! [`LiveConfig::last_error`] and printed to stderr, and the next good reload
+//! clears it.
+//!
+//! What is watched (see [`deps`]): the chart file, every Lua script it names
+//! and any `.lua` file in those scripts' folders (the modules `require`
+//! loads), the plugin libraries the chart uses and, in debug builds, the
+//! host shaders that are read from disk. Folders are watched rather than
+//! files, so editors that save by rename, truncate-then-write or delete and
+//! recreate are all seen.
+//!
+//! Rebuilds are full rebuilds: the [`ChartSession`]'s data cache is keyed by
+//! source plugin, params and folder, so an edit that leaves a source alone
+//! (title, theme, size, colours, view, indicators) takes that source's table
+//! from the cache instead of calling its plugin again; indicators and scripts
+//! are computed again. A change to a plugin library starts a fresh
+//! [`ChartSession`] (new registry, empty cache), because cached tables may
+//! come from the old code.
+//!
+//! The session is not shared between threads (a [`ChartSession`] holds Lua
+//! states and plugin handles): [`LiveSession`] runs on one thread, and
+//! [`LiveHandle`] runs one on a thread of its own, sharing only the
+//! [`LiveConfig`] and a channel of [`Reload`] outcomes.
+
+pub mod deps;
+mod watch;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+
+use crate::config;
+use crate::render::{ChartSession, Error};
+use crate::scene::ChartModel;
+
+pub use deps::Dependencies;
+pub use watch::{FileWatcher, WatchBatch};
+
+/// One published version of the chart: it built completely.
+#[derive(Debug)]
+pub struct Generation {
+    /// 1 for the first load, then one more for every successful reload.
+    pub number: u64,
+    /// The model, ready to draw.
+    pub model: Arc<ChartModel>,
+    /// When it was published.
+    pub loaded_at: Instant,
+    /// How long reading, validating and computing it took.
+    pub build_duration: Duration,
+    /// The files it was built from: the chart file, its scripts and the
+    /// plugin libraries it uses.
+    pub sources: Vec<PathBuf>,
+    /// The changed files that caused this reload (empty for the first load).
+    pub changed: Vec<PathBuf>,
+}
+
+/// A reload that failed; the previous generation stays current.
+#[derive(Debug)]
+pub struct ReloadFailure {
+    /// The generation that stayed current.
+    pub kept: u64,
+    /// Why the new version was rejected.
+    pub error: Error,
+    /// When it failed.
+    pub at: Instant,
+    /// The changed files that caused the reload.
+    pub changed: Vec<PathBuf>,
+}
+
+impl std::fmt::Display for ReloadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\n  = note: still showing generation {}; fix the file and save again",
+            self.error, self.kept
+        )
+    }
+}
+
+/// The live chart: the current generation and the last reload error.
+/// Readers never block.
+#[derive(Debug)]
+pub struct LiveConfig {
+    current: ArcSwap<Generation>,
+    last_error: ArcSwapOption<ReloadFailure>,
+}
+
+impl LiveConfig {
+    /// A live config starting at `first`.
+    pub fn new(first: Generation) -> LiveConfig {
+        LiveConfig {
+            current: ArcSwap::from_pointee(first),
+            last_error: ArcSwapOption::empty(),
+        }
+    }
+
+    /// The current generation (lock-free).
+    pub fn current(&self) -> Arc<Generation> {
+        self.current.load_full()
+    }
+
+    /// The current generation's number.
+    pub fn generation(&self) -> u64 {
+        self.current.load().number
+    }
+
+    /// The error of the last reload, if it failed (cleared by a good one).
+    pub fn last_error(&self) -> Option<Arc<ReloadFailure>> {
+        self.last_error.load_full()
+    }
+
+    fn publish(&self, generation: Arc<Generation>) {
+        self.current.store(generation);
+        self.last_error.store(None);
+    }
+
+    fn fail(&self, failure: Arc<ReloadFailure>) {
+        self.last_error.store(Some(failure));
+    }
+}
+
+/// What a reload did.
+#[derive(Debug, Clone)]
+pub enum Reload {
+    /// A new generation is current.
+    Published(Arc<Generation>),
+    /// The new version was rejected; the previous generation stays.
+    Failed(Arc<ReloadFailure>),
+}
+
+/// Anything that stops a live session from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The first load failed: there is no good version to show.
+    #[error("{0}")]
+    Load(#[from] Error),
+    /// The file watcher could not start or watch a folder.
+    #[error("cannot watch `{path}` for changes: {message}\n  = help: {help}")]
+    Watch {
+        /// The folder.
+        path: PathBuf,
+        /// The watcher's message.
+        message: String,
+        /// What to do.
+        help: String,
+    },
+    /// The session thread could not start or stopped unexpectedly.
+    #[error("live session thread: {0}")]
+    Thread(String),
+}
+
+/// How a live session behaves.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Quiet time after the last change before reloading: editors write a
+    /// file in several steps, and one reload per save is enough.
+    pub debounce: Duration,
+    /// Extra plugin folders (as `--plugins`).
+    pub extra_plugin_dirs: Vec<PathBuf>,
+    /// Also watch the host shaders read from disk (debug builds only by
+    /// default, since release builds use the embedded copies).
+    pub watch_shaders: bool,
+    /// Print reload errors (and their fixes) to stderr.
+    pub print_errors: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            debounce: Duration::from_millis(100),
+            extra_plugin_dirs: Vec::new(),
+            watch_shaders: cfg!(debug_assertions),
+            print_errors: true,
+        }
+    }
+}
+
+/// A chart file kept up to date with the files it is built from. Runs on
+/// the thread that created it; share [`LiveSession::config`] with readers.
+pub struct LiveSession {
+    path: PathBuf,
+    options: LiveOptions,
+    session: ChartSession,
+    config: Arc<LiveConfig>,
+    deps: Dependencies,
+    watcher: FileWatcher,
+}
+
+impl LiveSession {
+    /// Loads `path` as generation 1 and starts watching. Fails if the first
+    /// load fails (there is nothing good to keep showing) or the watcher
+    /// cannot start.
+    pub fn open(path: &Path, options: LiveOptions) -> Result<LiveSession, LiveError> {
+        let mut session = ChartSession::new(options.extra_plugin_dirs.clone());
+        let t0 = Instant::now();
+        let (built, deps) = build(&mut session, path, &options);
+        let model = built?;
+        let first = Generation {
+            number: 1,
+            model: Arc::new(model),
+            loaded_at: Instant::now(),
+            build_duration: t0.elapsed(),
+            sources: deps.sources(),
+            changed: Vec::new(),
+        };
+        let mut watcher = FileWatcher::new(options.debounce)?;
+        watcher.watch_dirs(&deps.dirs())?;
+        Ok(LiveSession {
+            path: path.to_path_buf(),
+            options,
+            session,
+            config: Arc::new(LiveConfig::new(first)),
+            deps,
+            watcher,
+        })
+    }
+
+    /// The live config, to share with readers.
+    pub fn config(&self) -> Arc<LiveConfig> {
+        self.config.clone()
+    }
+
+    /// The files and folders watched now.
+    pub fn dependencies(&self) -> &Dependencies {
+        &self.deps
+    }
+
+    /// Waits up to `timeout` for a change to a file the chart depends on,
+    /// then reloads. `None` when nothing relevant changed in time.
+    pub fn wait(&mut self, timeout: Duration) -> Option<Reload> {
+        let batch = self.watcher.next_batch(timeout)?;
+        let mut changed: Vec<PathBuf> = Vec::new();
+        let mut plugins_changed = false;
+        for p in &batch.paths {
+            if self.deps.is_relevant(p) {
+                plugins_changed |= self.deps.is_plugin(p);
+                if !changed.contains(p) {
+                    changed.push(p.clone());
+                }
+            }
+        }
+        if !batch.errors.is_empty() {
+            // Events may have been lost (e.g. the kernel queue overflowed):
+            // reloading is the only way to be sure the screen is current.
+            if self.options.print_errors {
+                for e in &batch.errors {
+                    eprintln!("warning: file watcher: {e}");
+                }
+            }
+            changed.push(self.path.clone());
+        }
+        if changed.is_empty() {
+            return None;
+        }
+        Some(self.reload(changed, plugins_changed))
+    }
+
+    /// Reloads now, as if `changed` had changed (`plugins_changed`: start a
+    /// fresh plugin registry and data cache).
+    pub fn reload(&mut self, changed: Vec<PathBuf>, plugins_changed: bool) -> Reload {
+        if plugins_changed {
+            // A new session opens plugins lazily, so the old registry is
+            // dropped (its libraries closed) before the new one scans.
+            self.session = ChartSession::new(self.options.extra_plugin_dirs.clone());
+        }
+        let t0 = Instant::now();
+        let (built, deps) = build(&mut self.session, &self.path, &self.options);
+        // A failed version may already name new files (a script not written
+        // yet): watch them too, and keep watching what the good one uses.
+        let deps = match &built {
+            Ok(_) => deps,
+            Err(_) => deps.union(&self.deps),
+        };
+        if let Err(e) = self.watcher.watch_dirs(&deps.dirs())
+            && self.options.print_errors
+        {
+            eprintln!("warning: {e}");
+        }
+        self.deps = deps;
+        match built {
+            Ok(model) => {
+                let had_error = self.config.last_error().is_some();
+                let generation = Arc::new(Generation {
+                    number: self.config.generation() + 1,
+                    model: Arc::new(model),
+                    loaded_at: Instant::now(),
+                    build_duration: t0.elapsed(),
+                    sources: self.deps.sources(),
+                    changed,
+                });
+                self.config.publish(generation.clone());
+                if had_error && self.options.print_errors {
+                    eprintln!(
+                        "{}: fixed; showing generation {}",
+                        self.path.display(),
+                        generation.number
+                    );
+                }
+                Reload::Published(generation)
+            }
+            Err(error) => {
+                let failure = Arc::new(ReloadFailure {
+                    kept: self.config.generation(),
+                    error,
+                    at: Instant::now(),
+                    changed,
+                });
+                if self.options.print_errors {
+                    eprintln!("{failure}");
+                }
+                self.config.fail(failure.clone());
+                Reload::Failed(failure)
+            }
+        }
+    }
+}
+
+/// Reads and builds the chart; the dependencies are those of whatever part
+/// of it could be read (only the chart file if it does not parse).
+fn build(
+    session: &mut ChartSession,
+    path: &Path,
+    options: &LiveOptions,
+) -> (Result<ChartModel, Error>, Dependencies) {
+    let loaded = match config::load_chart_file(path) {
+        Ok(l) => l,
+        Err(e) => return (Err(e.into()), Dependencies::chart_only(path, options)),
+    };
+    let built = session.model(&loaded);
+    let dirs: Vec<PathBuf> = loaded
+        .config
+        .plugins
+        .iter()
+        .map(|p| loaded.base_dir.join(p))
+        .collect();
+    let registry = session.registry_for(&dirs);
+    let deps = Dependencies::of(&loaded, registry, built.as_ref().ok(), options);
+    (built, deps)
+}
+
+/// A [`LiveSession`] running on a thread of its own.
+pub struct LiveHandle {
+    config: Arc<LiveConfig>,
+    reloads: mpsc::Receiver<Reload>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LiveHandle {
+    /// Opens `path` on a new thread (see [`LiveSession::open`]) and keeps it
+    /// reloading until the handle is dropped.
+    pub fn spawn(path: &Path, options: LiveOptions) -> Result<LiveHandle, LiveError> {
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<Arc<LiveConfig>, LiveError>>(1);
+        let (reload_tx, reloads) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let path = path.to_path_buf();
+        let stop_flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("gpu-charts-live".into())
+            .spawn(move || {
+                let mut live = match LiveSession::open(&path, options) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                if ready_tx.send(Ok(live.config())).is_err() {
+                    return;
+                }
+                // Short waits so a dropped handle stops the thread promptly.
+                while !stop_flag.load(Ordering::Relaxed) {
+                    if let Some(r) = live.wait(Duration::from_millis(50)) {
+                        // Nobody listening is fine: readers may use `config` only.
+                        let _ = reload_tx.send(r);
+                    }
+                }
+            })
+            .map_err(|e| LiveError::Thread(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(config)) => Ok(LiveHandle {
+                config,
+                reloads,
+                stop,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(LiveError::Thread(
+                    "it stopped before loading the chart".into(),
+                ))
+            }
+        }
+    }
+
+    /// The live config.
+    pub fn config(&self) -> Arc<LiveConfig> {
+        self.config.clone()
+    }
+
+    /// Every reload's outcome, in order.
+    pub fn reloads(&self) -> &mpsc::Receiver<Reload> {
+        &self.reloads
+    }
+}
+
+impl Drop for LiveHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
