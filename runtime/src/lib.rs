@@ -2,7 +2,8 @@
 //! indicators, and renders frames with wgpu (headless to PNG, or a window).
 //!
 //! Layers (each may use only those listed before it):
-//! `config` → `plugins` → `data` → `scene` → `gpu` → `render`/`export` → CLI.
+//! `config` → `plugins` → `data` → `script` → `scene` → `gpu` → `render`/`export` →
+//! `live`/`view` → CLI. (`gpu::types` is a leaf shared by `scene` and `gpu`.)
 
 pub mod config;
 pub mod data;
