@@ -1128,7 +1128,7 @@ fn script_indicator(
             Some("add `input = \"<source id>\"`".into()),
         ));
     }
-    let instance = script.instance(&params).map_err(|e| {
+    let mut instance = script.instance(&params).map_err(|e| {
         b.fail(
             &format!("{path}.params"),
             ConfigErrorKind::Script,
@@ -1136,6 +1136,17 @@ fn script_indicator(
             None,
         )
     })?;
+    // QUIK's isDarkTheme() follows the chart's theme.
+    instance
+        .set_dark_theme(cfg.theme == config::Theme::Dark)
+        .map_err(|e| {
+            b.fail(
+                &format!("{path}.script"),
+                ConfigErrorKind::Script,
+                format!("indicator `{}`: {e}", ind.id),
+                None,
+            )
+        })?;
 
     let plots = if ind.plot == Some(false) {
         Vec::new()
