@@ -1,7 +1,7 @@
 //! Input columns as Lua sees them, created only when a script first reads
 //! them (`close`, `inputs.a`, QUIK's `C(i)`), so unused columns cost nothing.
 //!
-//! Vectorized scripts get fresh series each call. Per-bar and QUIK scripts
+//! Vectorized scripts get series that view the host's columns (no copy). Per-bar and QUIK scripts
 //! get plain Lua tables (a table read is several times cheaper than a call
 //! into Rust per bar); these persist and only their changed tail is
 //! rewritten on each call.
@@ -14,7 +14,7 @@ use mlua::{Function, Lua, Table, Value};
 use super::ScriptInputs;
 use super::ctx::{Ctx, raise};
 use super::error::{HOST_CHUNK, ScriptErrorKind};
-use super::series::Series;
+use super::series::{Lender, Series};
 
 /// A column of the inputs, by key (`close`, `inputs.a`).
 pub(crate) enum Col<'a> {
@@ -28,19 +28,6 @@ impl Col<'_> {
         match self {
             Col::F(v) => v[i],
             Col::T(t) => t[i] as f64 / 1e9,
-        }
-    }
-
-    /// Writes rows `start..start + dst.len()` into `dst`.
-    pub fn copy_into(&self, dst: &mut [f64], start: usize) {
-        let end = start + dst.len();
-        match self {
-            Col::F(v) => dst.copy_from_slice(&v[start..end]),
-            Col::T(t) => {
-                for (d, &x) in dst.iter_mut().zip(&t[start..end]) {
-                    *d = x as f64 / 1e9;
-                }
-            }
         }
     }
 
@@ -124,53 +111,44 @@ fn missing_input(lua: &Lua, inputs: &ScriptInputs<'_>, key: &str) -> mlua::Error
     )
 }
 
-/// Input series of a vectorized instance, kept between calls so that an
-/// update rewrites only the changed rows (when Lua no longer holds them).
-#[derive(Default)]
-pub(crate) struct SeriesCache {
-    cols: Vec<(String, Series)>,
-    len: usize,
-}
-
-impl SeriesCache {
-    /// Runs `f` with `host.mat` handing out input series (rows `from..`
-    /// changed since the last call).
-    pub fn with_series<R>(
-        &mut self,
-        lua: &Lua,
-        ctx: &Rc<Ctx>,
-        host: &Table,
-        inputs: &ScriptInputs<'_>,
-        from: usize,
-        f: impl FnOnce() -> mlua::Result<R>,
-    ) -> mlua::Result<R> {
-        let clear: Function = host.get("clear")?;
-        clear.call::<()>(())?;
-        let len = inputs.close.len();
-        let from = from.min(self.len);
-        let cache = RefCell::new(std::mem::take(&mut self.cols));
-        let r = lua.scope(|scope| {
-            let mat = scope.create_function(|lua, key: String| {
-                let col = column(inputs, &key).ok_or_else(|| missing_input(lua, inputs, &key))?;
-                let mut cache = cache.borrow_mut();
-                if let Some((_, s)) = cache.iter_mut().find(|(k, _)| *k == key)
-                    && s.refresh(lua, ctx, len, from, |dst, start| col.copy_into(dst, start))?
-                {
-                    return Ok(s.clone());
-                }
-                let s = Series::make(lua, ctx, len, || col.to_vec())?;
-                cache.retain(|(k, _)| *k != key);
-                cache.push((key, s.clone()));
-                Ok(s)
-            })?;
-            host.set("mat", mat)?;
-            f()
-        });
-        host.set("mat", Value::Nil)?;
-        self.cols = cache.into_inner();
-        self.len = len;
-        r
+/// Input series of a vectorized instance. Float columns are lent to Lua
+/// without a copy for the duration of the call ([`Lender`]); the time column
+/// (seconds, converted from nanoseconds) is built once per call it is read.
+/// Runs `f` with `host.mat` handing out input series.
+#[allow(unsafe_code)]
+pub(crate) fn with_series<R>(
+    lua: &Lua,
+    ctx: &Rc<Ctx>,
+    host: &Table,
+    inputs: &ScriptInputs<'_>,
+    f: impl FnOnce() -> mlua::Result<R>,
+) -> mlua::Result<R> {
+    let clear: Function = host.get("clear")?;
+    clear.call::<()>(())?;
+    let len = inputs.close.len();
+    let lender = Lender::default();
+    // Whatever happens below, no lent series outlives this call unowned.
+    struct Detach<'a>(&'a Lender);
+    impl Drop for Detach<'_> {
+        fn drop(&mut self) {
+            self.0.detach_all();
+        }
     }
+    let _detach = Detach(&lender);
+    let r = lua.scope(|scope| {
+        let mat = scope.create_function(|lua, key: String| {
+            match column(inputs, &key).ok_or_else(|| missing_input(lua, inputs, &key))? {
+                // SAFETY: `inputs` outlives this call, and `_detach`
+                // copies what Lua still holds before it returns.
+                Col::F(v) => Ok(unsafe { lender.lend(ctx, v) }),
+                col @ Col::T(_) => Series::make(lua, ctx, len, || col.to_vec()),
+            }
+        })?;
+        host.set("mat", mat)?;
+        f()
+    });
+    host.set("mat", Value::Nil)?;
+    r
 }
 
 /// Persistent table columns of a per-bar or QUIK instance.

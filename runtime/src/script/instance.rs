@@ -4,7 +4,7 @@
 use mlua::{Function, MultiValue, Table, Value};
 use serde_json::Value as Json;
 
-use super::columns::{SeriesCache, TableCols};
+use super::columns::{TableCols, with_series};
 use super::decl::{self, ScriptInfo, ScriptKind};
 use super::error::{ScriptError, ScriptErrorKind};
 use super::perbar::{deep_copy, perbar_driver, quik_driver};
@@ -17,7 +17,6 @@ use super::{ScriptInputs, ScriptLimits, State};
 enum Mode {
     Vectorized {
         calculate: Function,
-        cache: SeriesCache,
     },
     PerBar {
         run: Function,
@@ -78,7 +77,6 @@ impl ScriptInstance {
                 calculate: state
                     .function("calculate")
                     .ok_or_else(|| missing("calculate"))?,
-                cache: SeriesCache::default(),
             },
             ScriptKind::PerBar => {
                 let on_bar = state.function("on_bar").ok_or_else(|| missing("on_bar"))?;
@@ -218,7 +216,7 @@ impl ScriptInstance {
     ) -> Result<(), ScriptError> {
         self.check_shapes(inputs, outputs, from)?;
         let r = match self.mode {
-            Mode::Vectorized { .. } => self.compute_vectorized(inputs, outputs, from),
+            Mode::Vectorized { .. } => self.compute_vectorized(inputs, outputs),
             Mode::PerBar { .. } => self.compute_perbar(inputs, outputs, from),
             Mode::Quik { .. } => self.compute_quik(inputs, outputs, from),
         };
@@ -271,14 +269,8 @@ impl ScriptInstance {
         &mut self,
         inputs: &ScriptInputs<'_>,
         outputs: &mut [Vec<f64>],
-        from: usize,
     ) -> Result<(), ScriptError> {
-        let from_in = if self.failed || self.prev_len.is_none() {
-            0
-        } else {
-            from
-        };
-        let Mode::Vectorized { calculate, cache } = &mut self.mode else {
+        let Mode::Vectorized { calculate } = &self.mode else {
             return Ok(());
         };
         let st = &self.state;
@@ -288,7 +280,7 @@ impl ScriptInstance {
                 .instructions_per_bar
                 .saturating_mul(n.max(1) as u64),
         );
-        let r = cache.with_series(&st.lua, &st.ctx, &st.host, inputs, from_in, || {
+        let r = with_series(&st.lua, &st.ctx, &st.host, inputs, || {
             calculate.call::<Value>(&self.params)
         });
         let v = r.map_err(|e| st.error(&e, None))?;

@@ -3,7 +3,8 @@
 //!
 //! Payload bytes count against the script's memory limit ([`Ctx::reserve`]).
 
-use std::rc::Rc;
+use std::cell::{OnceCell, RefCell};
+use std::rc::{Rc, Weak};
 
 use mlua::{Lua, MetaMethod, Table, UserData, UserDataMethods, Value};
 
@@ -11,20 +12,73 @@ use super::ctx::{Ctx, raise};
 use super::error::ScriptErrorKind;
 
 /// A series payload; gives its bytes back to the meter when dropped.
+///
+/// Input columns are lent to Lua without a copy: a borrowed payload points
+/// at the host's column for the duration of one host call. Before that call
+/// returns, [`Lender::detach_all`] gives every borrowed payload that Lua
+/// still holds its own copy, so a series kept in a global or an upvalue stays
+/// valid after the host's column is gone.
 pub(crate) struct Buf {
-    pub v: Vec<f64>,
+    /// Values owned by the series (always set once detached).
+    owned: OnceCell<Vec<f64>>,
+    /// The host column lent for the current call (pointer, length).
+    lent: Option<(*const f64, usize)>,
     ctx: Rc<Ctx>,
 }
 
 impl Drop for Buf {
     fn drop(&mut self) {
-        self.ctx.release(self.v.len() * 8);
+        if let Some(v) = self.owned.get() {
+            self.ctx.release(v.len() * 8);
+        }
     }
 }
 
 /// A series value as Lua sees it (cheap to clone).
 #[derive(Clone)]
 pub(crate) struct Series(pub Rc<Buf>);
+
+/// Lends host columns to Lua for one call and takes them back (see [`Buf`]).
+#[derive(Default)]
+pub(crate) struct Lender {
+    lent: RefCell<Vec<Weak<Buf>>>,
+}
+
+impl Lender {
+    /// A series viewing `values` without copying them.
+    ///
+    /// # Safety
+    /// `values` must stay alive and unchanged until [`Lender::detach_all`]
+    /// has run, and `detach_all` must run before the memory goes away.
+    #[allow(unsafe_code)]
+    pub unsafe fn lend(&self, ctx: &Rc<Ctx>, values: &[f64]) -> Series {
+        let buf = Rc::new(Buf {
+            owned: OnceCell::new(),
+            lent: Some((values.as_ptr(), values.len())),
+            ctx: ctx.clone(),
+        });
+        self.lent.borrow_mut().push(Rc::downgrade(&buf));
+        Series(buf)
+    }
+
+    /// Gives each lent series still alive its own copy of the values. The
+    /// bytes are accounted without failing: the limit is checked again at
+    /// the next allocation.
+    #[allow(unsafe_code)]
+    pub fn detach_all(&self) {
+        for w in self.lent.borrow_mut().drain(..) {
+            if let Some(buf) = w.upgrade()
+                && buf.owned.get().is_none()
+                && let Some((ptr, len)) = buf.lent
+            {
+                // SAFETY: `lend`'s contract: the column is alive until now.
+                let v = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
+                buf.ctx.series_bytes.set(buf.ctx.series_bytes.get() + len * 8);
+                let _ = buf.owned.set(v);
+            }
+        }
+    }
+}
 
 impl Series {
     /// Reserves `len` values against the limit, then builds them with `fill`.
@@ -42,49 +96,35 @@ impl Series {
             ctx.series_bytes.set(ctx.series_bytes.get() + v.len() * 8);
         }
         Ok(Series(Rc::new(Buf {
-            v,
+            owned: OnceCell::from(v),
+            lent: None,
             ctx: ctx.clone(),
         })))
     }
 
-    /// Rewrites rows `from..len` in place (resizing to `len`) when no one
-    /// else holds this series; false when it is shared.
-    pub fn refresh(
-        &mut self,
-        lua: &Lua,
-        ctx: &Rc<Ctx>,
-        len: usize,
-        from: usize,
-        fill: impl FnOnce(&mut [f64], usize),
-    ) -> mlua::Result<bool> {
-        let Some(buf) = Rc::get_mut(&mut self.0) else {
-            return Ok(false);
-        };
-        let old = buf.v.len();
-        if len > old {
-            ctx.reserve(lua, (len - old) * 8)?;
-        } else {
-            ctx.release((old - len) * 8);
-        }
-        buf.v.resize(len, f64::NAN);
-        let from = from.min(old).min(len);
-        fill(&mut buf.v[from..], from);
-        Ok(true)
-    }
-
-    /// Takes the values out when no one else holds this series.
+    /// Takes the values out when no one else holds this series and it owns
+    /// them.
     pub fn into_vec(self) -> Result<Vec<f64>, Series> {
         match Rc::try_unwrap(self.0) {
-            Ok(mut buf) => {
-                buf.ctx.release(buf.v.len() * 8);
-                Ok(std::mem::take(&mut buf.v))
+            Ok(mut buf) if buf.owned.get().is_some() => {
+                let v = buf.owned.take().unwrap_or_default();
+                buf.ctx.release(v.len() * 8);
+                Ok(v)
             }
+            Ok(buf) => Err(Series(Rc::new(buf))),
             Err(rc) => Err(Series(rc)),
         }
     }
 
+    #[allow(unsafe_code)]
     pub fn values(&self) -> &[f64] {
-        &self.0.v
+        match (self.0.owned.get(), self.0.lent) {
+            (Some(v), _) => v,
+            // SAFETY: a lent payload is read only while its host call runs
+            // (`Lender::lend`); after it, `owned` is set.
+            (None, Some((ptr, len))) => unsafe { std::slice::from_raw_parts(ptr, len) },
+            (None, None) => &[],
+        }
     }
 
     fn ctx(&self) -> &Rc<Ctx> {

@@ -154,6 +154,38 @@ fn vectorized_rewrites_every_row_on_update() {
     assert!(!outs[0].contains(&777.0));
 }
 
+/// Input series view the host's columns without a copy during a call; one
+/// the script keeps past the call (a global, an upvalue) gets its own copy
+/// first, so it still holds the old values after the host's column is gone.
+#[test]
+fn input_series_kept_past_their_call_keep_their_values() {
+    let src = "indicator { outputs = { { name = 'v' }, { name = 'prev' } } }\n\
+               local kept\n\
+               function calculate()\n\
+                 local prev = kept or close\n\
+                 kept = close\n\
+                 return { v = close * 2, prev = prev }\n\
+               end\n";
+    let (_d, mut inst) = instance("keep.lua", src);
+    let first = Bars::new(40);
+    let want_prev = first.close.clone();
+    let out1 = full(&mut inst, &first.all()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out1[0], first.close.iter().map(|x| x * 2.0).collect::<Vec<_>>());
+    assert_eq!(out1[1], first.close);
+    let before = inst.memory_used();
+    drop(first);
+    // Other values in the same rows: the kept series must not see them.
+    let mut second = Bars::new(40);
+    for x in &mut second.close {
+        *x += 1000.0;
+    }
+    let out2 = full(&mut inst, &second.all()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out2[1], want_prev, "the series kept from call 1");
+    assert_eq!(out2[0], second.close.iter().map(|x| x * 2.0).collect::<Vec<_>>());
+    // The kept copy (40 values) counts against the script's memory.
+    assert!(inst.memory_used() >= before, "{} < {before}", inst.memory_used());
+}
+
 #[test]
 fn syntax_error_reports_the_exact_line() {
     let src = "indicator { name = 'x' }\n\nfunction calculate(p)\n  local a = close +\nend\n";
