@@ -138,6 +138,24 @@ impl ViewState {
         s
     }
 
+    /// The state to show `model`, a new generation of the chart this state
+    /// showed (a live reload): the user's pan and zoom survive unless the
+    /// chart file's own view changed (then the file wins, as on open), kept
+    /// within the new data; fixed price ranges and dragged pane heights
+    /// survive while the panes stay the same; the crosshair stays.
+    pub fn carried_to(&self, model: &ChartModel) -> ViewState {
+        let mut next = ViewState::new(model);
+        if next.initial_view == self.initial_view {
+            next.view = next.clamp(self.view);
+        }
+        if next.initial_heights == self.initial_heights {
+            next.pane_heights = self.pane_heights.clone();
+            next.y_fixed = self.y_fixed.clone();
+        }
+        next.crosshair = self.crosshair;
+        next
+    }
+
     /// Back to the chart file's view, autoscale and pane heights.
     pub fn reset(&mut self) {
         self.view = self.initial_view;
@@ -514,6 +532,51 @@ mod tests {
             initial_view: v,
             initial_heights: vec![3.0, 1.0],
         }
+    }
+
+    #[test]
+    fn a_reload_keeps_the_users_view_unless_the_file_changed_it() {
+        let model = aapl();
+        let mut s = ViewState::new(&model);
+        s.pan(-300.0, 1000.0);
+        s.zoom_at(500.0, 2.0, 1000.0);
+        s.y_fixed[0] = Some((150.0, 160.0));
+        s.pane_heights[0] *= 1.5;
+        s.crosshair = Some([10.0, 20.0]);
+        // Same chart again (a colour edit): everything the user did stays.
+        let kept = s.carried_to(&model);
+        assert_eq!(kept.view, s.view);
+        assert_eq!(kept.y_fixed, s.y_fixed);
+        assert_eq!(kept.pane_heights, s.pane_heights);
+        assert_eq!(kept.crosshair, s.crosshair);
+        // The file's own view changed: it wins, as when the chart opens.
+        let mut other = model.clone();
+        other.initial_view = ViewRange { x0: 10.0, x1: 60.0 };
+        let moved = s.carried_to(&other);
+        assert_eq!(moved.view, other.initial_view);
+        // A pane added: heights and fixed ranges start from the file again.
+        let mut more = model.clone();
+        let extra = more.panes[0].clone();
+        more.panes.push(extra);
+        let repaned = s.carried_to(&more);
+        assert_eq!(repaned.pane_heights.len(), more.panes.len());
+        assert!(repaned.y_fixed.iter().all(Option::is_none));
+        assert_eq!(repaned.view, s.view);
+    }
+
+    #[test]
+    fn a_reload_with_less_data_keeps_the_view_inside_it() {
+        let s = bars_state();
+        let model = aapl();
+        let mut short = s.clone();
+        // The user looked far right, past what the new data covers.
+        let b = Bounds::of(&model);
+        short.view = ViewRange { x0: b.hi + 500.0, x1: b.hi + 600.0 };
+        short.initial_view = model.initial_view;
+        short.initial_heights = model.panes.iter().map(|p| p.height).collect();
+        let next = short.carried_to(&model);
+        assert!(next.view.x1 <= b.hi + EDGE_MARGIN * (next.view.x1 - next.view.x0) + 1e-9);
+        assert!((next.view.x1 - next.view.x0 - 100.0).abs() < 1e-9, "{:?}", next.view);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The scene: what a chart is (model, built once per load) and what one
 //! frame shows (geometry, rebuilt per frame in O(pixels)).
 
+pub mod banner;
 pub mod frame;
 pub mod interact;
 pub mod model;

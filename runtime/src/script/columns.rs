@@ -148,6 +148,10 @@ pub(crate) fn with_series<R>(
         f()
     });
     host.set("mat", Value::Nil)?;
+    // Drop the globals' references and collect, so that only series the
+    // script itself kept (or returned) are copied by `_detach`.
+    clear.call::<()>(())?;
+    lua.gc_collect()?;
     r
 }
 
