@@ -171,3 +171,105 @@ fn appending_out_of_order_rows_is_rejected_and_keeps_the_data() {
             .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
     );
 }
+
+/// A chart for the minimal-rebuild test: two chains on one source, and a
+/// Lua script with a module beside it.
+fn rebuild_chart(color: &str, sma_period: u32, symbol: &str) -> String {
+    let data = common::repo().join("data/stocks.csv.gz");
+    format!(
+        r##"
+[sources.aapl]
+kind = "csv"
+params = {{ path = "{}", symbol = "{symbol}", timezone = "America/New_York" }}
+[[indicators]]
+id = "sma"
+kind = "sma"
+input = "aapl.close"
+params = {{ period = {sma_period} }}
+[[indicators]]
+id = "ema_of_sma"
+kind = "ema"
+input = "sma"
+params = {{ period = 10 }}
+[[indicators]]
+id = "ema"
+kind = "ema"
+input = "aapl.close"
+params = {{ period = 50 }}
+[[indicators]]
+id = "lua"
+script = "scripts/double.lua"
+input = "aapl"
+[[panes]]
+[[panes.series]]
+type = "candlestick"
+data = "aapl"
+[[panes.series]]
+type = "line"
+data = "ema_of_sma"
+color = "{color}"
+"##,
+        data.display()
+    )
+}
+
+const DOUBLE_LUA: &str = "local k = require('factor')\n\
+indicator { outputs = { { name = 'v', pane = 'own' } } }\n\
+function calculate() return { v = close * k } end\n";
+
+/// Config diffing: a reload recomputes only what its edit touched, and what
+/// it reuses equals what a fresh build computes.
+#[test]
+fn reloads_recompute_only_what_the_edit_touched() {
+    let registry = PluginRegistry::discover(&default_search_dirs(&[])).0;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart.toml");
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/double.lua"), DOUBLE_LUA).unwrap();
+    std::fs::write(dir.path().join("scripts/factor.lua"), "return 2\n").unwrap();
+    let mut cache = DataCache::default();
+    let mut build = |text: String| {
+        std::fs::write(&chart, text).unwrap();
+        let loaded = load_chart_file(&chart).unwrap_or_else(|e| panic!("{e}"));
+        let m = build_model(&loaded, &registry, &mut cache).unwrap_or_else(|e| panic!("{e}"));
+        let fresh = build_model(&loaded, &registry, &mut DataCache::new(0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for name in ["sma", "ema_of_sma", "ema", "lua"] {
+            let bits = |m: &ChartModel| column(m, name).iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert!(bits(&m) == bits(&fresh), "{name}: reused differs from fresh");
+        }
+        m
+    };
+    let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join(",");
+
+    let first = build(rebuild_chart("#ff0000", 20, "AAPL"));
+    assert_eq!(strs(&first.build.sources_read), "aapl");
+    assert_eq!(strs(&first.build.indicators_computed), "sma,ema_of_sma,ema,lua");
+    let close = column(&first, "aapl.close").to_vec();
+    let lua = column(&first, "lua");
+    assert_eq!(lua[100], close[100] * 2.0);
+
+    // A colour: nothing read, nothing computed.
+    let m = build(rebuild_chart("#00ff00", 20, "AAPL"));
+    assert_eq!(strs(&m.build.sources_cached), "aapl");
+    assert!(m.build.sources_read.is_empty());
+    assert!(m.build.indicators_computed.is_empty(), "{:?}", m.build);
+    assert_eq!(m.panes[0].series[1].color, [0.0, 1.0, 0.0, 1.0]);
+
+    // One indicator's parameter: that indicator and its dependent only.
+    let m = build(rebuild_chart("#00ff00", 30, "AAPL"));
+    assert_eq!(strs(&m.build.indicators_computed), "sma,ema_of_sma");
+    assert_eq!(strs(&m.build.indicators_reused), "ema,lua");
+
+    // A module the script requires: the script only.
+    std::fs::write(dir.path().join("scripts/factor.lua"), "return 3\n").unwrap();
+    let m = build(rebuild_chart("#00ff00", 30, "AAPL"));
+    assert_eq!(strs(&m.build.indicators_computed), "lua");
+    assert_eq!(column(&m, "lua")[100], close[100] * 3.0);
+
+    // The source: read again, everything on it recomputed.
+    let m = build(rebuild_chart("#00ff00", 30, "MSFT"));
+    assert_eq!(strs(&m.build.sources_read), "aapl");
+    assert_eq!(strs(&m.build.indicators_computed), "sma,ema_of_sma,ema,lua");
+    assert_ne!(column(&m, "aapl.close")[100], close[100]);
+}

@@ -160,6 +160,24 @@ pub struct ChartModel {
     pub x_axis: XMode,
     /// The view the chart file asks for.
     pub initial_view: ViewRange,
+    /// What building this model read or computed, and what it reused.
+    pub build: BuildStats,
+}
+
+/// What a build did: which sources were read through their plugins and which
+/// came from the cache, which indicators were computed and which reused
+/// (unchanged definition and inputs: see [`DataCache`]). A reload that only
+/// changes a colour reads and computes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Source ids read through their plugin.
+    pub sources_read: Vec<String>,
+    /// Source ids taken from the cache.
+    pub sources_cached: Vec<String>,
+    /// Indicator ids computed, in dependency order.
+    pub indicators_computed: Vec<String>,
+    /// Indicator ids whose outputs were reused from an earlier build.
+    pub indicators_reused: Vec<String>,
 }
 
 /// Source tables cached across loads, keyed by plugin, params and folder,
@@ -168,7 +186,24 @@ pub struct DataCache {
     lru: lru::LruCache<String, Arc<Table>>,
     budget_bytes: usize,
     used_bytes: usize,
+    /// Indicator outputs by fingerprint (definition + inputs' identity).
+    indicators: lru::LruCache<String, Arc<CachedIndicator>>,
 }
+
+/// Indicator outputs kept for reuse by a later build of a chart.
+#[derive(Debug)]
+struct CachedIndicator {
+    /// `id` and `id.<output>` columns, as inserted into the column map.
+    columns: Vec<(String, ColumnData)>,
+    /// Output names, in order.
+    outputs: Vec<String>,
+    /// The timeline and plots of a script that plots itself.
+    plots: Option<(Arc<Timeline>, Vec<AutoPlot>)>,
+}
+
+/// Indicator results kept (each shares its columns with the models that
+/// show it, so this bounds entries rather than bytes).
+const INDICATOR_CACHE_ENTRIES: usize = 256;
 
 impl DataCache {
     /// A cache holding up to `budget_bytes` of tables.
@@ -177,6 +212,9 @@ impl DataCache {
             lru: lru::LruCache::unbounded(),
             budget_bytes,
             used_bytes: 0,
+            indicators: lru::LruCache::new(
+                std::num::NonZeroUsize::new(INDICATOR_CACHE_ENTRIES).unwrap_or(std::num::NonZeroUsize::MIN),
+            ),
         }
     }
     fn get(&mut self, key: &str) -> Option<Arc<Table>> {
@@ -257,12 +295,18 @@ fn split_ref(r: &str) -> (&str, Option<&str>) {
 
 /// Builds the model: loads sources (through `cache`), computes indicators in
 /// dependency order, resolves series and validates their chart types' WGSL.
+///
+/// Indicators whose definition (plugin or script file contents, params,
+/// limits) and inputs are unchanged since an earlier build through the same
+/// `cache` are not computed again: their outputs are reused, so a reload
+/// after a colour edit computes nothing, and one after a parameter edit
+/// computes that indicator and those that depend on it.
 pub fn build_model(
     loaded: &LoadedChart,
     registry: &PluginRegistry,
     cache: &mut DataCache,
 ) -> Result<ChartModel, ConfigErrors> {
-    build_live(loaded, registry, cache).map(|l| l.model)
+    build(loaded, registry, cache, true).map(|l| l.model)
 }
 
 /// A chart that keeps every indicator's state, so bars appended to a source
@@ -277,24 +321,51 @@ pub struct LiveChart {
     auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)>,
 }
 
-/// Builds a [`LiveChart`] (the model plus the indicator states).
+/// Builds a [`LiveChart`] (the model plus the indicator states). Every
+/// indicator is computed (its state is needed for appends).
 pub fn build_live(
     loaded: &LoadedChart,
     registry: &PluginRegistry,
     cache: &mut DataCache,
+) -> Result<LiveChart, ConfigErrors> {
+    build(loaded, registry, cache, false)
+}
+
+fn build(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+    reuse: bool,
 ) -> Result<LiveChart, ConfigErrors> {
     let mut b = Builder {
         loaded,
         map: &loaded.source_map,
         errors: Vec::new(),
     };
-    let tables = load_sources(&mut b, registry, cache)?;
+    let mut stats = BuildStats::default();
+    let (tables, source_keys) = load_sources(&mut b, registry, cache, &mut stats)?;
     let mut by_name = source_columns(&tables);
     let order = indicator_order(&mut b)?;
     let mut live = Vec::new();
     let mut auto_plots = Vec::new();
+    let mut outputs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut fingerprints: HashMap<String, String> = HashMap::new();
     for i in order {
-        let (mut li, plots) = match &loaded.config.indicators[i].kind {
+        let ind = &loaded.config.indicators[i];
+        let fp = fingerprint(loaded, i, &source_keys, &fingerprints);
+        fingerprints.insert(ind.id.clone(), fp.clone());
+        if reuse && let Some(hit) = cache.indicators.get(&fp).cloned() {
+            for (k, c) in &hit.columns {
+                by_name.insert(k.clone(), c.clone());
+            }
+            if let Some((tl, plots)) = &hit.plots {
+                auto_plots.push((i, tl.clone(), plots.clone()));
+            }
+            outputs.push((ind.id.clone(), hit.outputs.clone()));
+            stats.indicators_reused.push(ind.id.clone());
+            continue;
+        }
+        let (mut li, plots) = match &ind.kind {
             Some(kind) => (
                 plugin_indicator(&mut b, registry, i, kind, &tables, &by_name)?,
                 Vec::new(),
@@ -304,12 +375,28 @@ pub fn build_live(
         let timeline = li
             .evaluate(&mut by_name, 0)
             .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
-        if !plots.is_empty() {
-            auto_plots.push((i, timeline, plots));
+        stats.indicators_computed.push(li.id.clone());
+        outputs.push((li.id.clone(), li.outputs.clone()));
+        let plots = (!plots.is_empty()).then(|| (timeline, plots));
+        if let Some((tl, p)) = &plots {
+            auto_plots.push((i, tl.clone(), p.clone()));
+        }
+        if reuse {
+            let columns = std::iter::once(li.id.clone())
+                .chain(li.outputs.iter().map(|o| format!("{}.{o}", li.id)))
+                .filter_map(|k| by_name.get(&k).map(|c| (k, c.clone())))
+                .collect();
+            let entry = CachedIndicator {
+                columns,
+                outputs: li.outputs.clone(),
+                plots,
+            };
+            cache.indicators.put(fp, Arc::new(entry));
         }
         live.push(li);
     }
-    let model = assemble(&mut b, registry, &tables, &by_name, &live, &auto_plots)?;
+    let mut model = assemble(&mut b, registry, &tables, &by_name, &outputs, &auto_plots)?;
+    model.build = stats;
     Ok(LiveChart {
         loaded: loaded.clone(),
         model,
@@ -318,6 +405,66 @@ pub fn build_live(
         live,
         auto_plots,
     })
+}
+
+/// What an indicator's outputs depend on, as a string: its plugin or the
+/// contents of its script and of the `.lua` files beside it (the modules it
+/// may `require`), its params, the script limits, and the identity of each
+/// input (a source's cache key, or the fingerprint of the indicator it
+/// reads). Equal fingerprints within one session give equal outputs.
+fn fingerprint(
+    loaded: &LoadedChart,
+    i: usize,
+    source_keys: &BTreeMap<String, String>,
+    fingerprints: &HashMap<String, String>,
+) -> String {
+    use std::hash::{Hash, Hasher};
+    let ind = &loaded.config.indicators[i];
+    let mut h = std::hash::DefaultHasher::new();
+    match (&ind.kind, &ind.script) {
+        (Some(kind), _) => ("plugin", kind).hash(&mut h),
+        (None, Some(script)) => {
+            let file = loaded.base_dir.join(script);
+            ("script", &file).hash(&mut h);
+            std::fs::read(&file).ok().hash(&mut h);
+            let cfg = &loaded.config.script_limits;
+            (
+                cfg.memory_mb,
+                cfg.memory_bytes_per_bar,
+                cfg.instructions_per_bar,
+                cfg.instructions_base,
+            )
+                .hash(&mut h);
+            if let Some(dir) = file.parent()
+                && let Ok(entries) = std::fs::read_dir(dir)
+            {
+                let mut mods: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "lua") && *p != file)
+                    .collect();
+                mods.sort();
+                for m in mods {
+                    (&m, std::fs::read(&m).ok()).hash(&mut h);
+                }
+            }
+        }
+        (None, None) => "none".hash(&mut h),
+    }
+    ind.params.to_string().hash(&mut h);
+    let input_id = |r: &str| {
+        let head = split_ref(r).0;
+        let of = source_keys
+            .get(head)
+            .or_else(|| fingerprints.get(head))
+            .map_or("", String::as_str);
+        format!("{r}@{of}")
+    };
+    ind.input.as_deref().map(input_id).hash(&mut h);
+    for (name, r) in &ind.inputs {
+        (name, input_id(r)).hash(&mut h);
+    }
+    format!("{}#{:016x}", ind.id, h.finish())
 }
 
 impl LiveChart {
@@ -412,28 +559,41 @@ impl LiveChart {
                 *tl = t;
             }
         }
+        let outputs: Vec<(String, Vec<String>)> = self
+            .live
+            .iter()
+            .map(|l| (l.id.clone(), l.outputs.clone()))
+            .collect();
+        let stats = BuildStats {
+            indicators_computed: self.live.iter().map(|l| l.id.clone()).collect(),
+            ..BuildStats::default()
+        };
         self.model = assemble(
             &mut b,
             registry,
             &self.tables,
             &self.by_name,
-            &self.live,
+            &outputs,
             &self.auto_plots,
         )?;
+        self.model.build = stats;
         Ok(())
     }
 }
 
 /// Phase 1: every source through its plugin (or the cache), validated.
+#[allow(clippy::type_complexity)]
 fn load_sources(
     b: &mut Builder<'_>,
     registry: &PluginRegistry,
     cache: &mut DataCache,
-) -> Result<BTreeMap<String, Arc<Table>>, ConfigErrors> {
+    stats: &mut BuildStats,
+) -> Result<(BTreeMap<String, Arc<Table>>, BTreeMap<String, String>), ConfigErrors> {
     let loaded = b.loaded;
     let cfg = &loaded.config;
     // 1. Sources.
     let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
     for (id, src) in &cfg.sources {
         let path = format!("sources.{id}");
         let plugin = match registry.source(&src.kind) {
@@ -463,10 +623,13 @@ fn load_sources(
         let params = config::apply_defaults(&schema, &src.params).to_string();
         let base = loaded.base_dir.to_string_lossy().to_string();
         let key = format!("{}\u{0}{}\u{0}{}", src.kind, params, base);
+        keys.insert(id.clone(), key.clone());
         if let Some(t) = cache.get(&key) {
             tables.insert(id.clone(), t);
+            stats.sources_cached.push(id.clone());
             continue;
         }
+        stats.sources_read.push(id.clone());
         let raw = plugin.open(&params, &base).and_then(|mut s| s.read_all());
         match raw {
             Ok(raw) => match Table::from_raw(id, raw.names, raw.timestamps, raw.columns) {
@@ -484,7 +647,7 @@ fn load_sources(
         return Err(ConfigErrors(std::mem::take(&mut b.errors)));
     }
 
-    Ok(tables)
+    Ok((tables, keys))
 }
 
 /// Source columns by reference (`src.col`).
@@ -724,7 +887,7 @@ fn assemble(
     registry: &PluginRegistry,
     tables: &BTreeMap<String, Arc<Table>>,
     by_name: &HashMap<String, ColumnData>,
-    live: &[LiveIndicator],
+    outputs: &[(String, Vec<String>)],
     auto_plots: &[(usize, Arc<Timeline>, Vec<AutoPlot>)],
 ) -> Result<ChartModel, ConfigErrors> {
     let loaded = b.loaded;
@@ -742,13 +905,13 @@ fn assemble(
             }
         }
     }
-    for li in live {
-        for o in &li.outputs {
-            if let Some(data) = by_name.get(&format!("{}.{o}", li.id)) {
-                let name = if li.outputs.len() == 1 {
-                    li.id.clone()
+    for (id, outs) in outputs {
+        for o in outs {
+            if let Some(data) = by_name.get(&format!("{id}.{o}")) {
+                let name = if outs.len() == 1 {
+                    id.clone()
                 } else {
-                    format!("{}.{o}", li.id)
+                    format!("{id}.{o}")
                 };
                 columns.push(NamedColumn {
                     name,
@@ -888,6 +1051,7 @@ fn assemble(
         panes,
         x_axis,
         initial_view,
+        build: BuildStats::default(),
     })
 }
 
