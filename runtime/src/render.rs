@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, ConfigErrors, LoadedChart};
 use crate::gpu::{GpuContext, GpuError, Renderer};
-use crate::plugins::{PluginError, PluginRegistry, default_search_dirs};
+use crate::plugins::{LoadMode, PluginError, PluginRegistry, default_search_dirs};
 use crate::scene::model::DataCache;
 use crate::scene::{ChartModel, FrameScene, ViewRange, build_frame, build_model};
 
@@ -40,6 +40,7 @@ pub struct ChartSession {
     /// Problems found while scanning plugin folders (shown as warnings).
     pub plugin_warnings: Vec<PluginError>,
     cache: DataCache,
+    load_mode: LoadMode,
 }
 
 impl Default for ChartSession {
@@ -56,7 +57,18 @@ impl ChartSession {
             registry: None,
             plugin_warnings: Vec::new(),
             cache: DataCache::default(),
+            load_mode: LoadMode::InPlace,
         }
+    }
+
+    /// The same session opening plugin libraries as `mode` says (live
+    /// sessions load private copies, see [`LoadMode::PrivateCopy`]).
+    pub fn with_load_mode(mut self, mode: LoadMode) -> ChartSession {
+        if mode != self.load_mode {
+            self.load_mode = mode;
+            self.registry = None;
+        }
+        self
     }
 
     /// The registry for plugin folders `dirs` (rescanned only when they change).
@@ -66,7 +78,7 @@ impl ChartSession {
         let search = default_search_dirs(&dirs);
         let stale = self.registry.as_ref().is_none_or(|(d, _)| *d != search);
         if stale {
-            let (reg, warnings) = PluginRegistry::discover(&search);
+            let (reg, warnings) = PluginRegistry::discover_with(&search, self.load_mode);
             self.plugin_warnings = warnings;
             self.registry = Some((search, reg));
         }

@@ -10,6 +10,12 @@
  * and the value of every constant, so the test can compare them with the Rust
  * definitions in plugin-api/src/lib.rs. Compile with -DGC_TEST_PLUGIN_NAME='"x"'
  * to get the same items under another plugin name.
+ *
+ * Variants for the hot-reload tests (runtime/tests/plugin_reload.rs):
+ * -DGC_TEST_FACTOR=3.0 makes c_double multiply by 3 instead of 2,
+ * -DGC_TEST_VERSION='"2.0.0"' changes the declared version, and
+ * -DGC_TEST_PANIC_COMPUTE makes c_double's compute fail with GC_ERR_PANIC and
+ * the message the export macro gives a caught Rust panic.
  */
 #include "gpu_charts_plugin.h"
 
@@ -18,6 +24,14 @@
 
 #ifndef GC_TEST_PLUGIN_NAME
 #define GC_TEST_PLUGIN_NAME "c_example"
+#endif
+
+#ifndef GC_TEST_FACTOR
+#define GC_TEST_FACTOR 2.0
+#endif
+
+#ifndef GC_TEST_VERSION
+#define GC_TEST_VERSION "1.2.3"
 #endif
 
 static const GcHostApi *g_host = NULL;
@@ -144,11 +158,22 @@ static GcStatus double_compute(void *state, const double *const *inputs, size_t 
         report(err, "c_double takes 1 input and writes 1 output", "");
         return GC_ERR_INTERNAL;
     }
+#ifdef GC_TEST_PANIC_COMPUTE
+    (void)state;
+    (void)inputs;
+    (void)outputs;
+    (void)len;
+    (void)from;
+    (void)i;
+    report(err, "plugin panicked: c_double exploded on purpose", "");
+    return GC_ERR_PANIC;
+#else
     for (i = from; i < len; i++) {
-        outputs[0][i] = 2.0 * inputs[0][i];
+        outputs[0][i] = GC_TEST_FACTOR * inputs[0][i];
     }
     ((DoubleState *)state)->calls++;
     return GC_OK;
+#endif
 }
 
 static void double_destroy(void *state) {
@@ -267,7 +292,7 @@ static const GcPluginDescriptor DESCRIPTOR = {
     GC_ABI_VERSION,
     sizeof(GcPluginDescriptor),
     GC_STR(GC_TEST_PLUGIN_NAME),
-    GC_STR("1.2.3"),
+    GC_STR(GC_TEST_VERSION),
     GC_STR("Everything a plugin can provide, written in C"),
     example_init,
     CHART_TYPES,

@@ -27,6 +27,20 @@
 //! [`ChartSession`] (new registry, empty cache), because cached tables may
 //! come from the old code.
 //!
+//! Plugin hot reload: live sessions open libraries from private copies
+//! ([`LoadMode::PrivateCopy`], see [`crate::plugins::copies`]), since
+//! `dlopen` of a path that is still loaded returns the old code. The fresh
+//! session is built next to the current one and replaces it only when the
+//! chart built with it and every library the chart used still loads (else
+//! the loader's error, naming the user's file, fails the reload). Until
+//! then the current session, its libraries and its generation stay, and
+//! the next reload, whatever changed, tries the plugins again. Models hold
+//! no plugin handles, so old generations keep drawing; a library and its
+//! copy go when its last handle or indicator state drops. A plugin that
+//! panics in a call is contained by the export macro's guards (the call
+//! fails with `GC_ERR_PANIC`); code that aborts the process, or a panic in
+//! a hand-written `extern "C"` entry point, cannot be contained in-process.
+//!
 //! The session is not shared between threads (a [`ChartSession`] holds Lua
 //! states and plugin handles): [`LiveSession`] runs on one thread, and
 //! [`LiveHandle`] runs one on a thread of its own, sharing only the
@@ -43,7 +57,8 @@ use std::time::{Duration, Instant};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 
-use crate::config;
+use crate::config::{self, ConfigError, ConfigErrorKind, ConfigErrors};
+use crate::plugins::{LoadMode, PluginError};
 use crate::render::{ChartSession, Error};
 use crate::scene::ChartModel;
 
@@ -79,6 +94,9 @@ pub struct ReloadFailure {
     pub at: Instant,
     /// The changed files that caused the reload.
     pub changed: Vec<PathBuf>,
+    /// Plugin libraries the chart used whose new version did not load (the
+    /// loader's errors, naming the original files); also part of `error`.
+    pub plugin_errors: Vec<PluginError>,
 }
 
 impl std::fmt::Display for ReloadFailure {
@@ -198,6 +216,9 @@ pub struct LiveSession {
     config: Arc<LiveConfig>,
     deps: Dependencies,
     watcher: FileWatcher,
+    /// A plugin library changed and no reload has loaded the new version
+    /// yet (it failed): the next reload starts a fresh session again.
+    plugins_pending: bool,
 }
 
 impl LiveSession {
@@ -205,9 +226,9 @@ impl LiveSession {
     /// load fails (there is nothing good to keep showing) or the watcher
     /// cannot start.
     pub fn open(path: &Path, options: LiveOptions) -> Result<LiveSession, LiveError> {
-        let mut session = ChartSession::new(options.extra_plugin_dirs.clone());
+        let mut session = new_session(&options);
         let t0 = Instant::now();
-        let (built, deps) = build(&mut session, path, &options);
+        let (built, deps, _) = build(&mut session, path, &options, None);
         let model = built?;
         let first = Generation {
             number: 1,
@@ -226,6 +247,7 @@ impl LiveSession {
             config: Arc::new(LiveConfig::new(first)),
             deps,
             watcher,
+            plugins_pending: false,
         })
     }
 
@@ -269,16 +291,25 @@ impl LiveSession {
         Some(self.reload(changed, plugins_changed))
     }
 
-    /// Reloads now, as if `changed` had changed (`plugins_changed`: start a
-    /// fresh plugin registry and data cache).
+    /// Reloads now, as if `changed` had changed (`plugins_changed`: load the
+    /// plugin libraries again, into a fresh registry and data cache).
+    ///
+    /// A plugin reload builds a new [`ChartSession`] next to the current one
+    /// and swaps it in only when the chart built with it; until then (and
+    /// for good if it fails) the current session and its libraries stay.
+    /// It fails, with the loader's error naming the file, if a library the
+    /// chart used does not load any more. Libraries are opened from private
+    /// copies ([`LoadMode::PrivateCopy`]), so the new version really is new
+    /// code; an old library is closed once nothing uses it.
     pub fn reload(&mut self, changed: Vec<PathBuf>, plugins_changed: bool) -> Reload {
-        if plugins_changed {
-            // A new session opens plugins lazily, so the old registry is
-            // dropped (its libraries closed) before the new one scans.
-            self.session = ChartSession::new(self.options.extra_plugin_dirs.clone());
-        }
+        let plugins_changed = plugins_changed || self.plugins_pending;
         let t0 = Instant::now();
-        let (built, deps) = build(&mut self.session, &self.path, &self.options);
+        let mut fresh = plugins_changed.then(|| new_session(&self.options));
+        let used_plugins: Vec<PathBuf> = self.deps.plugins.iter().cloned().collect();
+        let (built, deps, plugin_errors) = match fresh.as_mut() {
+            Some(session) => build(session, &self.path, &self.options, Some(&used_plugins)),
+            None => build(&mut self.session, &self.path, &self.options, None),
+        };
         // A failed version may already name new files (a script not written
         // yet): watch them too, and keep watching what the good one uses.
         let deps = match &built {
@@ -293,6 +324,12 @@ impl LiveSession {
         self.deps = deps;
         match built {
             Ok(model) => {
+                if let Some(session) = fresh {
+                    // The old session (and, once no state of theirs is left,
+                    // the old libraries) goes; models hold no plugin handles.
+                    self.session = session;
+                }
+                self.plugins_pending = false;
                 let had_error = self.config.last_error().is_some();
                 let generation = Arc::new(Generation {
                     number: self.config.generation() + 1,
@@ -313,11 +350,14 @@ impl LiveSession {
                 Reload::Published(generation)
             }
             Err(error) => {
+                // `fresh` (the new libraries) is dropped; the current session stays.
+                self.plugins_pending |= plugins_changed;
                 let failure = Arc::new(ReloadFailure {
                     kept: self.config.generation(),
                     error,
                     at: Instant::now(),
                     changed,
+                    plugin_errors,
                 });
                 if self.options.print_errors {
                     eprintln!("{failure}");
@@ -329,27 +369,85 @@ impl LiveSession {
     }
 }
 
+/// A session as live sessions use them: plugins from private copies.
+fn new_session(options: &LiveOptions) -> ChartSession {
+    ChartSession::new(options.extra_plugin_dirs.clone()).with_load_mode(LoadMode::PrivateCopy)
+}
+
 /// Reads and builds the chart; the dependencies are those of whatever part
 /// of it could be read (only the chart file if it does not parse).
+///
+/// With `required_plugins` (a plugin reload), each of those libraries that
+/// did not load in `session` makes the build fail with the loader's error,
+/// even if the chart happened to build without it; the errors are also
+/// returned on their own.
 fn build(
     session: &mut ChartSession,
     path: &Path,
     options: &LiveOptions,
-) -> (Result<ChartModel, Error>, Dependencies) {
+    required_plugins: Option<&[PathBuf]>,
+) -> (Result<ChartModel, Error>, Dependencies, Vec<PluginError>) {
     let loaded = match config::load_chart_file(path) {
         Ok(l) => l,
-        Err(e) => return (Err(e.into()), Dependencies::chart_only(path, options)),
+        Err(e) => {
+            return (
+                Err(e.into()),
+                Dependencies::chart_only(path, options),
+                Vec::new(),
+            );
+        }
     };
-    let built = session.model(&loaded);
+    let mut built = session.model(&loaded);
     let dirs: Vec<PathBuf> = loaded
         .config
         .plugins
         .iter()
         .map(|p| loaded.base_dir.join(p))
         .collect();
+    let warnings = session.plugin_warnings.clone();
     let registry = session.registry_for(&dirs);
+    let plugin_errors = match required_plugins {
+        Some(files) => registry.failures_for(files, &warnings),
+        None => Vec::new(),
+    };
     let deps = Dependencies::of(&loaded, registry, built.as_ref().ok(), options);
-    (built, deps)
+    if !plugin_errors.is_empty() {
+        built = Err(with_plugin_errors(
+            &loaded.path,
+            &plugin_errors,
+            built.err(),
+        ));
+    }
+    (built, deps, plugin_errors)
+}
+
+/// The plugin errors (as chart errors of kind `Plugin`, first: they are the
+/// cause) followed by the build's own errors, if it failed.
+fn with_plugin_errors(chart: &Path, plugin_errors: &[PluginError], built: Option<Error>) -> Error {
+    let mut errors: Vec<ConfigError> = plugin_errors
+        .iter()
+        .map(|e| {
+            let text = e.to_string();
+            let (message, help) = match text.split_once("\nhelp: ") {
+                Some((m, h)) => (m.to_string(), Some(h.to_string())),
+                None => (text, None),
+            };
+            ConfigError::unlocated(chart, ConfigErrorKind::Plugin, message, help)
+        })
+        .collect();
+    match built {
+        Some(Error::Config(more)) => errors.extend(more.0),
+        Some(other) => {
+            errors.push(ConfigError::unlocated(
+                chart,
+                ConfigErrorKind::Plugin,
+                other.to_string(),
+                None,
+            ));
+        }
+        None => {}
+    }
+    Error::Config(ConfigErrors(errors))
 }
 
 /// A [`LiveSession`] running on a thread of its own.
@@ -364,6 +462,17 @@ impl LiveHandle {
     /// Opens `path` on a new thread (see [`LiveSession::open`]) and keeps it
     /// reloading until the handle is dropped.
     pub fn spawn(path: &Path, options: LiveOptions) -> Result<LiveHandle, LiveError> {
+        LiveHandle::spawn_with_waker(path, options, || {})
+    }
+
+    /// Like [`LiveHandle::spawn`], calling `wake` on the session thread after
+    /// every reload (published or failed), e.g. to wake a window's event
+    /// loop so it draws the new generation or shows the error.
+    pub fn spawn_with_waker(
+        path: &Path,
+        options: LiveOptions,
+        wake: impl Fn() + Send + 'static,
+    ) -> Result<LiveHandle, LiveError> {
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<Arc<LiveConfig>, LiveError>>(1);
         let (reload_tx, reloads) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -387,6 +496,7 @@ impl LiveHandle {
                     if let Some(r) = live.wait(Duration::from_millis(50)) {
                         // Nobody listening is fine: readers may use `config` only.
                         let _ = reload_tx.send(r);
+                        wake();
                     }
                 }
             })

@@ -19,6 +19,7 @@ use gpu_charts_plugin_api::{
 };
 use libloading::Library;
 
+use super::copies::{self, PrivateCopy};
 use super::error::PluginError;
 use super::handles::{ChartType, Indicator, Source};
 use super::host;
@@ -188,8 +189,26 @@ pub struct LoadedPlugin {
     pub(crate) chart_type_fns: Vec<ChartTypeFns>,
     pub(crate) indicator_fns: Vec<IndicatorFns>,
     pub(crate) source_fns: Vec<SourceFns>,
-    // Declared last so it is dropped last: the function pointers above point into it.
+    // Declared after the tables so it is dropped after them: the function
+    // pointers above point into it.
     _library: Library,
+    // Declared after the library: the copy is removed once it is closed.
+    copy: Option<PrivateCopy>,
+}
+
+/// How a plugin library is opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Open the file where it is. Right for a process that loads each
+    /// library once (`render`, `export`, `demo`, tests): no copying.
+    #[default]
+    InPlace,
+    /// Open a private copy under a unique name (see [`super::copies`]), so a
+    /// rebuilt library is really loaded next to the old one and the user's
+    /// file can be overwritten while the old version runs. Live sessions use
+    /// this. A library whose file has not changed since it was loaded (and
+    /// that is still alive) is shared instead of copied again.
+    PrivateCopy,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -207,17 +226,46 @@ impl LoadedPlugin {
     /// Loading a library runs its initialisers: only load files from folders
     /// the user chose to trust (the plugin search path).
     pub fn load(path: &Path) -> Result<Arc<LoadedPlugin>, PluginError> {
+        Self::load_with(path, LoadMode::InPlace)
+    }
+
+    /// Loads the plugin library at `path` as `mode` says. With
+    /// [`LoadMode::PrivateCopy`] the copy is what is opened, but every error
+    /// and [`LoadedPlugin::path`] name the original file; the copy is
+    /// removed when the library is dropped (or when loading fails).
+    pub fn load_with(path: &Path, mode: LoadMode) -> Result<Arc<LoadedPlugin>, PluginError> {
         // An absolute path keeps dlopen from searching the system library
         // path for a bare file name.
         let path = std::fs::canonicalize(path).map_err(|e| PluginError::NotALibrary {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
+        let (copy, version) = match mode {
+            LoadMode::InPlace => (None, None),
+            LoadMode::PrivateCopy => {
+                let version = copies::FileVersion::of(&path);
+                if let Some(plugin) = version.as_ref().and_then(copies::reuse) {
+                    return Ok(plugin);
+                }
+                let copy = copies::copy_of(&path).map_err(|e| PluginError::NotALibrary {
+                    path: path.clone(),
+                    reason: format!(
+                        "cannot make a private copy to load ({e}) in `{}`",
+                        std::env::temp_dir().display()
+                    ),
+                })?;
+                (Some(copy), version)
+            }
+        };
+        let open_path = copy.as_ref().map_or(path.as_path(), PrivateCopy::path);
         // SAFETY: loading runs the library's initialisers; a plugin library
         // is trusted code by design (see the doc comment).
-        let library = unsafe { Library::new(&path) }.map_err(|e| PluginError::NotALibrary {
+        let library = unsafe { Library::new(open_path) }.map_err(|e| PluginError::NotALibrary {
             path: path.clone(),
-            reason: e.to_string(),
+            // The loader's message names the file it opened: name the user's.
+            reason: e
+                .to_string()
+                .replace(&*open_path.to_string_lossy(), &path.to_string_lossy()),
         })?;
         // SAFETY: the entry symbol has type `GcEntryFn` by contract. The fn
         // pointer is copied out of the `Symbol`; it stays valid while `library`
@@ -246,13 +294,26 @@ impl LoadedPlugin {
             // host table that stays valid forever (see `host_api_for`).
             unsafe { init(host) };
         }
-        Ok(Arc::new(LoadedPlugin {
+        let plugin = Arc::new(LoadedPlugin {
             info: parsed.info,
             chart_type_fns: parsed.chart_type_fns,
             indicator_fns: parsed.indicator_fns,
             source_fns: parsed.source_fns,
             _library: library,
-        }))
+            copy,
+        });
+        if let Some(version) = version {
+            copies::remember(version, &plugin);
+        }
+        Ok(plugin)
+    }
+
+    /// The file the library was actually opened from: a private copy with
+    /// [`LoadMode::PrivateCopy`], otherwise the same as [`LoadedPlugin::path`].
+    pub fn loaded_from(&self) -> &Path {
+        self.copy
+            .as_ref()
+            .map_or(&self.info.path, PrivateCopy::path)
     }
 
     /// What the plugin declares.

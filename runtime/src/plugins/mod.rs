@@ -15,6 +15,15 @@
 //!   `Arc<LoadedPlugin>`, so a library is unloaded only when nothing created
 //!   from it is alive; hot reload can swap registries while old states finish.
 //! * [`registry`] scans plugin folders and maps names to handles.
+//! * [`copies`] makes the private copies live sessions load libraries from
+//!   ([`LoadMode::PrivateCopy`]): a rebuilt library gets a name of its own,
+//!   so `dlopen` really maps the new code instead of returning the loaded
+//!   one, and the user's file can be overwritten while the old version
+//!   runs. The copy keeps the original's identity for everything else
+//!   ([`LoadedPlugin::path`], every error); it is removed when its library
+//!   is dropped, and folders of dead processes are cleaned on the next
+//!   start. Other uses open files in place ([`LoadMode::InPlace`]): they
+//!   load each library once, and copying would only cost time and disk.
 //! * [`error`] is the one error type of this module: every message names the
 //!   plugin (and file where it matters) and ends with a `help:` line.
 //!
@@ -23,6 +32,7 @@
 //! is `plugin-api`): every FFI call lives here, behind safe types.
 #![allow(unsafe_code)]
 
+pub mod copies;
 pub mod error;
 pub mod handles;
 pub mod host;
@@ -30,8 +40,9 @@ pub mod loader;
 pub mod registry;
 mod suggest;
 
+pub use copies::{private_copies_dir, remove_stale};
 pub use error::{ItemKind, PluginError, status_name};
 pub use handles::{ChartType, Indicator, IndicatorInstance, Source, SourceInstance, SourceTable};
 pub use host::{recent_log, take_log};
-pub use loader::{ChartTypeInfo, IndicatorInfo, LoadedPlugin, PluginInfo, SourceInfo};
+pub use loader::{ChartTypeInfo, IndicatorInfo, LoadMode, LoadedPlugin, PluginInfo, SourceInfo};
 pub use registry::{PluginRegistry, default_search_dirs, is_dylib_name};

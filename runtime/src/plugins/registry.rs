@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::error::{ItemKind, PluginError};
 use super::handles::{ChartType, Indicator, Source};
-use super::loader::LoadedPlugin;
+use super::loader::{LoadMode, LoadedPlugin};
 use super::suggest::did_you_mean;
 
 /// Environment variable listing extra plugin folders (`PATH` syntax).
@@ -121,18 +121,41 @@ pub struct PluginRegistry {
     chart_types: BTreeMap<String, ChartType>,
     indicators: BTreeMap<String, Indicator>,
     sources: BTreeMap<String, Source>,
+    mode: LoadMode,
 }
 
 impl PluginRegistry {
-    /// An empty registry.
+    /// An empty registry that opens libraries in place.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty registry that opens libraries as `mode` says (live sessions
+    /// use [`LoadMode::PrivateCopy`]).
+    pub fn with_mode(mode: LoadMode) -> Self {
+        PluginRegistry {
+            mode,
+            ..Self::default()
+        }
+    }
+
+    /// How this registry opens libraries.
+    pub fn mode(&self) -> LoadMode {
+        self.mode
     }
 
     /// Scans `search_dirs` in order (see the module docs) and returns the
     /// registry with every plugin that loaded, plus every problem found.
     pub fn discover(search_dirs: &[PathBuf]) -> (PluginRegistry, Vec<PluginError>) {
-        let mut registry = PluginRegistry::new();
+        Self::discover_with(search_dirs, LoadMode::InPlace)
+    }
+
+    /// [`PluginRegistry::discover`], opening libraries as `mode` says.
+    pub fn discover_with(
+        search_dirs: &[PathBuf],
+        mode: LoadMode,
+    ) -> (PluginRegistry, Vec<PluginError>) {
+        let mut registry = PluginRegistry::with_mode(mode);
         let mut errors = Vec::new();
         for dir in search_dirs {
             registry.scan_dir(dir, &mut errors);
@@ -178,7 +201,7 @@ impl PluginRegistry {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.contains(PLUGIN_NAME_MARK));
-            match LoadedPlugin::load(&path) {
+            match LoadedPlugin::load_with(&path, self.mode) {
                 Ok(plugin) => errors.extend(self.add(plugin)),
                 Err(PluginError::NotALibrary { .. } | PluginError::MissingSymbol { .. })
                     if !meant_as_plugin => {}
@@ -194,13 +217,47 @@ impl PluginRegistry {
         if self.files.contains(&id) {
             return Vec::new();
         }
-        match LoadedPlugin::load(path) {
+        match LoadedPlugin::load_with(path, self.mode) {
             Ok(plugin) => {
                 self.files.push(id);
                 self.add(plugin)
             }
             Err(e) => vec![e],
         }
+    }
+
+    /// Why each of `files` is not among this registry's plugins (nothing for
+    /// those that are): the problem discovery reported for it in
+    /// `discovered`, or else the error of loading it once more (discovery
+    /// skips, silently, failures of files not named like plugins, and a file
+    /// may have disappeared). Paths are compared canonically.
+    ///
+    /// A live reload uses this to reject a new version of a library the
+    /// chart used with the loader's own error, naming the file.
+    pub fn failures_for(&self, files: &[PathBuf], discovered: &[PluginError]) -> Vec<PluginError> {
+        let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut failures = Vec::new();
+        for file in files {
+            let file = canonical(file);
+            if self.plugins.iter().any(|p| p.path() == file) {
+                continue;
+            }
+            let reported: Vec<&PluginError> = discovered
+                .iter()
+                .filter(|e| e.path().is_some_and(|p| canonical(p) == file))
+                .collect();
+            if !reported.is_empty() {
+                failures.extend(reported.into_iter().cloned());
+                continue;
+            }
+            match LoadedPlugin::load_with(&file, self.mode) {
+                // Loads now (it changed again meanwhile): nothing to report;
+                // the next change event reloads.
+                Ok(_) => {}
+                Err(e) => failures.push(e),
+            }
+        }
+        failures
     }
 
     /// Registers a loaded plugin's items. A plugin whose name is taken is not
