@@ -54,8 +54,13 @@ enum Command {
     /// Open a chart file in an interactive window (drag pans, wheel zooms,
     /// double-click resets; needs a display, see `render` for headless use).
     View {
-        /// The chart file (.toml or .json).
+        /// The chart file (.toml or .json). It is reloaded when it, a script
+        /// it uses or a plugin library changes; a bad save keeps the last
+        /// good chart on screen with the error over it.
         chart: PathBuf,
+        /// Print a line per presented frame (for tests).
+        #[arg(long, hide = true)]
+        trace_frames: bool,
     },
     /// Check a chart file (schema, plugins, params, data, references) without rendering.
     Validate {
@@ -184,10 +189,16 @@ fn run(cli: Cli) -> Result<()> {
             gpu.render_png(&model, size, None, &output)?;
             println!("{}", output.display());
         }
-        Command::View { chart } => {
-            let model = session.load(&chart);
-            warn_plugins(&session);
-            gpu_charts::view::run(model?)?;
+        Command::View {
+            chart,
+            trace_frames,
+        } => {
+            let live = gpu_charts::live::LiveOptions {
+                extra_plugin_dirs: cli.plugin_dirs.clone(),
+                ..Default::default()
+            };
+            let options = gpu_charts::view::ViewOptions { trace_frames };
+            gpu_charts::view::run_live(&chart, live, options)?;
         }
         Command::Demo { examples, out } => demo(&mut session, &examples, &out)?,
     }

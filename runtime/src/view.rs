@@ -3,6 +3,13 @@
 //! a [`ViewState`] (see [`crate::scene::interact`], where the logic is
 //! tested without a window); every change rebuilds the frame in O(pixels)
 //! and redraws on the next vsync.
+//!
+//! [`run_live`] keeps the chart live: a [`LiveHandle`] reloads it on its own
+//! thread when the chart file, a script or a plugin changes and wakes the
+//! event loop; the window then shows the new generation with the user's view
+//! carried over ([`ViewState::carried_to`]), or, when the reload failed, the
+//! last good chart with the error in a banner ([`error_banner`]) until a good
+//! save clears it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +22,8 @@ use winit::keyboard::{Key as WKey, ModifiersState, NamedKey};
 use winit::window::{CursorIcon, Window, WindowId};
 
 use crate::gpu::{GpuContext, GpuError, Renderer};
+use crate::live::{LiveConfig, LiveError, LiveHandle, LiveOptions};
+use crate::scene::banner::error_banner;
 use crate::scene::frame::{FrameScene, build_frame_with};
 use crate::scene::interact::{self, Key, ViewState};
 use crate::scene::model::ChartModel;
@@ -51,6 +60,9 @@ pub enum ViewError {
     /// The window's surface could not be created or configured.
     #[error("could not draw into the window: {0}")]
     Surface(String),
+    /// The chart could not be loaded the first time (nothing to show yet).
+    #[error("{0}")]
+    Live(#[from] LiveError),
 }
 
 /// True when a windowing system is named in the environment. Only X11 and
@@ -73,22 +85,61 @@ pub fn run(model: ChartModel) -> Result<(), ViewError> {
     if !display_available() {
         return Err(ViewError::NoDisplay);
     }
-    let event_loop = EventLoop::new().map_err(|e| ViewError::Window(e.to_string()))?;
+    let event_loop = new_event_loop()?;
+    let app = App::new(Arc::new(model), None, ViewOptions::default());
+    run_app(event_loop, app)
+}
+
+/// How a window behaves beyond the chart file.
+#[derive(Debug, Clone, Default)]
+pub struct ViewOptions {
+    /// Print a line to stdout for every frame presented (generation, view,
+    /// error banner shown): lets tests and scripts know what is on screen.
+    pub trace_frames: bool,
+}
+
+/// Opens a window on the chart file at `path` and keeps it live (see the
+/// module docs) until the window is closed. Fails before opening a window
+/// if there is no display or the first load fails.
+pub fn run_live(
+    path: &std::path::Path,
+    live: LiveOptions,
+    options: ViewOptions,
+) -> Result<(), ViewError> {
+    if !display_available() {
+        return Err(ViewError::NoDisplay);
+    }
+    let event_loop = new_event_loop()?;
+    let proxy = event_loop.create_proxy();
+    let handle = LiveHandle::spawn_with_waker(path, live, move || {
+        // Closed loop: the window is going away; nothing to wake.
+        let _ = proxy.send_event(Wake);
+    })?;
+    let config = handle.config();
+    let current = config.current();
+    let mut app = App::new(current.model.clone(), Some((handle, config)), options);
+    app.shown = current.number;
+    run_app(event_loop, app)
+}
+
+/// Sent by the live session thread after each reload.
+#[derive(Debug, Clone, Copy)]
+struct Wake;
+
+fn new_event_loop() -> Result<EventLoop<Wake>, ViewError> {
+    let event_loop = EventLoop::<Wake>::with_user_event()
+        .build()
+        .map_err(|e| ViewError::Window(e.to_string()))?;
     event_loop.set_control_flow(ControlFlow::Wait);
-    let mut app = App {
-        state: ViewState::new(&model),
-        model,
-        gfx: None,
-        frame: None,
-        cursor: None,
-        modifiers: ModifiersState::empty(),
-        drag: None,
-        last_press: None,
-        error: None,
-    };
+    Ok(event_loop)
+}
+
+fn run_app(event_loop: EventLoop<Wake>, mut app: App) -> Result<(), ViewError> {
     event_loop
         .run_app(&mut app)
         .map_err(|e| ViewError::Window(e.to_string()))?;
+    // Stop the live thread before reporting.
+    app.live = None;
     match app.error {
         Some(e) => Err(e),
         None => Ok(()),
@@ -116,8 +167,17 @@ enum Drag {
 }
 
 struct App {
-    model: ChartModel,
+    model: Arc<ChartModel>,
     state: ViewState,
+    /// The live session (kept alive while the window is open) and its config.
+    live: Option<(LiveHandle, Arc<LiveConfig>)>,
+    /// The generation on screen.
+    shown: u64,
+    /// The last reload's error, shown over the chart until a good reload.
+    banner: Option<String>,
+    options: ViewOptions,
+    /// Frames presented so far.
+    frames: u64,
     gfx: Option<Gfx>,
     /// The frame last drawn: what hit-tests and drags refer to.
     frame: Option<FrameScene>,
@@ -129,14 +189,53 @@ struct App {
 }
 
 impl App {
+    fn new(
+        model: Arc<ChartModel>,
+        live: Option<(LiveHandle, Arc<LiveConfig>)>,
+        options: ViewOptions,
+    ) -> App {
+        App {
+            state: ViewState::new(&model),
+            model,
+            live,
+            shown: 1,
+            banner: None,
+            options,
+            frames: 0,
+            gfx: None,
+            frame: None,
+            cursor: None,
+            modifiers: ModifiersState::empty(),
+            drag: None,
+            last_press: None,
+            error: None,
+        }
+    }
+
+    /// Takes in what the live session published: a new generation (the
+    /// user's view carried over) and the current reload error, if any.
+    fn sync_live(&mut self) {
+        let Some((_, config)) = &self.live else {
+            return;
+        };
+        let current = config.current();
+        if current.number != self.shown {
+            self.state = self.state.carried_to(&current.model);
+            self.model = current.model.clone();
+            self.shown = current.number;
+            self.drag = None;
+            if let Some(g) = &self.gfx {
+                g.window.set_title(&window_title(&self.model));
+            }
+        }
+        self.banner = config.last_error().map(|f| f.to_string());
+        self.redraw();
+    }
+
     fn open(&mut self, event_loop: &ActiveEventLoop) -> Result<Gfx, ViewError> {
         let [w, h] = self.model.config.size;
-        let title = match &self.model.config.title {
-            Some(t) => format!("{t} — gpu-charts"),
-            None => format!("{} — gpu-charts", self.model.path.display()),
-        };
         let attrs = Window::default_attributes()
-            .with_title(title)
+            .with_title(window_title(&self.model))
             .with_inner_size(LogicalSize::new(w, h));
         let window = Arc::new(
             event_loop
@@ -211,7 +310,10 @@ impl App {
         };
         let ratio = g.window.scale_factor() as f32;
         let size = [g.config.width, g.config.height];
-        let frame = build_frame_with(&self.model, &self.state, size, ratio);
+        let mut frame = build_frame_with(&self.model, &self.state, size, ratio);
+        if let Some(text) = &self.banner {
+            error_banner(&mut frame, &self.model.palette, text, ratio);
+        }
         let texture = match g.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
@@ -236,6 +338,21 @@ impl App {
         g.window.pre_present_notify();
         g.ctx.queue.present(texture);
         g.renderer.pool.recycle();
+        self.frames += 1;
+        if self.options.trace_frames {
+            println!(
+                "frame {} generation {} view {:.3}..{:.3} size {}x{} banner {}",
+                self.frames,
+                self.shown,
+                frame.view.x0,
+                frame.view.x1,
+                size[0],
+                size[1],
+                self.banner.is_some()
+            );
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+        }
         self.frame = Some(frame);
         Ok(())
     }
@@ -365,7 +482,19 @@ impl App {
     }
 }
 
-impl ApplicationHandler for App {
+/// "Title — gpu-charts" (the file name when the chart has no title).
+fn window_title(model: &ChartModel) -> String {
+    match &model.config.title {
+        Some(t) => format!("{t} — gpu-charts"),
+        None => format!("{} — gpu-charts", model.path.display()),
+    }
+}
+
+impl ApplicationHandler<Wake> for App {
+    fn user_event(&mut self, _event_loop: &ActiveEventLoop, _event: Wake) {
+        self.sync_live();
+    }
+
     fn resumed(&mut self, event_loop: &ActiveEventLoop) {
         if self.gfx.is_some() {
             return;

@@ -235,8 +235,16 @@ fn reloads_recompute_only_what_the_edit_touched() {
         let fresh = build_model(&loaded, &registry, &mut DataCache::new(0))
             .unwrap_or_else(|e| panic!("{e}"));
         for name in ["sma", "ema_of_sma", "ema", "lua"] {
-            let bits = |m: &ChartModel| column(m, name).iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert!(bits(&m) == bits(&fresh), "{name}: reused differs from fresh");
+            let bits = |m: &ChartModel| {
+                column(m, name)
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>()
+            };
+            assert!(
+                bits(&m) == bits(&fresh),
+                "{name}: reused differs from fresh"
+            );
         }
         m
     };
@@ -244,7 +252,10 @@ fn reloads_recompute_only_what_the_edit_touched() {
 
     let first = build(rebuild_chart("#ff0000", 20, "AAPL"));
     assert_eq!(strs(&first.build.sources_read), "aapl");
-    assert_eq!(strs(&first.build.indicators_computed), "sma,ema_of_sma,ema,lua");
+    assert_eq!(
+        strs(&first.build.indicators_computed),
+        "sma,ema_of_sma,ema,lua"
+    );
     let close = column(&first, "aapl.close").to_vec();
     let lua = column(&first, "lua");
     assert_eq!(lua[100], close[100] * 2.0);
@@ -272,4 +283,47 @@ fn reloads_recompute_only_what_the_edit_touched() {
     assert_eq!(strs(&m.build.sources_read), "aapl");
     assert_eq!(strs(&m.build.indicators_computed), "sma,ema_of_sma,ema,lua");
     assert_ne!(column(&m, "aapl.close")[100], close[100]);
+}
+
+/// A QUIK script's `getDataSourceInfo()` names the chart source's security
+/// (its `symbol` and `class_code` params) and the interval of its bars.
+#[test]
+fn quik_scripts_see_the_chart_sources_security() {
+    let registry = PluginRegistry::discover(&default_search_dirs(&[])).0;
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::repo().join("data/stocks.csv.gz");
+    std::fs::write(
+        dir.path().join("ds.lua"),
+        "Settings = { Name = 'ds', line = { { Name = 'ok' } } }\n\
+         function Init() return 1 end\n\
+         function OnCalculate(i)\n\
+           local ds = getDataSourceInfo()\n\
+           if ds.sec_code == 'MSFT' and ds.class_code == 'NASDAQ' and ds.interval == 1440 then return C(i) end\n\
+           return -1\n\
+         end\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("chart.toml"),
+        format!(
+            r#"[sources.px]
+kind = "csv"
+params = {{ path = "{}", symbol = "MSFT", class_code = "NASDAQ" }}
+[[indicators]]
+id = "ds"
+script = "ds.lua"
+input = "px"
+[[panes]]
+[[panes.series]]
+type = "candlestick"
+data = "px"
+"#,
+            data.display()
+        ),
+    )
+    .unwrap();
+    let loaded = load_chart_file(&dir.path().join("chart.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let m =
+        build_model(&loaded, &registry, &mut DataCache::new(0)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(column(&m, "ds")[10], column(&m, "px.close")[10]);
 }

@@ -48,6 +48,10 @@ pub const PARAMS_SCHEMA: &str = r#"{
       "type": "string",
       "description": "Keep only rows whose symbol column equals this (e.g. \"AAPL\"). Default: all rows."
     },
+    "class_code": {
+      "type": "string",
+      "description": "Exchange class of the instrument (e.g. \"TQBR\"): what QUIK scripts' getDataSourceInfo() and getParamEx see. Not used to read the file."
+    },
     "symbol_column": {
       "type": "string",
       "default": "Ticker",
@@ -96,6 +100,9 @@ struct Params {
     path: String,
     #[serde(default)]
     symbol: Option<String>,
+    /// Read by the host (for scripts), not by this plugin.
+    #[serde(default, rename = "class_code")]
+    _class_code: Option<String>,
     #[serde(default = "default_symbol_column")]
     symbol_column: String,
     #[serde(default = "default_time_column")]

@@ -3,9 +3,9 @@
 //! as stderr (file:line:column, key path, message, help).
 
 use super::frame::{FrameScene, TextItem};
-use crate::gpu::types::RectInstance;
 use super::text;
 use super::theme::Palette;
+use crate::gpu::types::RectInstance;
 
 /// Largest share of the window height the banner may cover.
 const MAX_HEIGHT_SHARE: f32 = 0.6;
@@ -98,8 +98,8 @@ pub fn wrap(message: &str, size_px: f32, width: f32) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scene::frame::ViewRange;
     use crate::config::Theme;
+    use crate::scene::frame::ViewRange;
     use crate::scene::theme::Palette;
 
     fn blank(size: [u32; 2]) -> FrameScene {
@@ -125,9 +125,17 @@ mod tests {
         let texts: Vec<&str> = scene.texts.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(texts[0], "error: unknown chart type `candel`");
         assert!(texts.contains(&"  --> /charts/aapl.toml:12:8"), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("help: installed chart types")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("help: installed chart types"))
+        );
         for t in &scene.texts {
-            assert!(t.x + text::measure(&t.text, t.size_px) <= 800.0, "{}", t.text);
+            assert!(
+                t.x + text::measure(&t.text, t.size_px) <= 800.0,
+                "{}",
+                t.text
+            );
         }
         // One box across the width, tall enough for all lines, error colour.
         let bg = scene.over[0];
@@ -173,9 +181,16 @@ mod tests {
         let msg: String = (0..200).map(|i| format!("line {i}\n")).collect();
         let mut scene = blank([640, 300]);
         error_banner(&mut scene, &Palette::of(Theme::Light), &msg, 1.0);
-        let last = &scene.texts.last().map(|t| t.text.clone()).unwrap_or_default();
+        let last = &scene
+            .texts
+            .last()
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
         let shown = scene.texts.len() - 1;
-        assert_eq!(last, &format!("… {} more lines (the full error is on stderr)", 200 - shown));
+        assert_eq!(
+            last,
+            &format!("… {} more lines (the full error is on stderr)", 200 - shown)
+        );
         assert!(scene.over[0].max[1] <= 300.0 * MAX_HEIGHT_SHARE + 1.0);
         assert_eq!(scene.texts[0].text, "line 0");
     }

@@ -571,12 +571,19 @@ mod tests {
         let mut short = s.clone();
         // The user looked far right, past what the new data covers.
         let b = Bounds::of(&model);
-        short.view = ViewRange { x0: b.hi + 500.0, x1: b.hi + 600.0 };
+        short.view = ViewRange {
+            x0: b.hi + 500.0,
+            x1: b.hi + 600.0,
+        };
         short.initial_view = model.initial_view;
         short.initial_heights = model.panes.iter().map(|p| p.height).collect();
         let next = short.carried_to(&model);
         assert!(next.view.x1 <= b.hi + EDGE_MARGIN * (next.view.x1 - next.view.x0) + 1e-9);
-        assert!((next.view.x1 - next.view.x0 - 100.0).abs() < 1e-9, "{:?}", next.view);
+        assert!(
+            (next.view.x1 - next.view.x0 - 100.0).abs() < 1e-9,
+            "{:?}",
+            next.view
+        );
     }
 
     #[test]

@@ -213,7 +213,8 @@ impl DataCache {
             budget_bytes,
             used_bytes: 0,
             indicators: lru::LruCache::new(
-                std::num::NonZeroUsize::new(INDICATOR_CACHE_ENTRIES).unwrap_or(std::num::NonZeroUsize::MIN),
+                std::num::NonZeroUsize::new(INDICATOR_CACHE_ENTRIES)
+                    .unwrap_or(std::num::NonZeroUsize::MIN),
             ),
         }
     }
@@ -377,7 +378,7 @@ fn build(
             .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
         stats.indicators_computed.push(li.id.clone());
         outputs.push((li.id.clone(), li.outputs.clone()));
-        let plots = (!plots.is_empty()).then(|| (timeline, plots));
+        let plots = (!plots.is_empty()).then_some((timeline, plots));
         if let Some((tl, p)) = &plots {
             auto_plots.push((i, tl.clone(), p.clone()));
         }
@@ -1300,17 +1301,39 @@ fn script_indicator(
             None,
         )
     })?;
-    // QUIK's isDarkTheme() follows the chart's theme.
-    instance
-        .set_dark_theme(cfg.theme == config::Theme::Dark)
-        .map_err(|e| {
-            b.fail(
-                &format!("{path}.script"),
-                ConfigErrorKind::Script,
-                format!("indicator `{}`: {e}", ind.id),
-                None,
-            )
-        })?;
+    // QUIK's isDarkTheme() follows the chart's theme, and
+    // getDataSourceInfo() names the input source's security: its `symbol`
+    // (else the source id) and `class_code` params.
+    let source = ind
+        .input
+        .as_deref()
+        .map(|r| split_ref(r).0)
+        .unwrap_or_default();
+    let security = cfg.sources.get(source).map(|src| {
+        let param = |k: &str| {
+            src.params
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        (
+            param("class_code").unwrap_or_default(),
+            param("symbol").unwrap_or_else(|| source.to_string()),
+        )
+    });
+    let set = instance.set_dark_theme(cfg.theme == config::Theme::Dark);
+    let set = match (set, &security) {
+        (Ok(()), Some((class, sec))) => instance.set_security(class, sec),
+        (r, _) => r,
+    };
+    set.map_err(|e| {
+        b.fail(
+            &format!("{path}.script"),
+            ConfigErrorKind::Script,
+            format!("indicator `{}`: {e}", ind.id),
+            None,
+        )
+    })?;
 
     let plots = if ind.plot == Some(false) {
         Vec::new()

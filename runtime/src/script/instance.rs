@@ -159,6 +159,14 @@ impl ScriptInstance {
             .map_err(|e| self.state.error(&e, None))
     }
 
+    /// Sets the class and security codes `getDataSourceInfo()` returns,
+    /// leaving its interval inferred from the bars (the host calls this
+    /// with the chart source's `symbol` and `class_code` params).
+    pub fn set_security(&mut self, class_code: &str, sec_code: &str) -> Result<(), ScriptError> {
+        quik::set_security(&self.state.host, class_code, sec_code)
+            .map_err(|e| self.state.error(&e, None))
+    }
+
     /// Sets the instrument's price step and number of decimals, which
     /// QUIK's `getParamEx(.., "SEC_PRICE_STEP" / "SEC_SCALE")` and
     /// `getSecurityInfo` give (inferred from the prices until set).

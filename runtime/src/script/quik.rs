@@ -645,9 +645,14 @@ pub(crate) fn set_source(
     sec_code: &str,
     interval: i64,
 ) -> mlua::Result<()> {
-    host.set("class_code", class_code)?;
-    host.set("sec_code", sec_code)?;
+    set_security(host, class_code, sec_code)?;
     host.set("interval", interval)
+}
+
+/// Sets the class and security codes only (the interval stays inferred).
+pub(crate) fn set_security(host: &Table, class_code: &str, sec_code: &str) -> mlua::Result<()> {
+    host.set("class_code", class_code)?;
+    host.set("sec_code", sec_code)
 }
 
 /// Sets the instrument's price step and scale (decimals) that

@@ -73,7 +73,9 @@ impl Lender {
             {
                 // SAFETY: `lend`'s contract: the column is alive until now.
                 let v = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
-                buf.ctx.series_bytes.set(buf.ctx.series_bytes.get() + len * 8);
+                buf.ctx
+                    .series_bytes
+                    .set(buf.ctx.series_bytes.get() + len * 8);
                 let _ = buf.owned.set(v);
             }
         }

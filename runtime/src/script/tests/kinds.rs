@@ -170,7 +170,10 @@ fn input_series_kept_past_their_call_keep_their_values() {
     let first = Bars::new(40);
     let want_prev = first.close.clone();
     let out1 = full(&mut inst, &first.all()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(out1[0], first.close.iter().map(|x| x * 2.0).collect::<Vec<_>>());
+    assert_eq!(
+        out1[0],
+        first.close.iter().map(|x| x * 2.0).collect::<Vec<_>>()
+    );
     assert_eq!(out1[1], first.close);
     let before = inst.memory_used();
     drop(first);
@@ -181,9 +184,16 @@ fn input_series_kept_past_their_call_keep_their_values() {
     }
     let out2 = full(&mut inst, &second.all()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out2[1], want_prev, "the series kept from call 1");
-    assert_eq!(out2[0], second.close.iter().map(|x| x * 2.0).collect::<Vec<_>>());
+    assert_eq!(
+        out2[0],
+        second.close.iter().map(|x| x * 2.0).collect::<Vec<_>>()
+    );
     // The kept copy (40 values) counts against the script's memory.
-    assert!(inst.memory_used() >= before, "{} < {before}", inst.memory_used());
+    assert!(
+        inst.memory_used() >= before,
+        "{} < {before}",
+        inst.memory_used()
+    );
 }
 
 #[test]
