@@ -19,11 +19,16 @@
 //! files, so editors that save by rename, truncate-then-write or delete and
 //! recreate are all seen.
 //!
-//! Rebuilds are full rebuilds: the [`ChartSession`]'s data cache is keyed by
-//! source plugin, params and folder, so an edit that leaves a source alone
-//! (title, theme, size, colours, view, indicators) takes that source's table
-//! from the cache instead of calling its plugin again; indicators and scripts
-//! are computed again. A change to a plugin library starts a fresh
+//! Rebuilds are minimal (config diffing through the [`ChartSession`]'s
+//! cache): source tables are keyed by source plugin, params and folder, so an
+//! edit that leaves a source alone takes its table from the cache; indicator
+//! outputs are keyed by a fingerprint of the indicator (plugin, or script and
+//! the `.lua` files beside it, params, limits) and of its inputs, so a colour
+//! edit computes nothing and a parameter edit computes that indicator and
+//! those that read it ([`crate::scene::model::BuildStats`] says what a build
+//! did). Panes, series and the frame are rebuilt (O(series), not O(data)).
+//! A window keeps its pan, zoom and fixed price ranges across generations
+//! ([`crate::scene::interact::ViewState::carried_to`]). A change to a plugin library starts a fresh
 //! [`ChartSession`] (new registry, empty cache), because cached tables may
 //! come from the old code.
 //!
