@@ -1218,14 +1218,16 @@ fn script_indicator(
         instructions_per_bar: cfg.script_limits.instructions_per_bar,
         instructions_base: cfg.script_limits.instructions_base,
     };
-    let script = Script::load(&file, limits).map_err(|e| {
+    // A script error, located at the indicator's `script` key.
+    let script_err = |b: &mut Builder<'_>, e: crate::script::ScriptError| {
         b.fail(
             &format!("{path}.script"),
             ConfigErrorKind::Script,
             format!("indicator `{}`: {e}", ind.id),
             None,
         )
-    })?;
+    };
+    let script = Script::load(&file, limits).map_err(|e| script_err(b, e))?;
     let info = script.info().clone();
     let schema = script.params_schema();
     let what = format!("script `{rel}`");
@@ -1326,14 +1328,7 @@ fn script_indicator(
         (Ok(()), Some((class, sec))) => instance.set_security(class, sec),
         (r, _) => r,
     };
-    set.map_err(|e| {
-        b.fail(
-            &format!("{path}.script"),
-            ConfigErrorKind::Script,
-            format!("indicator `{}`: {e}", ind.id),
-            None,
-        )
-    })?;
+    set.map_err(|e| script_err(b, e))?;
 
     let plots = if ind.plot == Some(false) {
         Vec::new()
