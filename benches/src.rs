@@ -34,3 +34,40 @@ pub fn registry() -> gpu_charts::plugins::PluginRegistry {
     );
     registry
 }
+
+/// The repository root (charts in `examples/`, data in `data/`, scripts in
+/// `scripts/`): `GPU_CHARTS_ROOT` if set (e.g. a copied `dist/` folder on
+/// another machine), else the source tree this crate was built from.
+pub fn repo_root() -> std::path::PathBuf {
+    match std::env::var_os("GPU_CHARTS_ROOT") {
+        Some(root) if !root.is_empty() => std::path::PathBuf::from(root),
+        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+    }
+}
+
+/// Plugin folders for a [`gpu_charts::render::ChartSession`]: the root's
+/// `target/release` and the root itself, where they exist. The host also
+/// searches the bench executable's folder (`target/release` when run by
+/// `cargo bench`) and `GPU_CHARTS_PLUGIN_PATH`.
+pub fn plugin_dirs() -> Vec<std::path::PathBuf> {
+    let root = repo_root();
+    [root.join("target/release"), root]
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+/// The release `gpu-charts` binary: `GPU_CHARTS_BIN` if set, else the
+/// root's `target/release/gpu-charts`, else `gpu-charts` in the root.
+pub fn gpu_charts_bin() -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("GPU_CHARTS_BIN").filter(|b| !b.is_empty()) {
+        return bin.into();
+    }
+    let root = repo_root();
+    let built = root.join("target/release/gpu-charts");
+    if built.is_file() {
+        built
+    } else {
+        root.join("gpu-charts")
+    }
+}

@@ -1,5 +1,8 @@
 //! Synthetic data source plugin (`kind = "synthetic"`): a seeded random walk
-//! at irregular times, with rare one-row spikes, for demos and benchmarks.
+//! at irregular times, with rare one-row spikes, for demos and benchmarks;
+//! or, with `shape = "ohlc"`, regular OHLCV bars of such a walk.
+//!
+//! `shape = "ticks"` (the default), columns `value`, `volume`:
 //!
 //! * Timestamps start at `start` and step by exponentially distributed
 //!   intervals (mean `mean_interval_ms`, at least 1 ns, so strictly increasing).
@@ -10,10 +13,27 @@
 //!   every n-th row would lose, and min/max decimation keeps.
 //! * `volume` is a whole number ≥ 1, exponentially distributed around 100.
 //!
+//! `shape = "ohlc"`, columns `open`, `high`, `low`, `close`, `volume` (what
+//! the `candlestick` and `volume` chart types read):
+//!
+//! * Bars are regular: bar n starts at `start` + n × `mean_interval_ms`.
+//! * `open` is the previous bar's `close` (`start_price` for the first bar);
+//!   `close` is `open` moved by one step of the geometric walk (log-return
+//!   sd `volatility`).
+//! * `high` = max(open, close) × e^(`volatility` × u) and `low` =
+//!   min(open, close) × e^(−`volatility` × u') with u, u' uniform in (0, 1]
+//!   (each bar's own wicks), so low < min(open, close) ≤ max(open, close) < high
+//!   whenever `volatility` > 0.
+//! * With probability `spike_probability` one wick of the bar reaches
+//!   `spike_size` (relative) beyond the body instead: the one-bar outlier of
+//!   this shape.
+//! * `volume` as for ticks.
+//!
 //! Rows are generated in `read`, straight into the host's buffers: the state
 //! is a few numbers, whatever `rows` is. Every row draws the same number of
-//! values from one splitmix64 stream, so the rows depend only on the params,
-//! never on the chunk sizes the host reads with.
+//! values from one splitmix64 stream (six for ticks, eight for bars), so the
+//! rows depend only on the params, never on the chunk sizes the host reads
+//! with.
 
 use chrono::DateTime;
 use gpu_charts_plugin_api::{PluginError, SourcePlugin};
@@ -75,6 +95,12 @@ pub const PARAMS_SCHEMA: &str = r#"{
       "exclusiveMaximum": 1,
       "default": 0.02,
       "description": "Relative size of a spike (0.02: the row is 2% above or below the walk)."
+    },
+    "shape": {
+      "type": "string",
+      "enum": ["ticks", "ohlc"],
+      "default": "ticks",
+      "description": "\"ticks\": irregular rows with columns value, volume. \"ohlc\": regular bars every mean_interval_ms with columns open, high, low, close, volume (for candlestick and volume series)."
     }
   },
   "additionalProperties": false
@@ -100,6 +126,19 @@ struct Params {
     spike_probability: f64,
     #[serde(default = "default_spike_size")]
     spike_size: f64,
+    #[serde(default)]
+    shape: Shape,
+}
+
+/// What one row is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Shape {
+    /// One price at an irregular time: `value`, `volume`.
+    #[default]
+    Ticks,
+    /// One regular bar: `open`, `high`, `low`, `close`, `volume`.
+    Ohlc,
 }
 
 fn default_rows() -> u64 {
@@ -150,6 +189,7 @@ impl SplitMix64 {
 /// An open synthetic source: the params and where the walk stands.
 #[derive(Debug)]
 pub struct Synthetic {
+    shape: Shape,
     names: Vec<String>,
     rows: u64,
     emitted: u64,
@@ -239,8 +279,27 @@ impl Synthetic {
             },
             "lower rows or mean_interval_ms, or start earlier",
         )?;
+        let names: &[&str] = match p.shape {
+            Shape::Ticks => &["value", "volume"],
+            Shape::Ohlc => &["open", "high", "low", "close", "volume"],
+        };
+        if p.shape == Shape::Ohlc {
+            // Bars step by exactly the interval; it must be a whole, positive
+            // number of nanoseconds.
+            check(
+                mean_interval_ns.round() >= 1.0,
+                || {
+                    format!(
+                        "with shape = \"ohlc\", mean_interval_ms must be at least 0.000001 (1 ns), got {}",
+                        p.mean_interval_ms
+                    )
+                },
+                "bars are regular; e.g. mean_interval_ms = 60000 for 1-minute bars",
+            )?;
+        }
         Ok(Synthetic {
-            names: vec!["value".into(), "volume".into()],
+            shape: p.shape,
+            names: names.iter().map(|n| n.to_string()).collect(),
             rows: p.rows,
             emitted: 0,
             rng: SplitMix64(p.seed as u64),
@@ -287,12 +346,50 @@ impl Synthetic {
         self.emitted += 1;
         Ok((self.timestamp_ns, value, volume))
     }
+
+    /// Generates the next bar: (timestamp, [open, high, low, close, volume]).
+    fn next_bar(&mut self) -> Result<(i64, [f64; 5]), PluginError> {
+        // Always eight draws per bar, used or not, so bar n depends on n alone.
+        let (u1, u2) = (self.rng.next_open01(), self.rng.next_open01());
+        let (u_high, u_low) = (self.rng.next_open01(), self.rng.next_open01());
+        let (u_spike, u_sign, u_volume, _spare) = (
+            self.rng.next_open01(),
+            self.rng.next_open01(),
+            self.rng.next_open01(),
+            self.rng.next_open01(),
+        );
+        if self.emitted > 0 {
+            let step_ns = self.mean_interval_ns.round() as i64;
+            self.timestamp_ns = self.timestamp_ns.checked_add(step_ns).ok_or_else(|| {
+                PluginError::data(format!(
+                    "synthetic: bar {} would be after the year 2262",
+                    self.emitted
+                ))
+                .with_help("lower rows or mean_interval_ms")
+            })?;
+        }
+        let open = self.price;
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let close = open * (self.volatility * z).exp();
+        self.price = close;
+        let mut high = open.max(close) * (self.volatility * u_high).exp();
+        let mut low = open.min(close) * (-self.volatility * u_low).exp();
+        if u_spike <= self.spike_probability && self.spike_probability > 0.0 {
+            if u_sign <= 0.5 {
+                high = open.max(close) * (1.0 + self.spike_size);
+            } else {
+                low = open.min(close) * (1.0 - self.spike_size);
+            }
+        }
+        let volume = (-u_volume.ln() * 100.0).round() + 1.0;
+        self.emitted += 1;
+        Ok((self.timestamp_ns, [open, high, low, close, volume]))
+    }
 }
 
 impl SourcePlugin for Synthetic {
     const NAME: &'static str = "synthetic";
-    const DESCRIPTION: &'static str =
-        "Seeded random walk at irregular times with rare spikes (value, volume)";
+    const DESCRIPTION: &'static str = "Seeded random walk at irregular times with rare spikes (value, volume), or regular OHLCV bars of one (shape = \"ohlc\")";
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
 
     fn open(params_json: &str, _base_dir: &str) -> Result<Self, PluginError> {
@@ -321,23 +418,43 @@ impl SourcePlugin for Synthetic {
         timestamps: &mut [i64],
         columns: &mut [&mut [f64]],
     ) -> Result<usize, PluginError> {
-        let [values, volumes] = columns else {
+        if columns.len() != self.names.len() {
             return Err(PluginError::new(
                 gpu_charts_plugin_api::GC_ERR_INTERNAL,
-                format!("synthetic: expected 2 columns, got {}", columns.len()),
+                format!(
+                    "synthetic: expected {} columns, got {}",
+                    self.names.len(),
+                    columns.len()
+                ),
             ));
-        };
+        }
         let left = usize::try_from(self.rows - self.emitted).unwrap_or(usize::MAX);
-        let n = timestamps
-            .len()
-            .min(values.len())
-            .min(volumes.len())
+        let n = columns
+            .iter()
+            .map(|c| c.len())
+            .fold(timestamps.len(), usize::min)
             .min(left);
-        for i in 0..n {
-            let (t, value, volume) = self.next_row()?;
-            timestamps[i] = t;
-            values[i] = value;
-            volumes[i] = volume;
+        match self.shape {
+            Shape::Ticks => {
+                let [values, volumes] = columns else {
+                    unreachable!("checked above: two columns");
+                };
+                for i in 0..n {
+                    let (t, value, volume) = self.next_row()?;
+                    timestamps[i] = t;
+                    values[i] = value;
+                    volumes[i] = volume;
+                }
+            }
+            Shape::Ohlc => {
+                for i in 0..n {
+                    let (t, bar) = self.next_bar()?;
+                    timestamps[i] = t;
+                    for (c, v) in columns.iter_mut().zip(bar) {
+                        c[i] = v;
+                    }
+                }
+            }
         }
         Ok(n)
     }
