@@ -614,8 +614,37 @@ function bit.test(x, n) end
 ---@return string
 function bit.tohex(x, n) end
 
+---@class quik.Candle
+---@field open number
+---@field high number
+---@field low number
+---@field close number
+---@field volume number
+---@field datetime quik.Time
+---@field doesExist integer
+
+---Number of candles of chart element `tag` (a source id of the chart file).
+---@param tag string
+---@return integer
+function getNumCandles(tag) end
+
+---Number of lines of chart element `tag` (1 for a source).
+---@param tag string
+---@return integer
+function getLinesCount(tag) end
+
+---`count` candles of chart element `tag` from index `first` (0-based):
+---the candles `t[0] .. t[n-1]`, their number `n` and a legend.
+---@param tag string
+---@param line integer
+---@param first integer
+---@param count integer
+---@return table<integer, quik.Candle> t
+---@return integer n
+---@return string legend
+function getCandlesByIndex(tag, line, first, count) end
+
 -- QUIK terminal functions (getInfoParam, getClassInfo, getTradeDate,
--- getNumCandles, getCandlesByIndex, CreateDataSource, AddLabel, getItem,
--- sendTransaction, AllocTable, sleep, ...) exist but raise an Unsupported
--- error naming themselves: gpu-charts has no server, other charts, tables
--- or labels.
+-- CreateDataSource, AddLabel, getItem, sendTransaction, AllocTable, sleep,
+-- ...) exist but raise an Unsupported error naming themselves: gpu-charts
+-- has no server, other data sources, tables or labels.

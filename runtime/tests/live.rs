@@ -327,3 +327,71 @@ data = "px"
         build_model(&loaded, &registry, &mut DataCache::new(0)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(column(&m, "ds")[10], column(&m, "px.close")[10]);
 }
+
+/// QUIK scripts read the chart's other sources by tag: getNumCandles and
+/// getCandlesByIndex (0-based candles with OHLCV, datetime, doesExist); an
+/// unknown tag is an error naming it and the tags there are.
+#[test]
+fn quik_scripts_read_other_sources_by_tag() {
+    let registry = PluginRegistry::discover(&default_search_dirs(&[])).0;
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::repo().join("data/stocks.csv.gz");
+    let script = |tag: &str| {
+        format!(
+            "Settings = {{ Name = 'ratio', line = {{ {{ Name = 'r' }} }} }}\n\
+             function Init() return 1 end\n\
+             function OnCalculate(i)\n\
+               local total = getNumCandles('{tag}')\n\
+               local t, n, l = getCandlesByIndex('{tag}', 0, i - 1, 1)\n\
+               local c = t[0]\n\
+               if total ~= Size() or n ~= 1 or l ~= '{tag}' or c.doesExist ~= 1 then return -1 end\n\
+               if c.datetime.year ~= T(i).year or c.datetime.day ~= T(i).day then return -2 end\n\
+               if c.high < c.low or c.volume <= 0 then return -3 end\n\
+               return C(i) / c.close\n\
+             end\n"
+        )
+    };
+    let chart = format!(
+        r#"[sources.aapl]
+kind = "csv"
+params = {{ path = "{0}", symbol = "AAPL" }}
+[sources.msft]
+kind = "csv"
+params = {{ path = "{0}", symbol = "MSFT" }}
+[[indicators]]
+id = "ratio"
+script = "ratio.lua"
+input = "aapl"
+[[panes]]
+[[panes.series]]
+type = "candlestick"
+data = "aapl"
+"#,
+        data.display()
+    );
+    std::fs::write(dir.path().join("chart.toml"), &chart).unwrap();
+    std::fs::write(dir.path().join("ratio.lua"), script("msft")).unwrap();
+    let loaded = load_chart_file(&dir.path().join("chart.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let m =
+        build_model(&loaded, &registry, &mut DataCache::new(0)).unwrap_or_else(|e| panic!("{e}"));
+    let (a, b, r) = (
+        column(&m, "aapl.close"),
+        column(&m, "msft.close"),
+        column(&m, "ratio"),
+    );
+    assert_eq!(a.len(), b.len());
+    for i in [0, 1, 1000, a.len() - 1] {
+        assert_eq!(r[i], a[i] / b[i], "row {i}");
+    }
+
+    std::fs::write(dir.path().join("ratio.lua"), script("ibmm")).unwrap();
+    let loaded = load_chart_file(&dir.path().join("chart.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let e = build_model(&loaded, &registry, &mut DataCache::new(0))
+        .expect_err("an unknown tag fails")
+        .to_string();
+    assert!(
+        e.contains("no chart element with identifier `ibmm` (this chart has: aapl, msft)"),
+        "{e}"
+    );
+    assert!(e.contains("ratio.lua:4"), "names the script line: {e}");
+}

@@ -428,6 +428,10 @@ fn fingerprint(
             let file = loaded.base_dir.join(script);
             ("script", &file).hash(&mut h);
             std::fs::read(&file).ok().hash(&mut h);
+            // A QUIK script may read any source by tag.
+            for key in source_keys.values() {
+                key.hash(&mut h);
+            }
             let cfg = &loaded.config.script_limits;
             (
                 cfg.memory_mb,
@@ -697,6 +701,9 @@ struct LiveIndicator {
     inputs: LiveInputs,
     instance: LiveInstance,
     error_kind: ConfigErrorKind,
+    /// Sources a script may read by tag (QUIK `getCandlesByIndex`): id and
+    /// column names. Empty for plugin indicators.
+    elements: Vec<(String, Vec<String>)>,
 }
 
 impl LiveIndicator {
@@ -783,6 +790,34 @@ impl LiveIndicator {
                         )
                     })
                     .collect();
+                // Every source of the chart, current (after appends too),
+                // for QUIK's getCandlesByIndex(tag, ...).
+                let elements = self
+                    .elements
+                    .iter()
+                    .filter_map(|(id, names)| {
+                        let pick = |c: &str| {
+                            by_name
+                                .get(&format!("{id}.{c}"))
+                                .map(|d| d.column.values.clone())
+                        };
+                        let first = by_name.get(&format!("{id}.{}", names.first()?))?;
+                        let close = pick("close").or_else(|| pick(names.first()?));
+                        Some(crate::script::ChartElement {
+                            tag: id.clone(),
+                            time_ns: first.timeline.timestamps.clone(),
+                            ohlcv: [
+                                pick("open"),
+                                pick("high"),
+                                pick("low"),
+                                close,
+                                pick("volume"),
+                            ],
+                            lines: Vec::new(),
+                        })
+                    })
+                    .collect();
+                inst.set_chart_elements(elements);
                 let inputs = crate::script::ScriptInputs {
                     time_ns: &timeline.timestamps,
                     open: &cols[0],
@@ -878,6 +913,7 @@ fn plugin_indicator(
         inputs: LiveInputs::Roles(refs),
         instance: LiveInstance::Plugin(instance),
         error_kind: ConfigErrorKind::Plugin,
+        elements: Vec::new(),
     })
 }
 
@@ -1406,6 +1442,10 @@ fn script_indicator(
         inputs: LiveInputs::Script { prices, named },
         instance: LiveInstance::Script(Box::new(instance)),
         error_kind: ConfigErrorKind::Script,
+        elements: tables
+            .iter()
+            .map(|(id, t)| (id.clone(), t.names.clone()))
+            .collect(),
     };
     Ok((live, plots))
 }

@@ -46,6 +46,9 @@ pub(crate) struct Ctx {
     pub depth: Cell<u32>,
     /// Line of the `indicator{...}` call, once made.
     pub decl_line: Cell<Option<usize>>,
+    /// Other chart elements a QUIK script reaches by tag
+    /// (`getNumCandles`, `getCandlesByIndex`), set by the host.
+    pub elements: RefCell<Vec<super::ChartElement>>,
 }
 
 impl Ctx {
@@ -63,6 +66,7 @@ impl Ctx {
             log: RefCell::new(VecDeque::new()),
             depth: Cell::new(0),
             decl_line: Cell::new(None),
+            elements: RefCell::new(Vec::new()),
         })
     }
 

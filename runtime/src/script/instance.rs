@@ -159,6 +159,12 @@ impl ScriptInstance {
             .map_err(|e| self.state.error(&e, None))
     }
 
+    /// Sets the other chart elements (sources, indicators) a QUIK script can
+    /// read by tag with `getNumCandles` and `getCandlesByIndex`.
+    pub fn set_chart_elements(&mut self, elements: Vec<super::ChartElement>) {
+        *self.state.ctx.elements.borrow_mut() = elements;
+    }
+
     /// Sets the class and security codes `getDataSourceInfo()` returns,
     /// leaving its interval inferred from the bars (the host calls this
     /// with the chart source's `symbol` and `class_code` params).

@@ -29,6 +29,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use mlua::{Function, Lua, Table, Value};
 
@@ -79,6 +80,23 @@ pub struct ScriptInputs<'a> {
     pub volume: &'a [f64],
     /// Named series (`inputs.a`), aligned to the same rows.
     pub named: Vec<(String, &'a [f64])>,
+}
+
+/// A chart element a QUIK script can read by its identifier (tag) with
+/// `getNumCandles(tag)` and `getCandlesByIndex(tag, line, first, count)`:
+/// another source of the chart (candles) or an indicator (one line per
+/// output). Columns are shared, not copied.
+#[derive(Debug, Clone)]
+pub struct ChartElement {
+    /// The identifier scripts pass as `tag` (a source or indicator id).
+    pub tag: String,
+    /// UTC timestamps in nanoseconds, one per candle.
+    pub time_ns: Arc<[i64]>,
+    /// `open, high, low, close, volume` of a source (missing columns are
+    /// `None`), or one column per line of an indicator (`lines`).
+    pub ohlcv: [Option<Arc<[f64]>>; 5],
+    /// An indicator's outputs, by line index (empty for a source).
+    pub lines: Vec<Arc<[f64]>>,
 }
 
 impl ScriptInputs<'_> {

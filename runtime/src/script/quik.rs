@@ -98,10 +98,7 @@ const UNSUPPORTED: &[&str] = &[
     "getBuySellInfoEx",
     "CalcBuySell",
     "sendTransaction",
-    // Other charts, by their identifier (tag), and other data sources.
-    "getNumCandles",
-    "getCandlesByIndex",
-    "getLinesCount",
+    // Other data sources (other chart elements are read by tag).
     "CreateDataSource",
     // Chart labels.
     "AddLabel",
@@ -144,6 +141,13 @@ pub(crate) fn register(lua: &Lua, ctx: &Rc<Ctx>, host: &Table) -> mlua::Result<(
     })?;
     let tconv = lua.create_function(|lua, secs: f64| datetime(lua, secs))?;
     let unsupported = lua.create_function(unsupported_error)?;
+    let c = ctx.clone();
+    host.set(
+        "element",
+        lua.create_function(
+            move |lua, args: (Value, Option<i64>, Option<i64>, Option<i64>)| element(lua, &c, args),
+        )?,
+    )?;
     let folder = ctx.folder.to_string_lossy().to_string();
     // QUIK's working folder holds `LuaIndicators`; scripts reach their
     // libraries as getWorkingFolder() .. "\\LuaIndicators\\lib.lua", which
@@ -179,9 +183,10 @@ fn unsupported_error(lua: &Lua, (name, detail): (String, Option<String>)) -> mlu
         ScriptErrorKind::Unsupported,
         message,
         Some(
-            "a QUIK indicator runs here on its chart's own bars only (O H L C V T, Size, \
-             SetValue, getDataSourceInfo ...): there is no server, no other chart, table, \
-             label or window; remove the call or wrap it in pcall",
+            "a QUIK indicator runs here on its chart's bars (O H L C V T, Size, SetValue, \
+             getDataSourceInfo ...) and reads the chart's other sources by tag \
+             (getCandlesByIndex); there is no server, data source, table, label or window; \
+             remove the call or wrap it in pcall",
         ),
     ))
 }
@@ -290,6 +295,19 @@ local function infer_interval()
   if best == nil then return 0 end
   if best >= 28 * 1440 then return 23200 end
   return best
+end
+-- Other chart elements by identifier (tag): the chart's sources (candles)
+-- and indicators (one line per output). Candles are indexed from 0.
+getNumCandles = function(tag)
+  return (host.element(tag))
+end
+getLinesCount = function(tag)
+  local _, lines = host.element(tag)
+  return lines
+end
+getCandlesByIndex = function(tag, line, first, count)
+  local _, _, t, n, legend = host.element(tag, line or 0, first or 0, count or 0)
+  return t, n, legend
 end
 getDataSourceInfo = function()
   return {
@@ -430,6 +448,81 @@ math.tanh = math.tanh or function(x)
   return (a - b) / (a + b)
 end
 "##;
+
+/// `host.element(tag [, line, first, count])`: the number of candles and of
+/// lines of chart element `tag`, then (with `count`) a table of `count`
+/// candles from index `first` (0-based, as QUIK), their number and a legend.
+/// An unknown tag is an Unsupported error listing the known ones.
+fn element(
+    lua: &Lua,
+    ctx: &Ctx,
+    (tag, line, first, count): (Value, Option<i64>, Option<i64>, Option<i64>),
+) -> mlua::Result<mlua::MultiValue> {
+    use mlua::IntoLuaMulti;
+    let tag = match &tag {
+        Value::String(s) => s.to_string_lossy(),
+        Value::Integer(i) => i.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.type_name().to_string(),
+    };
+    let elements = ctx.elements.borrow();
+    let Some(e) = elements.iter().find(|e| e.tag == tag) else {
+        let known: Vec<&str> = elements.iter().map(|e| e.tag.as_str()).collect();
+        return Err(raise(
+            lua,
+            ScriptErrorKind::Unsupported,
+            format!(
+                "`getCandlesByIndex`/`getNumCandles`: no chart element with identifier `{tag}` (this chart has: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+            Some("use the id of a source or an indicator of the chart file as the tag"),
+        ));
+    };
+    let n = e.time_ns.len();
+    let lines = if e.lines.is_empty() { 1 } else { e.lines.len() };
+    let Some(count) = count else {
+        return (n, lines).into_lua_multi(lua);
+    };
+    let first = first.unwrap_or(0).max(0) as usize;
+    let end = first.saturating_add(count.max(0) as usize).min(n);
+    let line = line.unwrap_or(0).max(0) as usize;
+    let col = |k: usize| -> Option<&[f64]> {
+        if e.lines.is_empty() {
+            e.ohlcv[k].as_deref()
+        } else {
+            e.lines.get(line).map(|v| &v[..])
+        }
+    };
+    let (o, h, l, c) = (col(0), col(1), col(2), col(3));
+    let v = if e.lines.is_empty() {
+        e.ohlcv[4].as_deref()
+    } else {
+        None
+    };
+    let t = lua.create_table()?;
+    for (k, i) in (first..end).enumerate() {
+        let candle = lua.create_table()?;
+        let at = |s: Option<&[f64]>| s.map_or(f64::NAN, |s| s[i]);
+        candle.set("open", at(o))?;
+        candle.set("high", at(h))?;
+        candle.set("low", at(l))?;
+        candle.set("close", at(c))?;
+        candle.set("volume", v.map_or(0.0, |s| s[i]))?;
+        candle.set("datetime", datetime(lua, e.time_ns[i] as f64 / 1e9)?)?;
+        candle.set("doesExist", 1)?;
+        t.raw_set(k as i64, candle)?;
+    }
+    let legend = if e.lines.is_empty() {
+        tag.clone()
+    } else {
+        format!("{tag} {line}")
+    };
+    (n, lines, t, end.saturating_sub(first), legend).into_lua_multi(lua)
+}
 
 /// QUIK's date-time table of a candle at `secs` UTC seconds: `year month
 /// day week_day hour min sec ms count` (`week_day` 0 = Sunday; `count`, the

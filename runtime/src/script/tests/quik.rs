@@ -1063,3 +1063,33 @@ fn quik_init_error_without_lines_is_reported_at_load() {
     let e = expect_kind(s.instance(&serde_json::json!({})), ScriptErrorKind::Runtime);
     assert_eq!(e.line, Some(3), "{e}");
 }
+
+/// An indicator element: one line per output, the line argument picks it;
+/// a range past the end is cut; getLinesCount counts the lines.
+#[test]
+fn indicator_elements_by_tag_give_their_lines() {
+    let src = "Settings = { Name = 'lines', line = { { Name = 'v' } } }\n\
+               function Init() return 1 end\n\
+               function OnCalculate(i)\n\
+                 if getLinesCount('ind') ~= 2 then return -1 end\n\
+                 local t, n, l = getCandlesByIndex('ind', 1, i - 1, 5)\n\
+                 if l ~= 'ind 1' or n ~= math.min(5, Size() - i + 1) then return -2 end\n\
+                 if t[0].open ~= t[0].close or t[0].volume ~= 0 then return -3 end\n\
+                 return t[0].close\n\
+               end\n";
+    let (_d, s) = must_load("lines.lua", src);
+    let mut inst = s
+        .instance(&serde_json::json!({}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bars = Bars::new(8);
+    let first: Vec<f64> = (0..8).map(|i| i as f64).collect();
+    let second: Vec<f64> = (0..8).map(|i| 100.0 + i as f64).collect();
+    inst.set_chart_elements(vec![crate::script::ChartElement {
+        tag: "ind".into(),
+        time_ns: bars.time_ns.clone().into(),
+        ohlcv: Default::default(),
+        lines: vec![first.into(), second.clone().into()],
+    }]);
+    let out = full(&mut inst, &bars.all()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out[0], second);
+}
