@@ -104,6 +104,36 @@ pub(super) fn validate_chart(
     }
 }
 
+/// A plugin's or script's params schema, parsed and compiled once.
+struct CompiledSchema {
+    schema: Value,
+    validator: jsonschema::Validator,
+}
+
+/// Compiled params schemas by their text: every load of a chart validates
+/// each plugin's params, and compiling a schema costs more than using it.
+fn compiled_schema(schema_json: &str) -> Result<std::sync::Arc<CompiledSchema>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<lru::LruCache<String, Arc<CompiledSchema>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| {
+        Mutex::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(128).unwrap_or(std::num::NonZeroUsize::MIN),
+        ))
+    });
+    if let Ok(mut c) = cache.lock()
+        && let Some(hit) = c.get(schema_json)
+    {
+        return Ok(hit.clone());
+    }
+    let schema: Value = serde_json::from_str(schema_json).map_err(|e| e.to_string())?;
+    let validator = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
+    let compiled = Arc::new(CompiledSchema { schema, validator });
+    if let Ok(mut c) = cache.lock() {
+        c.put(schema_json.to_string(), compiled.clone());
+    }
+    Ok(compiled)
+}
+
 /// Validates a plugin's `params` against the plugin's own JSON Schema.
 ///
 /// * `schema_json` — the schema text the plugin publishes.
@@ -129,10 +159,10 @@ pub fn validate_params(
             Some("this is a bug in the plugin; report it to the plugin's author".to_string()),
         ))
     };
-    let schema: Value = serde_json::from_str(schema_json).map_err(|e| bad_schema(e.to_string()))?;
-    let validator = jsonschema::validator_for(&schema).map_err(|e| bad_schema(e.to_string()))?;
+    let compiled = compiled_schema(schema_json).map_err(bad_schema)?;
+    let (schema, validator) = (&compiled.schema, &compiled.validator);
     let target = Target {
-        schema: &schema,
+        schema,
         prefix: key_path_prefix,
         plugin: Some(what),
         source_map,
@@ -154,9 +184,10 @@ pub fn validate_params(
 /// leave `params` unchanged ([`validate_params`] reports the latter).
 pub fn apply_defaults(schema_json: &str, params: &Value) -> Value {
     let mut params = params.clone();
-    let Ok(schema) = serde_json::from_str::<Value>(schema_json) else {
+    let Ok(compiled) = compiled_schema(schema_json) else {
         return params;
     };
+    let schema = &compiled.schema;
     let (Some(properties), Some(object)) = (
         schema.get("properties").and_then(Value::as_object),
         params.as_object_mut(),
