@@ -234,6 +234,13 @@ impl LiveSession {
         let mut session = new_session(&options);
         let t0 = Instant::now();
         let (built, deps, _) = build(&mut session, path, &options, None);
+        if options.print_errors {
+            // Libraries in the plugin folders that did not load (as `render`
+            // and `validate` report them).
+            for w in &session.plugin_warnings {
+                eprintln!("warning: {w}");
+            }
+        }
         let model = built?;
         let first = Generation {
             number: 1,
