@@ -1,8 +1,8 @@
 //! Input columns as Lua sees them, created only when a script first reads
 //! them (`close`, `inputs.a`, QUIK's `C(i)`), so unused columns cost nothing.
 //!
-//! Vectorized scripts get series that view the host's columns (no copy). Per-bar and QUIK scripts
-//! get plain Lua tables (a table read is several times cheaper than a call
+//! Vectorized scripts get series that view the host's columns (no copy).
+//! Per-bar and QUIK scripts get plain Lua tables (a table read is several times cheaper than a call
 //! into Rust per bar); these persist and only their changed tail is
 //! rewritten on each call.
 
@@ -111,10 +111,10 @@ fn missing_input(lua: &Lua, inputs: &ScriptInputs<'_>, key: &str) -> mlua::Error
     )
 }
 
-/// Input series of a vectorized instance. Float columns are lent to Lua
-/// without a copy for the duration of the call ([`Lender`]); the time column
-/// (seconds, converted from nanoseconds) is built once per call it is read.
-/// Runs `f` with `host.mat` handing out input series.
+/// Runs a vectorized script's call `f` with `host.mat` handing out its input
+/// series: float columns are lent to Lua without a copy for the duration of
+/// the call ([`Lender`]); the time column (seconds, converted from
+/// nanoseconds) is built in each call that reads it.
 #[allow(unsafe_code)]
 pub(crate) fn with_series<R>(
     lua: &Lua,
