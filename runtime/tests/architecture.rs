@@ -1,6 +1,9 @@
 //! Dependencies point one way: `plugins/* → plugin-api ← runtime`.
 //! No plugin depends on the runtime, the runtime on no plugin crate, and
-//! plugin-api on nothing at all.
+//! plugin-api on nothing at all. The one exception under `plugins/` is the
+//! kit (`plugins/kit`, `gpu-charts-plugin-kit`): an rlib of helpers that
+//! plugins may link; it depends on plugin-api only among the project's
+//! crates, is not loadable, and the runtime does not link it either.
 
 mod common;
 
@@ -38,10 +41,46 @@ fn dependencies_point_one_way() {
         "the runtime links plugin crates {bad:?}; it must find them on disk"
     );
 
+    let kit_dir = repo.join("plugins/kit");
+    let kit_manifest = kit_dir.join("Cargo.toml");
+    let kit = deps(&kit_manifest);
+    assert!(
+        kit.contains(&"gpu-charts-plugin-api".to_string()),
+        "the plugin kit must build on plugin-api, has {kit:?}"
+    );
+    let bad: Vec<&String> = kit
+        .iter()
+        .filter(|d| {
+            *d == "gpu-charts"
+                || (d.starts_with("gpu-charts-plugin-") && *d != "gpu-charts-plugin-api")
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "the plugin kit depends on {bad:?}; it may use plugin-api only"
+    );
+    let kit_doc: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&kit_manifest).unwrap()).unwrap();
+    assert_eq!(
+        kit_doc["package"]["name"].as_str(),
+        Some("gpu-charts-plugin-kit"),
+        "plugins/kit must be the gpu-charts-plugin-kit crate"
+    );
+    let kit_types = kit_doc
+        .get("lib")
+        .and_then(|l| l.get("crate-type"))
+        .and_then(|t| t.as_array())
+        .expect("plugins/kit sets [lib] crate-type");
+    assert!(
+        kit_types.iter().all(|t| t.as_str() == Some("rlib")),
+        "the plugin kit is linked into plugins, never loaded: rlib only, has {kit_types:?}"
+    );
+
     let mut plugins = 0;
     for entry in std::fs::read_dir(repo.join("plugins")).unwrap() {
-        let manifest = entry.unwrap().path().join("Cargo.toml");
-        if !manifest.exists() {
+        let dir = entry.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.exists() || dir == kit_dir {
             continue;
         }
         plugins += 1;
@@ -55,7 +94,9 @@ fn dependencies_point_one_way() {
             .iter()
             .filter(|d| {
                 *d == "gpu-charts"
-                    || (d.starts_with("gpu-charts-plugin-") && *d != "gpu-charts-plugin-api")
+                    || (d.starts_with("gpu-charts-plugin-")
+                        && *d != "gpu-charts-plugin-api"
+                        && *d != "gpu-charts-plugin-kit")
             })
             .collect();
         assert!(bad.is_empty(), "{} depends on {bad:?}", manifest.display());

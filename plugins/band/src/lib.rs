@@ -10,6 +10,7 @@
 use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_FIELD_VALUE, GC_INPUT_BAND, GC_USER_UNIFORM_FLOATS, PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's band prelude).
@@ -60,23 +61,15 @@ impl ChartTypePlugin for Band {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("band: invalid params: {e}"))
-                .with_help("accepted params: opacity (0..1)")
-        })?;
-        if !(0.0..=1.0).contains(&params.opacity) {
-            return Err(PluginError::params(format!(
-                "band: opacity must be 0..=1, got {}",
-                params.opacity
-            ))
-            .with_help("opacity multiplies the colour's alpha, e.g. opacity = 0.25"));
-        }
-        out[0] = params.opacity as f32;
+        let params: Params = params("band", params_json, "accepted params: opacity (0..1)")?;
+        let opacity = in_range(
+            "band",
+            "opacity",
+            params.opacity,
+            0.0..=1.0,
+            "opacity multiplies the colour's alpha, e.g. opacity = 0.25",
+        )?;
+        out[0] = opacity as f32;
         Ok(())
     }
 }

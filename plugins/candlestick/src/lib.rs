@@ -11,6 +11,7 @@ use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_FIELD_HIGH, GC_FIELD_LOW, GC_INPUT_BARS, GC_USER_UNIFORM_FLOATS,
     PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's bars prelude).
@@ -69,24 +70,20 @@ impl ChartTypePlugin for Candlestick {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("candlestick: invalid params: {e}"))
-                .with_help("accepted params: hollow (true/false), body_width (0.1..1)")
-        })?;
-        if !(0.1..=1.0).contains(&params.body_width) {
-            return Err(PluginError::params(format!(
-                "candlestick: body_width must be 0.1..=1, got {}",
-                params.body_width
-            ))
-            .with_help("body_width is a fraction of the bar slot, e.g. body_width = 0.7"));
-        }
+        let params: Params = params(
+            "candlestick",
+            params_json,
+            "accepted params: hollow (true/false), body_width (0.1..1)",
+        )?;
+        let body_width = in_range(
+            "candlestick",
+            "body_width",
+            params.body_width,
+            0.1..=1.0,
+            "body_width is a fraction of the bar slot, e.g. body_width = 0.7",
+        )?;
         out[0] = if params.hollow { 1.0 } else { 0.0 };
-        out[1] = params.body_width as f32;
+        out[1] = body_width as f32;
         Ok(())
     }
 }

@@ -1,74 +1,54 @@
 //! The candlestick chart type's table, shader and uniforms.
 
-use gpu_charts_plugin_api::testing::{chart_source, chart_uniforms, check_chart_table};
-use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_HIGH, GC_FIELD_LOW, GC_INPUT_BARS};
+use gpu_charts_plugin_api::{GC_FIELD_HIGH, GC_FIELD_LOW, GC_INPUT_BARS};
 use gpu_charts_plugin_candlestick::plugin_descriptor;
-use naga::ShaderStage;
-use naga::front::wgsl::parse_str;
-use naga::valid::{Capabilities, ValidationFlags, Validator};
+use gpu_charts_plugin_kit::testing::{
+    assert_chart_table, assert_schema_defaults_are_plugin_defaults, assert_uniforms,
+    assert_vs_fs_main, params_error,
+};
 
 #[test]
 fn wgsl_validates_with_the_bars_prelude() {
-    let src = chart_source(plugin_descriptor(), "candlestick").expect("candlestick source");
-    let module = parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    Validator::new(ValidationFlags::all(), Capabilities::default())
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    let stages = module
-        .entry_points
-        .iter()
-        .map(|e| (e.name.as_str(), e.stage));
-    let expected = [
-        ("vs_main", ShaderStage::Vertex),
-        ("fs_main", ShaderStage::Fragment),
-    ];
-    assert_eq!(stages.collect::<Vec<_>>(), expected);
+    assert_vs_fs_main(plugin_descriptor(), "candlestick");
 }
 
 #[test]
 fn table_declares_bars_input_and_high_low_range() {
-    let t = check_chart_table(plugin_descriptor(), "candlestick").expect("candlestick table");
-    assert_eq!(t.input, GC_INPUT_BARS);
-    assert_eq!(t.vertices_per_instance, 36);
-    assert_eq!(t.range_fields, GC_FIELD_HIGH | GC_FIELD_LOW);
-    assert_eq!(t.flags, 0);
+    let d = plugin_descriptor();
+    assert_chart_table(
+        d,
+        "candlestick",
+        GC_INPUT_BARS,
+        36,
+        GC_FIELD_HIGH | GC_FIELD_LOW,
+        0,
+    );
 }
 
 #[test]
 fn uniforms_from_params() {
     let d = plugin_descriptor();
-    let mut expected = [0.0f32; 16];
-    expected[1] = 0.7;
-    assert_eq!(
-        chart_uniforms(d, "candlestick", "{}").expect("defaults"),
-        expected
-    );
-    assert_eq!(
-        chart_uniforms(d, "candlestick", "").expect("empty params"),
-        expected
-    );
-    expected[0] = 1.0;
-    expected[1] = 0.5;
-    assert_eq!(
-        chart_uniforms(d, "candlestick", r#"{"hollow": true, "body_width": 0.5}"#).expect("set"),
-        expected
+    assert_uniforms(d, "candlestick", "{}", &[0.0, 0.7]);
+    assert_uniforms(d, "candlestick", "", &[0.0, 0.7]);
+    assert_uniforms(
+        d,
+        "candlestick",
+        r#"{"hollow": true, "body_width": 0.5}"#,
+        &[1.0, 0.5],
     );
 }
 
 #[test]
 fn bad_params_are_rejected() {
     let d = plugin_descriptor();
-    let e = chart_uniforms(d, "candlestick", r#"{"body_width": 1.5}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "candlestick", r#"{"body_width": 1.5}"#);
     assert_eq!(
         e.message,
         "candlestick: body_width must be 0.1..=1, got 1.5"
     );
-    let e = chart_uniforms(d, "candlestick", r#"{"holow": true}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "candlestick", r#"{"holow": true}"#);
     assert!(e.message.contains("unknown field `holow`"), "{}", e.message);
-    let e = chart_uniforms(d, "candlestick", r#"{"hollow": "yes"}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "candlestick", r#"{"hollow": "yes"}"#);
     assert!(
         e.message
             .contains("invalid type: string \"yes\", expected a boolean"),
@@ -77,25 +57,9 @@ fn bad_params_are_rejected() {
     );
 }
 
-/// The `default` of every property in a params schema, as a params object.
-fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
-    let properties = schema["properties"]
-        .as_object()
-        .expect("schema has properties");
-    properties
-        .iter()
-        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
-        .collect()
-}
-
 #[test]
 fn schema_defaults_are_the_plugin_defaults() {
-    let defaults = schema_defaults(gpu_charts_plugin_candlestick::PARAMS_SCHEMA);
-    let explicit = serde_json::Value::Object(defaults).to_string();
+    let schema = gpu_charts_plugin_candlestick::PARAMS_SCHEMA;
     let d = plugin_descriptor();
-    assert_eq!(
-        chart_uniforms(d, "candlestick", &explicit).expect("explicit"),
-        chart_uniforms(d, "candlestick", "{}").expect("implicit")
-    );
+    assert_schema_defaults_are_plugin_defaults(d, "candlestick", schema, &["body_width", "hollow"]);
 }

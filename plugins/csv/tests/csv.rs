@@ -8,6 +8,7 @@ use std::path::Path;
 use gpu_charts_plugin_api::testing::{Table, read_source};
 use gpu_charts_plugin_api::{GC_ERR_DATA, GC_ERR_IO, GC_ERR_PARAMS, PluginError};
 use gpu_charts_plugin_csv::plugin_descriptor;
+use gpu_charts_plugin_kit::testing::schema_defaults;
 
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
 const NS: i64 = 1_000_000_000;
@@ -477,18 +478,6 @@ fn truncated_gzip_is_an_io_error() {
     let e = read(r#"{"path": "cut.csv.gz"}"#, dir_str(&dir)).unwrap_err();
     assert_eq!(e.status, GC_ERR_IO);
     assert_mentions(&e, &["cut.csv.gz: read failed"]);
-}
-
-/// The `default` of every property in a params schema, as a params object.
-fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
-    let properties = schema["properties"]
-        .as_object()
-        .expect("schema has properties");
-    properties
-        .iter()
-        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
-        .collect()
 }
 
 #[test]

@@ -15,7 +15,8 @@
 //! * A gap later in the series: TA-Lib's C code would propagate the NaN to
 //!   every later row; here the line resumes `period` rows after the gap.
 
-use gpu_charts_plugin_api::{GC_ERR_INTERNAL, GcStr, IndicatorPlugin, PluginError};
+use gpu_charts_plugin_api::{GcStr, IndicatorPlugin, PluginError};
+use gpu_charts_plugin_kit::{in_range, params, single_column};
 use serde::Deserialize;
 
 /// Largest accepted `period` (as in the params schema).
@@ -58,12 +59,13 @@ pub struct Ema {
 impl Ema {
     /// An EMA with the given period (1..=[`MAX_PERIOD`]).
     pub fn new(period: usize) -> Result<Self, PluginError> {
-        if !(1..=MAX_PERIOD).contains(&period) {
-            return Err(PluginError::params(format!(
-                "ema: period must be 1..={MAX_PERIOD}, got {period}"
-            ))
-            .with_help("set `period` to a whole number of rows, e.g. period = 50"));
-        }
+        let period = in_range(
+            "ema",
+            "period",
+            period,
+            1..=MAX_PERIOD,
+            "set `period` to a whole number of rows, e.g. period = 50",
+        )?;
         Ok(Ema { period })
     }
 
@@ -147,16 +149,11 @@ impl IndicatorPlugin for Ema {
     const OUTPUTS: &'static [GcStr] = &[GcStr::lit("value")];
 
     fn create(params_json: &str) -> Result<Self, PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("ema: invalid params: {e}")).with_help(
-                "the only parameter is `period`, a whole number of rows, e.g. period = 50",
-            )
-        })?;
+        let params: Params = params(
+            "ema",
+            params_json,
+            "the only parameter is `period`, a whole number of rows, e.g. period = 50",
+        )?;
         let period = usize::try_from(params.period).unwrap_or(usize::MAX);
         Ema::new(period)
     }
@@ -167,12 +164,7 @@ impl IndicatorPlugin for Ema {
         outputs: &mut [&mut [f64]],
         from: usize,
     ) -> Result<(), PluginError> {
-        let (Some(input), Some(out)) = (inputs.first(), outputs.first_mut()) else {
-            return Err(PluginError::new(
-                GC_ERR_INTERNAL,
-                "ema: called without its input or output column",
-            ));
-        };
+        let (input, out) = single_column("ema", inputs, outputs)?;
         ema_into(input, out, self.period, from);
         Ok(())
     }

@@ -5,6 +5,7 @@
 use gpu_charts_plugin_api::GC_ERR_PARAMS;
 use gpu_charts_plugin_api::testing::{run_indicator, run_indicator_incremental};
 use gpu_charts_plugin_ema::plugin_descriptor;
+use gpu_charts_plugin_kit::testing::{assert_close, assert_identical, run_single, schema_defaults};
 
 const REFERENCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -38,39 +39,8 @@ fn reference(name: &str) -> Vec<f64> {
 }
 
 fn ema(period: usize, input: &[f64]) -> Vec<f64> {
-    let mut out = run_indicator(
-        plugin_descriptor(),
-        "ema",
-        &format!(r#"{{"period": {period}}}"#),
-        &[input],
-    )
-    .unwrap_or_else(|e| panic!("ema({period}) failed: {e}"));
-    out.remove(0)
-}
-
-fn assert_close(actual: &[f64], expected: &[f64], rel: f64) {
-    assert_eq!(actual.len(), expected.len());
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        if e.is_nan() {
-            assert!(a.is_nan(), "row {i}: expected NaN, got {a}");
-        } else {
-            assert!(
-                (a - e).abs() <= rel * e.abs(),
-                "row {i}: got {a}, expected {e} (rel {rel})"
-            );
-        }
-    }
-}
-
-/// Same values bit for bit (NaN equals NaN).
-fn assert_identical(actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len());
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        assert!(
-            a.to_bits() == e.to_bits() || (a.is_nan() && e.is_nan()),
-            "row {i}: {a} != {e}"
-        );
-    }
+    let params = format!(r#"{{"period": {period}}}"#);
+    run_single(plugin_descriptor(), "ema", &params, input)
 }
 
 #[test]
@@ -197,18 +167,6 @@ fn bad_params_are_rejected_with_help() {
     let e = run_indicator(plugin_descriptor(), "ema", r#"{"span": 5}"#, &[&x]).unwrap_err();
     assert_eq!(e.status, GC_ERR_PARAMS);
     assert!(e.message.contains("unknown field `span`"), "{}", e.message);
-}
-
-/// The `default` of every property in a params schema, as a params object.
-fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
-    let properties = schema["properties"]
-        .as_object()
-        .expect("schema has properties");
-    properties
-        .iter()
-        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
-        .collect()
 }
 
 #[test]

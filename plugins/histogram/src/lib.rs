@@ -13,6 +13,7 @@ use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_CHART_INCLUDE_ZERO, GC_FIELD_VALUE, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS,
     PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's line prelude).
@@ -85,32 +86,27 @@ impl ChartTypePlugin for Histogram {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("histogram: invalid params: {e}")).with_help(
-                "accepted params: opacity (0..1), bar_width (0.1..1), color_by_sign (true/false)",
-            )
-        })?;
-        if !(0.0..=1.0).contains(&params.opacity) {
-            return Err(PluginError::params(format!(
-                "histogram: opacity must be 0..=1, got {}",
-                params.opacity
-            ))
-            .with_help("opacity multiplies the colour's alpha, e.g. opacity = 0.5"));
-        }
-        if !(0.1..=1.0).contains(&params.bar_width) {
-            return Err(PluginError::params(format!(
-                "histogram: bar_width must be 0.1..=1, got {}",
-                params.bar_width
-            ))
-            .with_help("bar_width is a fraction of the slot, e.g. bar_width = 0.8"));
-        }
-        out[0] = params.opacity as f32;
-        out[1] = params.bar_width as f32;
+        let params: Params = params(
+            "histogram",
+            params_json,
+            "accepted params: opacity (0..1), bar_width (0.1..1), color_by_sign (true/false)",
+        )?;
+        let opacity = in_range(
+            "histogram",
+            "opacity",
+            params.opacity,
+            0.0..=1.0,
+            "opacity multiplies the colour's alpha, e.g. opacity = 0.5",
+        )?;
+        let bar_width = in_range(
+            "histogram",
+            "bar_width",
+            params.bar_width,
+            0.1..=1.0,
+            "bar_width is a fraction of the slot, e.g. bar_width = 0.8",
+        )?;
+        out[0] = opacity as f32;
+        out[1] = bar_width as f32;
         out[2] = if params.color_by_sign { 1.0 } else { 0.0 };
         Ok(())
     }

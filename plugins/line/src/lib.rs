@@ -11,6 +11,7 @@
 use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_FIELD_VALUE, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS, PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's line prelude).
@@ -62,23 +63,15 @@ impl ChartTypePlugin for Line {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("line: invalid params: {e}"))
-                .with_help("accepted params: opacity (0..1)")
-        })?;
-        if !(0.0..=1.0).contains(&params.opacity) {
-            return Err(PluginError::params(format!(
-                "line: opacity must be 0..=1, got {}",
-                params.opacity
-            ))
-            .with_help("opacity multiplies the colour's alpha, e.g. opacity = 0.5"));
-        }
-        out[0] = params.opacity as f32;
+        let params: Params = params("line", params_json, "accepted params: opacity (0..1)")?;
+        let opacity = in_range(
+            "line",
+            "opacity",
+            params.opacity,
+            0.0..=1.0,
+            "opacity multiplies the colour's alpha, e.g. opacity = 0.5",
+        )?;
+        out[0] = opacity as f32;
         Ok(())
     }
 }

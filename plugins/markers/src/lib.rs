@@ -10,6 +10,7 @@
 use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_FIELD_VALUE, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS, PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's line prelude).
@@ -105,33 +106,28 @@ impl ChartTypePlugin for Markers {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("markers: invalid params: {e}")).with_help(
-                "accepted params: shape (\"triangle_up\", \"triangle_down\", \"circle\", \
-                 \"diamond\"), size (1..100 px), opacity (0..1)",
-            )
-        })?;
-        if !(1.0..=100.0).contains(&params.size) {
-            return Err(PluginError::params(format!(
-                "markers: size must be 1..=100, got {}",
-                params.size
-            ))
-            .with_help("size is the marker's width and height in logical pixels, e.g. size = 8"));
-        }
-        if !(0.0..=1.0).contains(&params.opacity) {
-            return Err(PluginError::params(format!(
-                "markers: opacity must be 0..=1, got {}",
-                params.opacity
-            ))
-            .with_help("opacity multiplies the colour's alpha, e.g. opacity = 0.5"));
-        }
-        out[0] = params.opacity as f32;
-        out[1] = params.size as f32;
+        let params: Params = params(
+            "markers",
+            params_json,
+            "accepted params: shape (\"triangle_up\", \"triangle_down\", \"circle\", \
+             \"diamond\"), size (1..100 px), opacity (0..1)",
+        )?;
+        let size = in_range(
+            "markers",
+            "size",
+            params.size,
+            1.0..=100.0,
+            "size is the marker's width and height in logical pixels, e.g. size = 8",
+        )?;
+        let opacity = in_range(
+            "markers",
+            "opacity",
+            params.opacity,
+            0.0..=1.0,
+            "opacity multiplies the colour's alpha, e.g. opacity = 0.5",
+        )?;
+        out[0] = opacity as f32;
+        out[1] = size as f32;
         out[2] = params.shape.code();
         Ok(())
     }

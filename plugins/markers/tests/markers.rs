@@ -1,60 +1,33 @@
 //! The markers chart type's table, shader and uniforms.
 
-use gpu_charts_plugin_api::testing::{chart_source, chart_uniforms, check_chart_table};
-use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_VALUE, GC_INPUT_LINE};
+use gpu_charts_plugin_api::testing::chart_uniforms;
+use gpu_charts_plugin_api::{GC_FIELD_VALUE, GC_INPUT_LINE};
+use gpu_charts_plugin_kit::testing::{
+    assert_chart_table, assert_schema_defaults_are_plugin_defaults, assert_uniforms,
+    assert_vs_fs_main, params_error,
+};
 use gpu_charts_plugin_markers::plugin_descriptor;
-use naga::ShaderStage;
-use naga::front::wgsl::parse_str;
-use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 #[test]
 fn wgsl_validates_with_the_line_prelude() {
-    let src = chart_source(plugin_descriptor(), "markers").expect("markers source");
-    let module = parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    Validator::new(ValidationFlags::all(), Capabilities::default())
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    let stages = module
-        .entry_points
-        .iter()
-        .map(|e| (e.name.as_str(), e.stage));
-    let expected = [
-        ("vs_main", ShaderStage::Vertex),
-        ("fs_main", ShaderStage::Fragment),
-    ];
-    assert_eq!(stages.collect::<Vec<_>>(), expected);
+    assert_vs_fs_main(plugin_descriptor(), "markers");
 }
 
 #[test]
 fn table_declares_line_input_and_value_range() {
-    let t = check_chart_table(plugin_descriptor(), "markers").expect("markers table");
-    assert_eq!(t.input, GC_INPUT_LINE);
-    assert_eq!(t.vertices_per_instance, 6);
-    assert_eq!(t.range_fields, GC_FIELD_VALUE);
-    assert_eq!(t.flags, 0);
+    let d = plugin_descriptor();
+    assert_chart_table(d, "markers", GC_INPUT_LINE, 6, GC_FIELD_VALUE, 0);
 }
 
 #[test]
 fn uniforms_from_params() {
     let d = plugin_descriptor();
-    let mut expected = [0.0f32; 16];
-    expected[0] = 1.0;
-    expected[1] = 8.0;
-    assert_eq!(
-        chart_uniforms(d, "markers", "{}").expect("defaults"),
-        expected
-    );
-    expected[0] = 0.5;
-    expected[1] = 12.0;
-    expected[2] = 3.0;
-    assert_eq!(
-        chart_uniforms(
-            d,
-            "markers",
-            r#"{"shape": "diamond", "size": 12, "opacity": 0.5}"#
-        )
-        .expect("set"),
-        expected
+    assert_uniforms(d, "markers", "{}", &[1.0, 8.0]);
+    assert_uniforms(
+        d,
+        "markers",
+        r#"{"shape": "diamond", "size": 12, "opacity": 0.5}"#,
+        &[0.5, 12.0, 3.0],
     );
 }
 
@@ -77,8 +50,7 @@ fn each_shape_has_its_shader_code() {
 #[test]
 fn bad_params_are_rejected() {
     let d = plugin_descriptor();
-    let e = chart_uniforms(d, "markers", r#"{"shape": "square"}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "markers", r#"{"shape": "square"}"#);
     assert!(
         e.message.starts_with(
             "markers: invalid params: unknown variant `square`, expected one of \
@@ -93,43 +65,21 @@ fn bad_params_are_rejected() {
          size (1..100 px), opacity (0..1)"
     );
 
-    let e = chart_uniforms(d, "markers", r#"{"size": 0.5}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "markers", r#"{"size": 0.5}"#);
     assert_eq!(e.message, "markers: size must be 1..=100, got 0.5");
 
-    let e = chart_uniforms(d, "markers", r#"{"opacity": 2}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "markers", r#"{"opacity": 2}"#);
     assert_eq!(e.message, "markers: opacity must be 0..=1, got 2");
 
-    let e = chart_uniforms(d, "markers", r#"{"color": "red"}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "markers", r#"{"color": "red"}"#);
     assert!(e.message.contains("unknown field `color`"), "{}", e.message);
-}
-
-/// The `default` of every property in a params schema, as a params object.
-fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
-    let properties = schema["properties"]
-        .as_object()
-        .expect("schema has properties");
-    properties
-        .iter()
-        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
-        .collect()
 }
 
 #[test]
 fn schema_defaults_are_the_plugin_defaults() {
-    let defaults = schema_defaults(gpu_charts_plugin_markers::PARAMS_SCHEMA);
-    let mut keys: Vec<&str> = defaults.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["opacity", "shape", "size"]);
-    let explicit = serde_json::Value::Object(defaults).to_string();
+    let schema = gpu_charts_plugin_markers::PARAMS_SCHEMA;
     let d = plugin_descriptor();
-    assert_eq!(
-        chart_uniforms(d, "markers", &explicit).expect("explicit"),
-        chart_uniforms(d, "markers", "{}").expect("implicit")
-    );
+    assert_schema_defaults_are_plugin_defaults(d, "markers", schema, &["opacity", "shape", "size"]);
 }
 
 /// The schema's enum lists exactly the shapes the plugin accepts.

@@ -9,6 +9,7 @@
 use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_FIELD_VALUE, GC_INPUT_LINE, GC_USER_UNIFORM_FLOATS, PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's line prelude).
@@ -73,31 +74,27 @@ impl ChartTypePlugin for Points {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("points: invalid params: {e}"))
-                .with_help("accepted params: opacity (0..1), size (0.5..50 px)")
-        })?;
-        if !(0.0..=1.0).contains(&params.opacity) {
-            return Err(PluginError::params(format!(
-                "points: opacity must be 0..=1, got {}",
-                params.opacity
-            ))
-            .with_help("opacity multiplies the colour's alpha, e.g. opacity = 0.5"));
-        }
-        if !(0.5..=50.0).contains(&params.size) {
-            return Err(PluginError::params(format!(
-                "points: size must be 0.5..=50, got {}",
-                params.size
-            ))
-            .with_help("size is the dot radius in logical pixels, e.g. size = 3"));
-        }
-        out[0] = params.opacity as f32;
-        out[1] = params.size as f32;
+        let params: Params = params(
+            "points",
+            params_json,
+            "accepted params: opacity (0..1), size (0.5..50 px)",
+        )?;
+        let opacity = in_range(
+            "points",
+            "opacity",
+            params.opacity,
+            0.0..=1.0,
+            "opacity multiplies the colour's alpha, e.g. opacity = 0.5",
+        )?;
+        let size = in_range(
+            "points",
+            "size",
+            params.size,
+            0.5..=50.0,
+            "size is the dot radius in logical pixels, e.g. size = 3",
+        )?;
+        out[0] = opacity as f32;
+        out[1] = size as f32;
         Ok(())
     }
 }

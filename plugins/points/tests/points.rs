@@ -1,74 +1,44 @@
 //! The points chart type's table, shader and uniforms.
 
-use gpu_charts_plugin_api::testing::{chart_source, chart_uniforms, check_chart_table};
-use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_FIELD_VALUE, GC_INPUT_LINE};
+use gpu_charts_plugin_api::{GC_FIELD_VALUE, GC_INPUT_LINE};
+use gpu_charts_plugin_kit::testing::{
+    assert_chart_table, assert_schema_defaults_are_plugin_defaults, assert_uniforms,
+    assert_vs_fs_main, params_error,
+};
 use gpu_charts_plugin_points::plugin_descriptor;
-use naga::ShaderStage;
-use naga::front::wgsl::parse_str;
-use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 #[test]
 fn wgsl_validates_with_the_line_prelude() {
-    let src = chart_source(plugin_descriptor(), "points").expect("points source");
-    let module = parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    Validator::new(ValidationFlags::all(), Capabilities::default())
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
-    let stages = module
-        .entry_points
-        .iter()
-        .map(|e| (e.name.as_str(), e.stage));
-    let expected = [
-        ("vs_main", ShaderStage::Vertex),
-        ("fs_main", ShaderStage::Fragment),
-    ];
-    assert_eq!(stages.collect::<Vec<_>>(), expected);
+    assert_vs_fs_main(plugin_descriptor(), "points");
 }
 
 #[test]
 fn table_declares_line_input_and_value_range() {
-    let t = check_chart_table(plugin_descriptor(), "points").expect("points table");
-    assert_eq!(t.input, GC_INPUT_LINE);
-    assert_eq!(t.vertices_per_instance, 18);
-    assert_eq!(t.range_fields, GC_FIELD_VALUE);
-    assert_eq!(t.flags, 0);
+    let d = plugin_descriptor();
+    assert_chart_table(d, "points", GC_INPUT_LINE, 18, GC_FIELD_VALUE, 0);
 }
 
 #[test]
 fn uniforms_from_params() {
     let d = plugin_descriptor();
-    let mut expected = [0.0f32; 16];
-    expected[0] = 1.0;
-    expected[1] = 3.0;
-    assert_eq!(
-        chart_uniforms(d, "points", "{}").expect("defaults"),
-        expected
-    );
-    expected[0] = 0.5;
-    expected[1] = 1.5;
-    assert_eq!(
-        chart_uniforms(d, "points", r#"{"opacity": 0.5, "size": 1.5}"#).expect("set"),
-        expected
-    );
+    assert_uniforms(d, "points", "{}", &[1.0, 3.0]);
+    assert_uniforms(d, "points", r#"{"opacity": 0.5, "size": 1.5}"#, &[0.5, 1.5]);
 }
 
 #[test]
 fn bad_params_are_rejected() {
     let d = plugin_descriptor();
-    let e = chart_uniforms(d, "points", r#"{"opacity": -0.5}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "points", r#"{"opacity": -0.5}"#);
     assert_eq!(e.message, "points: opacity must be 0..=1, got -0.5");
 
-    let e = chart_uniforms(d, "points", r#"{"size": 0}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "points", r#"{"size": 0}"#);
     assert_eq!(e.message, "points: size must be 0.5..=50, got 0");
     assert_eq!(
         e.help,
         "size is the dot radius in logical pixels, e.g. size = 3"
     );
 
-    let e = chart_uniforms(d, "points", r#"{"size": "big"}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "points", r#"{"size": "big"}"#);
     assert!(
         e.message
             .starts_with("points: invalid params: invalid type: string \"big\", expected f64"),
@@ -76,8 +46,7 @@ fn bad_params_are_rejected() {
         e.message
     );
 
-    let e = chart_uniforms(d, "points", r#"{"radius": 2}"#).unwrap_err();
-    assert_eq!(e.status, GC_ERR_PARAMS);
+    let e = params_error(d, "points", r#"{"radius": 2}"#);
     assert!(
         e.message.contains("unknown field `radius`"),
         "{}",
@@ -86,28 +55,9 @@ fn bad_params_are_rejected() {
     assert_eq!(e.help, "accepted params: opacity (0..1), size (0.5..50 px)");
 }
 
-/// The `default` of every property in a params schema, as a params object.
-fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
-    let properties = schema["properties"]
-        .as_object()
-        .expect("schema has properties");
-    properties
-        .iter()
-        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
-        .collect()
-}
-
 #[test]
 fn schema_defaults_are_the_plugin_defaults() {
-    let defaults = schema_defaults(gpu_charts_plugin_points::PARAMS_SCHEMA);
-    let mut keys: Vec<&str> = defaults.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["opacity", "size"]);
-    let explicit = serde_json::Value::Object(defaults).to_string();
+    let schema = gpu_charts_plugin_points::PARAMS_SCHEMA;
     let d = plugin_descriptor();
-    assert_eq!(
-        chart_uniforms(d, "points", &explicit).expect("explicit"),
-        chart_uniforms(d, "points", "{}").expect("implicit")
-    );
+    assert_schema_defaults_are_plugin_defaults(d, "points", schema, &["opacity", "size"]);
 }

@@ -18,7 +18,8 @@
 //! and that error never goes away. With compensation the error stays at a few
 //! ulps of the current window, over any number of rows.
 
-use gpu_charts_plugin_api::{GC_ERR_INTERNAL, GcStr, IndicatorPlugin, PluginError};
+use gpu_charts_plugin_api::{GcStr, IndicatorPlugin, PluginError};
+use gpu_charts_plugin_kit::{in_range, params, single_column};
 use serde::Deserialize;
 
 /// Largest accepted `period` (as in the params schema).
@@ -60,12 +61,13 @@ pub struct Sma {
 impl Sma {
     /// An SMA over `period` rows (1..=[`MAX_PERIOD`]).
     pub fn new(period: usize) -> Result<Self, PluginError> {
-        if !(1..=MAX_PERIOD).contains(&period) {
-            return Err(PluginError::params(format!(
-                "sma: period must be 1..={MAX_PERIOD}, got {period}"
-            ))
-            .with_help("set `period` to a whole number of rows, e.g. period = 20"));
-        }
+        let period = in_range(
+            "sma",
+            "period",
+            period,
+            1..=MAX_PERIOD,
+            "set `period` to a whole number of rows, e.g. period = 20",
+        )?;
         Ok(Sma { period })
     }
 
@@ -165,16 +167,11 @@ impl IndicatorPlugin for Sma {
     const OUTPUTS: &'static [GcStr] = &[GcStr::lit("value")];
 
     fn create(params_json: &str) -> Result<Self, PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("sma: invalid params: {e}")).with_help(
-                "the only parameter is `period`, a whole number of rows, e.g. period = 20",
-            )
-        })?;
+        let params: Params = params(
+            "sma",
+            params_json,
+            "the only parameter is `period`, a whole number of rows, e.g. period = 20",
+        )?;
         let period = usize::try_from(params.period).unwrap_or(usize::MAX);
         Sma::new(period)
     }
@@ -185,12 +182,7 @@ impl IndicatorPlugin for Sma {
         outputs: &mut [&mut [f64]],
         from: usize,
     ) -> Result<(), PluginError> {
-        let (Some(input), Some(out)) = (inputs.first(), outputs.first_mut()) else {
-            return Err(PluginError::new(
-                GC_ERR_INTERNAL,
-                "sma: called without its input or output column",
-            ));
-        };
+        let (input, out) = single_column("sma", inputs, outputs)?;
         sma_into(input, out, self.period, from);
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use gpu_charts_plugin_api::testing::{Table, read_source};
 use gpu_charts_plugin_api::{GC_ERR_PARAMS, PluginError};
+use gpu_charts_plugin_kit::testing::schema_defaults;
 use gpu_charts_plugin_synthetic::plugin_descriptor;
 
 const NS: i64 = 1_000_000_000;
@@ -184,18 +185,6 @@ fn bad_params_are_rejected() {
         assert!(e.message.contains(expected), "{params}: {}", e.message);
         assert!(!e.help.is_empty(), "{params}: no help");
     }
-}
-
-/// The `default` of every property in a params schema, as a params object.
-fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(schema).expect("params schema is JSON");
-    let properties = schema["properties"]
-        .as_object()
-        .expect("schema has properties");
-    properties
-        .iter()
-        .filter_map(|(key, p)| p.get("default").map(|d| (key.clone(), d.clone())))
-        .collect()
 }
 
 #[test]

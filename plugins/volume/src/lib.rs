@@ -9,6 +9,7 @@ use gpu_charts_plugin_api::{
     ChartTypePlugin, GC_CHART_INCLUDE_ZERO, GC_FIELD_VOLUME, GC_INPUT_BARS, GC_USER_UNIFORM_FLOATS,
     PluginError,
 };
+use gpu_charts_plugin_kit::{in_range, params};
 use serde::Deserialize;
 
 /// The chart type's WGSL (appended to the host's bars prelude).
@@ -73,31 +74,27 @@ impl ChartTypePlugin for Volume {
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let text = if params_json.trim().is_empty() {
-            "{}"
-        } else {
-            params_json
-        };
-        let params: Params = serde_json::from_str(text).map_err(|e| {
-            PluginError::params(format!("volume: invalid params: {e}"))
-                .with_help("accepted params: opacity (0..1), bar_width (0.1..1)")
-        })?;
-        if !(0.0..=1.0).contains(&params.opacity) {
-            return Err(PluginError::params(format!(
-                "volume: opacity must be 0..=1, got {}",
-                params.opacity
-            ))
-            .with_help("opacity multiplies the colours' alpha, e.g. opacity = 0.6"));
-        }
-        if !(0.1..=1.0).contains(&params.bar_width) {
-            return Err(PluginError::params(format!(
-                "volume: bar_width must be 0.1..=1, got {}",
-                params.bar_width
-            ))
-            .with_help("bar_width is a fraction of the bar slot, e.g. bar_width = 0.8"));
-        }
-        out[0] = params.opacity as f32;
-        out[1] = params.bar_width as f32;
+        let params: Params = params(
+            "volume",
+            params_json,
+            "accepted params: opacity (0..1), bar_width (0.1..1)",
+        )?;
+        let opacity = in_range(
+            "volume",
+            "opacity",
+            params.opacity,
+            0.0..=1.0,
+            "opacity multiplies the colours' alpha, e.g. opacity = 0.6",
+        )?;
+        let bar_width = in_range(
+            "volume",
+            "bar_width",
+            params.bar_width,
+            0.1..=1.0,
+            "bar_width is a fraction of the bar slot, e.g. bar_width = 0.8",
+        )?;
+        out[0] = opacity as f32;
+        out[1] = bar_width as f32;
         Ok(())
     }
 }
