@@ -49,6 +49,7 @@
 ---@field size? number marker size in pixels
 ---@field with? string for style "band": the other edge's output name
 ---@field color_by_sign? boolean for style "histogram": colour bars by sign
+---@field dash? "solid"|"dash"|"dot"|"dashdot" for style "line": the pattern (default solid)
 
 ---The declaration every gpu-charts script starts with.
 ---@class gc.Indicator
@@ -480,11 +481,11 @@ TYPE_LINE = nil
 TYPE_HISTOGRAM = nil
 ---@type integer
 TYPE_POINT = nil
----@type integer drawn solid
+---@type integer a dashed line
 TYPE_DASH = nil
----@type integer drawn solid
+---@type integer a dash-dotted line
 TYPE_DASHDOT = nil
----@type integer drawn solid
+---@type integer a dotted line
 TYPE_DOT = nil
 ---@type integer the same as TYPE_DASH
 TYPE_DASHLINE = nil

@@ -27,6 +27,12 @@ pub const PARAMS_SCHEMA: &str = r#"{
       "maximum": 1,
       "default": 1,
       "description": "Multiplies the alpha of the series colour."
+    },
+    "style": {
+      "type": "string",
+      "enum": ["solid", "dash", "dot", "dashdot"],
+      "default": "solid",
+      "description": "Line pattern; dash lengths scale with the line width (QUIK's TYPE_DASH, TYPE_DOT, TYPE_DASHDOT)."
     }
   },
   "additionalProperties": false
@@ -37,6 +43,19 @@ pub const PARAMS_SCHEMA: &str = r#"{
 struct Params {
     #[serde(default = "default_opacity")]
     opacity: f64,
+    #[serde(default)]
+    style: Style,
+}
+
+/// The line pattern; the shader reads its number from `frame.user[0].y`.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Style {
+    #[default]
+    Solid = 0,
+    Dash = 1,
+    Dot = 2,
+    Dashdot = 3,
 }
 
 fn default_opacity() -> f64 {
@@ -58,12 +77,17 @@ impl ChartTypePlugin for Line {
     const VERTICES_PER_INSTANCE: u32 = 12;
     const RANGE_FIELDS: u32 = GC_FIELD_VALUE;
 
-    /// `frame.user[0] = (opacity, 0, 0, 0)`.
+    /// `frame.user[0] = (opacity, style, 0, 0)` (style: 0 solid, 1 dash,
+    /// 2 dot, 3 dash-dot).
     fn uniforms(
         params_json: &str,
         out: &mut [f32; GC_USER_UNIFORM_FLOATS],
     ) -> Result<(), PluginError> {
-        let params: Params = params("line", params_json, "accepted params: opacity (0..1)")?;
+        let params: Params = params(
+            "line",
+            params_json,
+            "accepted params: opacity (0..1), style (\"solid\", \"dash\", \"dot\", \"dashdot\")",
+        )?;
         let opacity = in_range(
             "line",
             "opacity",
@@ -72,6 +96,7 @@ impl ChartTypePlugin for Line {
             "opacity multiplies the colour's alpha, e.g. opacity = 0.5",
         )?;
         out[0] = opacity as f32;
+        out[1] = params.style as u32 as f32;
         Ok(())
     }
 }

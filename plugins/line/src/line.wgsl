@@ -1,7 +1,7 @@
 // Line chart type (GC_INPUT_LINE, 12 vertices per point).
 // Written against the host prelude (plugin-api/wgsl/prelude.wgsl + prelude_line.wgsl).
 //
-// frame.user[0] = (opacity, 0, 0, 0)
+// frame.user[0] = (opacity, style, 0, 0); style 0 solid, 1 dash, 2 dot, 3 dash-dot
 //
 // Each instance is one pixel-column bucket (or one point when zoomed in):
 //   vertices 0..5  the segment from the previous bucket's last value to this
@@ -38,7 +38,31 @@ fn vs_main(@builtin(vertex_index) v: u32, @builtin(instance_index) i: u32) -> Vs
     return out;
 }
 
+// Whether framebuffer column `x` is inside a dash of `style`, for a line
+// `w` pixels wide. The pattern runs along x (series run left to right), so
+// it is the same for the connecting segments and the min..max strokes.
+fn dash_on(style: u32, x: f32, w: f32) -> bool {
+    if (style == 1u) {
+        let m = x - floor(x / (10.0 * w)) * (10.0 * w);
+        return m < 6.0 * w;
+    }
+    if (style == 2u) {
+        let p = max(3.0 * w, 3.0);
+        let m = x - floor(x / p) * p;
+        return m < max(1.5 * w, 1.5);
+    }
+    if (style == 3u) {
+        let m = x - floor(x / (14.0 * w)) * (14.0 * w);
+        return m < 6.0 * w || (m >= 9.0 * w && m < 9.0 * w + max(1.5 * w, 1.5));
+    }
+    return true;
+}
+
 @fragment
 fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
+    let style = u32(frame.user[0].y + 0.5);
+    if (!dash_on(style, in.position.x, max(frame.line_width_px, 1.0))) {
+        discard;
+    }
     return in.color;
 }

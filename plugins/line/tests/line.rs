@@ -21,8 +21,17 @@ fn table_declares_line_input_and_value_range() {
 #[test]
 fn uniforms_from_params() {
     let d = plugin_descriptor();
-    assert_uniforms(d, "line", "{}", &[1.0]);
-    assert_uniforms(d, "line", r#"{"opacity": 0.25}"#, &[0.25]);
+    assert_uniforms(d, "line", "{}", &[1.0, 0.0]);
+    assert_uniforms(d, "line", r#"{"opacity": 0.25}"#, &[0.25, 0.0]);
+    for (style, n) in [
+        ("solid", 0.0),
+        ("dash", 1.0),
+        ("dot", 2.0),
+        ("dashdot", 3.0),
+    ] {
+        let json = format!(r#"{{"style": "{style}"}}"#);
+        assert_uniforms(d, "line", &json, &[1.0, n]);
+    }
 }
 
 #[test]
@@ -32,11 +41,17 @@ fn bad_params_are_rejected() {
     assert_eq!(e.message, "line: opacity must be 0..=1, got -0.5");
     let e = params_error(d, "line", r#"{"width": 2}"#);
     assert!(e.message.contains("unknown field `width`"), "{}", e.message);
+    let e = params_error(d, "line", r#"{"style": "dashed"}"#);
+    assert!(
+        e.message.starts_with("line: invalid params: unknown variant `dashed`, expected one of `solid`, `dash`, `dot`, `dashdot`"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn schema_defaults_are_the_plugin_defaults() {
     let schema = gpu_charts_plugin_line::PARAMS_SCHEMA;
     let d = plugin_descriptor();
-    assert_schema_defaults_are_plugin_defaults(d, "line", schema, &["opacity"]);
+    assert_schema_defaults_are_plugin_defaults(d, "line", schema, &["opacity", "style"]);
 }

@@ -1373,7 +1373,10 @@ fn script_indicator(
             .iter()
             .map(|o| {
                 let (chart_type, params, with) = match &o.style {
-                    OutputStyle::Line => ("line", serde_json::json!({}), None),
+                    OutputStyle::Line => match o.dash {
+                        crate::script::LineDash::Solid => ("line", serde_json::json!({}), None),
+                        d => ("line", serde_json::json!({ "style": d.name() }), None),
+                    },
                     OutputStyle::Histogram { color_by_sign } => (
                         "histogram",
                         serde_json::json!({ "color_by_sign": color_by_sign }),

@@ -80,6 +80,35 @@ pub struct OutputDecl {
     pub width: Option<f32>,
     /// Overrides the indicator's pane.
     pub pane: Option<Pane>,
+    /// The pattern of a line (`dash = "dash" | "dot" | "dashdot"`; QUIK's
+    /// `TYPE_DASH`, `TYPE_DOT`, `TYPE_DASHDOT`).
+    pub dash: LineDash,
+}
+
+/// A line's pattern: the `line` chart type's `style` param.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineDash {
+    /// Continuous.
+    #[default]
+    Solid,
+    /// Dashes.
+    Dash,
+    /// Dots.
+    Dot,
+    /// Dash, dot, dash, ...
+    DashDot,
+}
+
+impl LineDash {
+    /// The `line` chart type's `style` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            LineDash::Solid => "solid",
+            LineDash::Dash => "dash",
+            LineDash::Dot => "dot",
+            LineDash::DashDot => "dashdot",
+        }
+    }
 }
 
 /// Type of a parameter.
@@ -337,6 +366,7 @@ pub(crate) fn parse_indicator(t: &Table) -> Result<Indicator, DeclError> {
             color: None,
             width: None,
             pane: None,
+            dash: LineDash::Solid,
         }],
         Value::Table(o) => parse_outputs(&o)?,
         v => {
@@ -545,6 +575,7 @@ fn parse_outputs(t: &Table) -> Result<Vec<OutputDecl>, DeclError> {
                 "shape",
                 "size",
                 "with",
+                "dash",
             ],
         )?;
         let Some(name) = get_str(&o, "name", &what)? else {
@@ -624,12 +655,39 @@ fn parse_outputs(t: &Table) -> Result<Vec<OutputDecl>, DeclError> {
             Some(p) => Some(parse_pane(&p, &format!("{what}.pane"))?),
             None => None,
         };
+        let dashes = [
+            LineDash::Solid,
+            LineDash::Dash,
+            LineDash::Dot,
+            LineDash::DashDot,
+        ];
+        let dash = match get_str(&o, "dash", &what)? {
+            None => LineDash::Solid,
+            Some(d) => match dashes.iter().find(|x| x.name() == d) {
+                Some(x) if style == OutputStyle::Line => *x,
+                Some(_) => {
+                    return err(
+                        format!(
+                            "{what}.dash is for lines, but the output's style is `{style_name}`"
+                        ),
+                        Some("remove `dash`, or use style = \"line\""),
+                    );
+                }
+                None => {
+                    return err(
+                        format!("{what}.dash `{d}` is not a line pattern"),
+                        Some(&hint(&d, &dashes.map(LineDash::name))),
+                    );
+                }
+            },
+        };
         out.push(OutputDecl {
             name,
             style,
             color,
             width,
             pane,
+            dash,
         });
     }
     if out.is_empty() {

@@ -34,7 +34,8 @@ use std::sync::Arc;
 use mlua::{Function, Lua, Table, Value};
 
 pub use decl::{
-    MarkerShape, OutputDecl, OutputStyle, Pane, ParamDecl, ParamType, ScriptInfo, ScriptKind,
+    LineDash, MarkerShape, OutputDecl, OutputStyle, Pane, ParamDecl, ParamType, ScriptInfo,
+    ScriptKind,
 };
 pub use error::{ScriptError, ScriptErrorKind};
 pub use instance::ScriptInstance;

@@ -25,7 +25,9 @@ use mlua::{Function, Lua, Table, Value};
 use serde_json::json;
 
 use super::ctx::{Ctx, raise};
-use super::decl::{DeclError, MarkerShape, OutputDecl, OutputStyle, ParamDecl, ParamType};
+use super::decl::{
+    DeclError, LineDash, MarkerShape, OutputDecl, OutputStyle, ParamDecl, ParamType,
+};
 use super::error::{HOST_CHUNK, ScriptErrorKind};
 
 /// Line types (name, value), as QUIK indicator scripts use them in
@@ -643,6 +645,7 @@ pub(crate) fn parse_settings(
                 color: None,
                 width: None,
                 pane: None,
+                dash: LineDash::Solid,
             },
         };
         outputs.push(d);
@@ -703,9 +706,14 @@ fn line_decl(l: &Table, k: usize, before: &[OutputDecl]) -> OutputDecl {
             shape: MarkerShape::TriangleDown,
             size,
         },
-        // Dashed and dotted lines are drawn solid; TYPET_BAR (a level per
-        // candle) as a line through the levels.
+        // TYPET_BAR (a level per candle) as a line through the levels.
         _ => OutputStyle::Line,
+    };
+    let dash = match ty {
+        3 => LineDash::Dash,
+        4 => LineDash::DashDot,
+        5 => LineDash::Dot,
+        _ => LineDash::Solid,
     };
     OutputDecl {
         name,
@@ -713,6 +721,7 @@ fn line_decl(l: &Table, k: usize, before: &[OutputDecl]) -> OutputDecl {
         color,
         width,
         pane: None,
+        dash,
     }
 }
 

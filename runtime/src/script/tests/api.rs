@@ -110,6 +110,16 @@ fn declaration_errors_point_at_the_indicator_call() {
             "output `a` is a band with `b`, which is not another output",
             None,
         ),
+        (
+            "indicator { outputs = { { name = 'a', dash = 'dashed' } } }",
+            "outputs[1].dash `dashed` is not a line pattern",
+            Some("did you mean `dash`?"),
+        ),
+        (
+            "indicator { outputs = { { name = 'a', style = 'points', dash = 'dot' } } }",
+            "outputs[1].dash is for lines, but the output's style is `points`",
+            Some("remove `dash`, or use style = \"line\""),
+        ),
     ];
     for (decl, msg, help) in cases {
         let (_d, r) = load_src(

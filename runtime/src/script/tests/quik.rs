@@ -259,6 +259,14 @@ fn quik_line_types_map_to_output_styles() {
             &OutputStyle::Line,
         ]
     );
+    let dashes: Vec<crate::script::LineDash> = o.iter().map(|x| x.dash).collect();
+    use crate::script::LineDash::{Dash, DashDot, Dot, Solid};
+    assert_eq!(
+        dashes,
+        [
+            Solid, Solid, Solid, Dash, DashDot, Dot, Dash, Solid, Solid, Solid, Solid
+        ]
+    );
     assert_eq!(o[0].color.as_deref(), Some("#ff0000"));
     assert_eq!(o[1].width, Some(3.0));
     assert_eq!(o[10].color.as_deref(), Some("#010203"));
