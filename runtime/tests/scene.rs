@@ -107,3 +107,51 @@ fn bars_aggregate_when_denser_than_two_pixels() {
         "the all-time high survives aggregation"
     );
 }
+
+/// HiDPI: the same chart at pixel ratio 2 on a target twice as large lays
+/// out the same labels at twice the size and twice the offsets, draws lines
+/// twice as wide, and keeps the plot rectangles at twice the size.
+#[test]
+fn pixel_ratio_two_scales_the_layout_not_the_content() {
+    let mut session = ChartSession::default();
+    let model = session
+        .load(&common::repo().join("examples/aapl.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let one = build_frame(&model, model.initial_view, [800, 450], 1.0);
+    let two = build_frame(&model, model.initial_view, [1600, 900], 2.0);
+    let labels = |f: &gpu_charts::scene::FrameScene| {
+        f.texts.iter().map(|t| t.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(labels(&one), labels(&two), "the same labels");
+    for (a, b) in one.texts.iter().zip(&two.texts) {
+        assert_eq!(b.size_px, a.size_px * 2.0, "{}", a.text);
+        assert!(
+            (b.x - 2.0 * a.x).abs() <= 2.0,
+            "{}: x {} vs {}",
+            a.text,
+            b.x,
+            a.x
+        );
+        assert!(
+            (b.y - 2.0 * a.y).abs() <= 2.0,
+            "{}: y {} vs {}",
+            a.text,
+            b.y,
+            a.y
+        );
+    }
+    assert_eq!(one.panes.len(), two.panes.len());
+    for (a, b) in one.panes.iter().zip(&two.panes) {
+        for k in 0..4 {
+            assert!(
+                (b.plot[k] - 2.0 * a.plot[k]).abs() <= 2.0,
+                "plot {:?} vs {:?}",
+                b.plot,
+                a.plot
+            );
+        }
+    }
+    for (a, b) in one.series.iter().zip(&two.series) {
+        assert_eq!(b.uniform.line_width_px, a.uniform.line_width_px * 2.0);
+    }
+}
