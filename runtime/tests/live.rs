@@ -213,7 +213,7 @@ color = "{color}"
     )
 }
 
-const DOUBLE_LUA: &str = "local k = require('factor')\n\
+const DOUBLE_LUA: &str = "local k = require('lib.factor')\n\
 indicator { outputs = { { name = 'v', pane = 'own' } } }\n\
 function calculate() return { v = close * k } end\n";
 
@@ -226,7 +226,8 @@ fn reloads_recompute_only_what_the_edit_touched() {
     let chart = dir.path().join("chart.toml");
     std::fs::create_dir(dir.path().join("scripts")).unwrap();
     std::fs::write(dir.path().join("scripts/double.lua"), DOUBLE_LUA).unwrap();
-    std::fs::write(dir.path().join("scripts/factor.lua"), "return 2\n").unwrap();
+    std::fs::create_dir(dir.path().join("scripts/lib")).unwrap();
+    std::fs::write(dir.path().join("scripts/lib/factor.lua"), "return 2\n").unwrap();
     let mut cache = DataCache::default();
     let mut build = |text: String| {
         std::fs::write(&chart, text).unwrap();
@@ -272,8 +273,8 @@ fn reloads_recompute_only_what_the_edit_touched() {
     assert_eq!(strs(&m.build.indicators_computed), "sma,ema_of_sma");
     assert_eq!(strs(&m.build.indicators_reused), "ema,lua");
 
-    // A module the script requires: the script only.
-    std::fs::write(dir.path().join("scripts/factor.lua"), "return 3\n").unwrap();
+    // A module the script requires (in a folder below it): the script only.
+    std::fs::write(dir.path().join("scripts/lib/factor.lua"), "return 3\n").unwrap();
     let m = build(rebuild_chart("#00ff00", 30, "AAPL"));
     assert_eq!(strs(&m.build.indicators_computed), "lua");
     assert_eq!(column(&m, "lua")[100], close[100] * 3.0);

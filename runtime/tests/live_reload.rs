@@ -201,6 +201,39 @@ fn a_good_edit_publishes_the_next_generation() {
     assert!(after.iter().zip(&before).any(|(a, b)| a < b));
 }
 
+/// A module in a folder below the script (`require("lib.k")`) is watched:
+/// saving it reloads the chart with the script recomputed.
+#[test]
+fn editing_a_required_module_in_a_subfolder_reloads() {
+    let _s = serial();
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.dir.path().join("lib")).unwrap();
+    std::fs::write(fx.dir.path().join("lib/k.lua"), "return 1\n").unwrap();
+    std::fs::write(
+        fx.dir.path().join("hi.lua"),
+        SCRIPT.replace(
+            "return { out = ta.highest(close, p.n) }",
+            "return { out = ta.highest(close, p.n) * require('lib.k') }",
+        ),
+    )
+    .unwrap();
+    let mut live = LiveSession::open(&fx.chart, options()).unwrap();
+    let cfg = live.config();
+    let before = column(&cfg, "hi");
+    std::fs::write(fx.dir.path().join("lib/k.lua"), "return 2\n").unwrap();
+    let g = published(next(&mut live));
+    assert!(
+        g.changed.iter().any(|p| p.ends_with("lib/k.lua")),
+        "{:?}",
+        g.changed
+    );
+    let after = column(&cfg, "hi");
+    for (a, b) in after.iter().zip(&before) {
+        assert!(a.is_nan() && b.is_nan() || *a == 2.0 * b, "{a} vs 2 x {b}");
+    }
+    assert!(after.iter().any(|a| !a.is_nan()));
+}
+
 fn column(cfg: &LiveConfig, name: &str) -> Vec<f64> {
     let g = cfg.current();
     let c = g

@@ -65,7 +65,12 @@ impl Dependencies {
         for script in cfg.indicators.iter().filter_map(|i| i.script.as_ref()) {
             if let Some(key) = watch_key(&loaded.base_dir.join(script)) {
                 if let Some(dir) = key.parent() {
-                    d.script_dirs.insert(dir.to_path_buf());
+                    // Its folder and those below it: modules it may require.
+                    d.script_dirs.extend(
+                        crate::script::module_dirs(dir)
+                            .into_iter()
+                            .filter_map(|m| watch_key(&m)),
+                    );
                 }
                 d.files.insert(key);
             }

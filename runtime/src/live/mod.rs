@@ -13,8 +13,8 @@
 //! clears it.
 //!
 //! What is watched (see [`deps`]): the chart file, every Lua script it names
-//! and any `.lua` file in those scripts' folders (the modules `require`
-//! loads), the plugin libraries the chart uses and, in debug builds, the
+//! and any `.lua` file in those scripts' folders and the folders below them
+//! (the modules `require` loads, [`crate::script::module_dirs`]), the plugin libraries the chart uses and, in debug builds, the
 //! host shaders that are read from disk. Folders are watched rather than
 //! files, so editors that save by rename, truncate-then-write or delete and
 //! recreate are all seen.
@@ -23,7 +23,7 @@
 //! cache): source tables are keyed by source plugin, params and folder, so an
 //! edit that leaves a source alone takes its table from the cache; indicator
 //! outputs are keyed by a fingerprint of the indicator (plugin, or script and
-//! the `.lua` files beside it, params, limits) and of its inputs, so a colour
+//! the `.lua` files in its folder and below, params, limits) and of its inputs, so a colour
 //! edit computes nothing and a parameter edit computes that indicator and
 //! those that read it ([`crate::scene::model::BuildStats`] says what a build
 //! did). Panes, series and the frame are rebuilt (O(series), not O(data)).

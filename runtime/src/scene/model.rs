@@ -440,17 +440,20 @@ fn fingerprint(
                 cfg.instructions_base,
             )
                 .hash(&mut h);
-            if let Some(dir) = file.parent()
-                && let Ok(entries) = std::fs::read_dir(dir)
-            {
-                let mut mods: Vec<PathBuf> = entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "lua") && *p != file)
-                    .collect();
-                mods.sort();
-                for m in mods {
-                    (&m, std::fs::read(&m).ok()).hash(&mut h);
+            if let Some(dir) = file.parent() {
+                for d in crate::script::module_dirs(dir) {
+                    let Ok(entries) = std::fs::read_dir(&d) else {
+                        continue;
+                    };
+                    let mut mods: Vec<PathBuf> = entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "lua") && *p != file)
+                        .collect();
+                    mods.sort();
+                    for m in mods {
+                        (&m, std::fs::read(&m).ok()).hash(&mut h);
+                    }
                 }
             }
         }

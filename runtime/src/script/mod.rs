@@ -83,6 +83,47 @@ pub struct ScriptInputs<'a> {
     pub named: Vec<(String, &'a [f64])>,
 }
 
+/// The folders a script's modules can come from: its own folder and the
+/// folders below it (`require("lib.util")` loads `lib/util.lua`), at most
+/// [`MODULE_DEPTH`] levels down and [`MODULE_DIRS`] folders in all, hidden
+/// folders skipped. Live sessions watch them and the build fingerprints the
+/// `.lua` files in them, so editing a module reloads its scripts.
+pub fn module_dirs(folder: &Path) -> Vec<PathBuf> {
+    let mut out = vec![folder.to_path_buf()];
+    let mut k = 0;
+    let mut depth_of = vec![0usize];
+    while k < out.len() && out.len() < MODULE_DIRS {
+        let (dir, depth) = (out[k].clone(), depth_of[k]);
+        k += 1;
+        if depth >= MODULE_DEPTH {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut subs: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        subs.sort();
+        for sub in subs {
+            if out.len() >= MODULE_DIRS {
+                break;
+            }
+            out.push(sub);
+            depth_of.push(depth + 1);
+        }
+    }
+    out
+}
+
+/// How deep below a script's folder [`module_dirs`] looks.
+pub const MODULE_DEPTH: usize = 3;
+/// How many folders [`module_dirs`] returns at most.
+pub const MODULE_DIRS: usize = 64;
+
 /// A chart element a QUIK script can read by its identifier (tag) with
 /// `getNumCandles(tag)` and `getCandlesByIndex(tag, line, first, count)`:
 /// another source of the chart (candles) or an indicator (one line per
