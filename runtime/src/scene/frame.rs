@@ -546,6 +546,25 @@ pub fn build_frame_with(
         ticks: Vec<ticks::Tick>,
         step: f64,
     }
+    /// The value range `lo..hi` with its axis ticks and their step.
+    fn pane_geom(lo: f64, hi: f64, log: bool, target: usize) -> PaneGeom {
+        let ts = if log {
+            ticks::log_value_ticks(lo, hi, target)
+        } else {
+            ticks::value_ticks(lo, hi, target)
+        };
+        let step = if ts.len() >= 2 {
+            (ts[1].pos - ts[0].pos).abs()
+        } else {
+            (hi - lo) / 4.0
+        };
+        PaneGeom {
+            lo,
+            hi,
+            ticks: ts,
+            step,
+        }
+    }
     let axis_font = AXIS_FONT * r;
     let heights: Vec<f64> = if state.pane_heights.len() == model.panes.len() {
         state.pane_heights.clone()
@@ -579,22 +598,7 @@ pub fn build_frame_with(
         {
             // The user's range, exactly: no padding, no zero line.
             let log = p.scale == Scale::Log && lo > 0.0;
-            let ts = if log {
-                ticks::log_value_ticks(lo, hi, target)
-            } else {
-                ticks::value_ticks(lo, hi, target)
-            };
-            let step = if ts.len() >= 2 {
-                (ts[1].pos - ts[0].pos).abs()
-            } else {
-                (hi - lo) / 4.0
-            };
-            geoms.push(PaneGeom {
-                lo,
-                hi,
-                ticks: ts,
-                step,
-            });
+            geoms.push(pane_geom(lo, hi, log, target));
             continue;
         }
         let mut lo = f64::INFINITY;
@@ -633,22 +637,7 @@ pub fn build_frame_with(
             }
             hi += pad;
         }
-        let ts = if log {
-            ticks::log_value_ticks(lo, hi, target)
-        } else {
-            ticks::value_ticks(lo, hi, target)
-        };
-        let step = if ts.len() >= 2 {
-            (ts[1].pos - ts[0].pos).abs()
-        } else {
-            (hi - lo) / 4.0
-        };
-        geoms.push(PaneGeom {
-            lo,
-            hi,
-            ticks: ts,
-            step,
-        });
+        geoms.push(pane_geom(lo, hi, log, target));
     }
     let label_w = geoms
         .iter()
