@@ -89,34 +89,17 @@ pub struct ScriptInputs<'a> {
 /// folders skipped. Live sessions watch them and the build fingerprints the
 /// `.lua` files in them, so editing a module reloads its scripts.
 pub fn module_dirs(folder: &Path) -> Vec<PathBuf> {
-    let mut out = vec![folder.to_path_buf()];
-    let mut k = 0;
-    let mut depth_of = vec![0usize];
-    while k < out.len() && out.len() < MODULE_DIRS {
-        let (dir, depth) = (out[k].clone(), depth_of[k]);
-        k += 1;
-        if depth >= MODULE_DEPTH {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut subs: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| e.path())
-            .collect();
-        subs.sort();
-        for sub in subs {
-            if out.len() >= MODULE_DIRS {
-                break;
-            }
-            out.push(sub);
-            depth_of.push(depth + 1);
-        }
-    }
-    out
+    let hidden =
+        |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+    walkdir::WalkDir::new(folder)
+        .max_depth(MODULE_DEPTH)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.file_type().is_dir() && !hidden(e))
+        .filter_map(Result::ok)
+        .map(walkdir::DirEntry::into_path)
+        .take(MODULE_DIRS)
+        .collect()
 }
 
 /// How deep below a script's folder [`module_dirs`] looks.
