@@ -2,10 +2,12 @@
 //! once on load (sorted timestamps, finite values), and the per-column
 //! decimation structures built once per load so every frame costs O(pixels).
 
+pub mod cache;
 pub mod lod;
 
 use std::sync::Arc;
 
+pub use cache::DataCache;
 pub use lod::MinMaxPyramid;
 
 /// Errors in loaded data. Each names the source, the column and the row.

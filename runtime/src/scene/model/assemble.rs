@@ -1,0 +1,244 @@
+//! Phase 3: the model from tables and indicator columns: series (listed and
+//! auto-plotted), horizontal axis, initial view, export column order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+
+use crate::config::{self, ConfigErrorKind, ConfigErrors, LoadedChart, XAxis};
+use crate::data::{Table, Timeline};
+use crate::plugins::PluginRegistry;
+use crate::scene::frame::ViewRange;
+use crate::scene::theme::Palette;
+
+use super::plots::{AutoPlot, PlotPane, SeriesBuilder, SeriesRequest};
+use super::{
+    BuildStats, Builder, ChartModel, ColumnData, NamedColumn, PaneModel, SeriesData, XMode,
+};
+
+/// Phase 3: series (listed and auto-plotted), horizontal axis, view; the
+/// export column order (sources, then indicators in dependency order).
+pub(super) fn assemble(
+    b: &mut Builder<'_>,
+    registry: &PluginRegistry,
+    tables: &BTreeMap<String, Arc<Table>>,
+    by_name: &HashMap<String, ColumnData>,
+    outputs: &[(String, Vec<String>)],
+    auto_plots: &[(usize, Arc<Timeline>, Vec<AutoPlot>)],
+) -> Result<ChartModel, ConfigErrors> {
+    let loaded = b.loaded;
+    let cfg = &loaded.config;
+    let tz: Tz = loaded.timezone;
+    let mut columns: Vec<NamedColumn> = Vec::new();
+    for (id, t) in tables {
+        for name in &t.names {
+            let key = format!("{id}.{name}");
+            if let Some(data) = by_name.get(&key) {
+                columns.push(NamedColumn {
+                    name: key,
+                    data: data.clone(),
+                });
+            }
+        }
+    }
+    for (id, outs) in outputs {
+        for o in outs {
+            if let Some(data) = by_name.get(&format!("{id}.{o}")) {
+                let name = if outs.len() == 1 {
+                    id.clone()
+                } else {
+                    format!("{id}.{o}")
+                };
+                columns.push(NamedColumn {
+                    name,
+                    data: data.clone(),
+                });
+            }
+        }
+    }
+    // 3. Series: those the chart file lists, then those scripts plot themselves.
+    let palette = Palette::of(cfg.theme);
+    let mut sb = SeriesBuilder {
+        registry,
+        tables,
+        by_name,
+        palette: &palette,
+        specs: HashMap::new(),
+        next_color: 0,
+    };
+    let mut panes = Vec::new();
+    for (pi, pane) in cfg.panes.iter().enumerate() {
+        let mut series = Vec::new();
+        for (si, s) in pane.series.iter().enumerate() {
+            let req = SeriesRequest {
+                path: format!("panes[{pi}].series[{si}]"),
+                chart_type: &s.chart_type,
+                data: &s.data,
+                with: None,
+                label: s.label.clone().unwrap_or_else(|| s.data.clone()),
+                color: s.color.as_deref(),
+                up_color: s.up_color.as_deref(),
+                down_color: s.down_color.as_deref(),
+                width: s.width as f32,
+                params: &s.params,
+            };
+            if let Some(m) = sb.build(b, &req) {
+                series.push(m);
+            }
+        }
+        panes.push(PaneModel {
+            height: pane.height,
+            scale: pane.scale,
+            series,
+        });
+    }
+    for (i, timeline, plots) in auto_plots {
+        let id = &cfg.indicators[*i].id;
+        // Overlay: the first pane drawing bars of the same timeline (else the first pane).
+        let overlay = panes
+            .iter()
+            .position(|p| p.series.iter().any(|s| matches!(&s.data, SeriesData::Bars(d) if Arc::ptr_eq(&d.timeline, timeline))))
+            .unwrap_or(0);
+        let mut own: Option<usize> = None;
+        for plot in plots {
+            let data = format!("{id}.{}", plot.output);
+            let with = plot.with.as_ref().map(|w| format!("{id}.{w}"));
+            let req = SeriesRequest {
+                path: format!("indicators[{i}].script"),
+                chart_type: &plot.chart_type,
+                data: &data,
+                with: with.as_deref(),
+                label: plot.label.clone(),
+                color: plot.color.as_deref(),
+                up_color: None,
+                down_color: None,
+                width: plot.width.unwrap_or(1.5),
+                params: &plot.params,
+            };
+            let Some(m) = sb.build(b, &req) else { continue };
+            let new_pane = |panes: &mut Vec<PaneModel>| {
+                panes.push(PaneModel {
+                    height: 1.0,
+                    scale: config::Scale::Linear,
+                    series: Vec::new(),
+                });
+                panes.len() - 1
+            };
+            let target = match plot.pane {
+                PlotPane::Overlay => overlay,
+                PlotPane::Indicator => *own.get_or_insert_with(|| new_pane(&mut panes)),
+                PlotPane::Separate => new_pane(&mut panes),
+            };
+            if let Some(p) = panes.get_mut(target) {
+                p.series.push(m);
+            }
+        }
+    }
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+    }
+
+    // 4. Horizontal axis.
+    let first_bars = panes
+        .iter()
+        .flat_map(|p| &p.series)
+        .find_map(|s| match &s.data {
+            SeriesData::Bars(d) => Some(d.timeline.clone()),
+            _ => None,
+        });
+    let x_axis = match (cfg.x_axis, first_bars) {
+        (XAxis::Time, _) | (XAxis::Auto, None) => XMode::Time,
+        (XAxis::Bars, None) => {
+            // A bar axis over line data uses the first series' timeline.
+            match panes.iter().flat_map(|p| &p.series).next() {
+                Some(s) => XMode::Bars(s.data.timeline().clone()),
+                None => XMode::Time,
+            }
+        }
+        (_, Some(tl)) => XMode::Bars(tl),
+    };
+    if let XMode::Bars(tl) = &x_axis {
+        for (pi, p) in panes.iter().enumerate() {
+            for (si, s) in p.series.iter().enumerate() {
+                let stl = s.data.timeline();
+                if !Arc::ptr_eq(stl, tl) {
+                    b.err(
+                        &format!("panes[{pi}].series[{si}].data"),
+                        ConfigErrorKind::Reference,
+                        format!("series `{}` has its own timeline (source `{}`), but the bar axis follows source `{}`", s.label, stl.source_id, tl.source_id),
+                        Some("on a bar axis every series must come from the same source; set `x_axis = \"time\"` to mix sources".into()),
+                    );
+                }
+            }
+        }
+    }
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+    }
+
+    let initial_view = initial_view(loaded, &x_axis, tables);
+    Ok(ChartModel {
+        config: cfg.clone(),
+        path: loaded.path.clone(),
+        tz,
+        palette,
+        tables: tables.clone(),
+        columns,
+        panes,
+        x_axis,
+        initial_view,
+        build: BuildStats::default(),
+    })
+}
+
+fn initial_view(
+    loaded: &LoadedChart,
+    x: &XMode,
+    tables: &BTreeMap<String, Arc<Table>>,
+) -> ViewRange {
+    let cfg = &loaded.config;
+    let (start, end) = (loaded.view_start_ns, loaded.view_end_ns);
+    match x {
+        XMode::Bars(tl) => {
+            let ts = &tl.timestamps;
+            let n = ts.len();
+            let x1 = end.map_or(n, |e| ts.partition_point(|&t| t <= e)).max(1);
+            let x0 = match (cfg.view.last_bars, start) {
+                (Some(k), _) => x1.saturating_sub(k as usize),
+                (None, Some(s)) => ts.partition_point(|&t| t < s),
+                (None, None) => 0,
+            };
+            let x0 = x0.min(x1 - 1) as f64;
+            // Leave a little room right of the last bar, as trading platforms do.
+            let margin = if end.is_none() || x1 == n {
+                ((x1 as f64 - x0) * 0.015).max(1.0)
+            } else {
+                0.0
+            };
+            ViewRange {
+                x0,
+                x1: x1 as f64 + margin,
+            }
+        }
+        XMode::Time => {
+            let lo = tables
+                .values()
+                .filter_map(|t| t.timeline.timestamps.first().copied())
+                .min()
+                .unwrap_or(0);
+            let hi = tables
+                .values()
+                .filter_map(|t| t.timeline.timestamps.last().copied())
+                .max()
+                .unwrap_or(1);
+            let x0 = start.unwrap_or(lo) as f64;
+            let x1 = end.unwrap_or(hi) as f64;
+            if x1 > x0 {
+                ViewRange { x0, x1 }
+            } else {
+                ViewRange { x0, x1: x0 + 1e9 }
+            }
+        }
+    }
+}

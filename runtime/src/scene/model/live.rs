@@ -1,0 +1,150 @@
+//! Live charts: bars appended to a source recompute only the changed rows of
+//! the indicators on its timeline, with the states kept since the build.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::config::{ConfigErrorKind, ConfigErrors, LoadedChart};
+use crate::data::{DataCache, Table, Timeline};
+use crate::plugins::PluginRegistry;
+
+use super::assemble::assemble;
+use super::engine::LiveIndicator;
+use super::plots::AutoPlot;
+use super::{BuildStats, Builder, ChartModel, ColumnData, build};
+
+/// A chart that keeps every indicator's state, so bars appended to a source
+/// are computed incrementally (see [`LiveChart::append`]).
+pub struct LiveChart {
+    pub(super) loaded: LoadedChart,
+    /// The current snapshot, rebuilt after every change.
+    pub model: ChartModel,
+    pub(super) tables: BTreeMap<String, Arc<Table>>,
+    pub(super) by_name: HashMap<String, ColumnData>,
+    pub(super) live: Vec<LiveIndicator>,
+    pub(super) auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)>,
+}
+
+/// Builds a [`LiveChart`] (the model plus the indicator states). Every
+/// indicator is computed (its state is needed for appends).
+pub fn build_live(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+) -> Result<LiveChart, ConfigErrors> {
+    build(loaded, registry, cache, false)
+}
+
+impl LiveChart {
+    /// Appends rows to source `source_id` (columns in the source's column
+    /// order), or, with `replace_last`, replaces its last row by the first
+    /// given row and appends the rest (a bar that is still forming). Every
+    /// indicator on that source's timeline computes only the changed rows;
+    /// the result equals a full recompute. Indicators on other timelines keep
+    /// their values (cross-timeline inputs are not updated incrementally).
+    pub fn append(
+        &mut self,
+        registry: &PluginRegistry,
+        source_id: &str,
+        timestamps: &[i64],
+        columns: &[Vec<f64>],
+        replace_last: bool,
+    ) -> Result<(), ConfigErrors> {
+        let mut b = Builder {
+            loaded: &self.loaded,
+            map: &self.loaded.source_map,
+            errors: Vec::new(),
+        };
+        let path = format!("sources.{source_id}");
+        let Some(old) = self.tables.get(source_id).cloned() else {
+            b.err(
+                "sources",
+                ConfigErrorKind::Reference,
+                format!("no source `{source_id}` to append to"),
+                None,
+            );
+            return Err(ConfigErrors(b.errors));
+        };
+        if columns.len() != old.columns.len() || columns.iter().any(|c| c.len() != timestamps.len())
+        {
+            b.err(
+                &path,
+                ConfigErrorKind::Data,
+                format!(
+                    "appended rows need {} columns of {} values",
+                    old.columns.len(),
+                    timestamps.len()
+                ),
+                None,
+            );
+            return Err(ConfigErrors(b.errors));
+        }
+        let keep = if replace_last {
+            old.len().saturating_sub(1)
+        } else {
+            old.len()
+        };
+        let mut ts = old.timeline.timestamps[..keep].to_vec();
+        ts.extend_from_slice(timestamps);
+        let cols: Vec<Vec<f64>> = old
+            .columns
+            .iter()
+            .zip(columns)
+            .map(|(c, new)| {
+                let mut v = c.values[..keep].to_vec();
+                v.extend_from_slice(new);
+                v
+            })
+            .collect();
+        let table = Table::from_raw(source_id, old.names.clone(), ts, cols)
+            .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e.to_string(), None))?;
+        let table = Arc::new(table);
+        for (name, col) in table.names.iter().zip(&table.columns) {
+            self.by_name.insert(
+                format!("{source_id}.{name}"),
+                ColumnData {
+                    timeline: table.timeline.clone(),
+                    column: col.clone(),
+                },
+            );
+        }
+        self.tables.insert(source_id.to_string(), table);
+        for li in &mut self.live {
+            if li
+                .timeline(&self.by_name)
+                .is_some_and(|t| t.source_id == source_id)
+            {
+                let i = li.index;
+                li.evaluate(&mut self.by_name, keep)
+                    .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
+            }
+        }
+        // Script plots keep their timeline's identity: refresh it.
+        for (i, tl, _) in &mut self.auto_plots {
+            if let Some(li) = self.live.iter().find(|l| l.index == *i)
+                && let Some(t) = li.timeline(&self.by_name)
+            {
+                *tl = t;
+            }
+        }
+        let outputs: Vec<(String, Vec<String>)> = self
+            .live
+            .iter()
+            .map(|l| (l.id.clone(), l.outputs.clone()))
+            .collect();
+        let stats = BuildStats {
+            indicators_computed: self.live.iter().map(|l| l.id.clone()).collect(),
+            ..BuildStats::default()
+        };
+        self.model = assemble(
+            &mut b,
+            registry,
+            &self.tables,
+            &self.by_name,
+            &outputs,
+            &self.auto_plots,
+        )?;
+        self.model.build = stats;
+        Ok(())
+    }
+}

@@ -1,0 +1,343 @@
+//! The chart model: a validated chart file turned into loaded tables,
+//! computed indicator columns and resolved series. Built once per load;
+//! every error is located in the chart file (file:line:column, key path).
+//!
+//! The build is a pipeline, one job per file: [`sources`] (source plugins
+//! into tables through the [`DataCache`]), [`order`] (dependency order of
+//! indicators), [`fingerprint`] (what an indicator's outputs depend on, for
+//! reuse), the indicator engines behind [`engine`] ([`plugin`] and
+//! [`script`]), [`plots`] (series styling and script auto-plots) and
+//! [`assemble`] (panes, axis, view). [`live`] keeps the engines' states for
+//! bar appends.
+
+mod assemble;
+mod engine;
+mod fingerprint;
+mod live;
+mod order;
+mod plots;
+mod plugin;
+mod refs;
+mod script;
+mod sources;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use gpu_charts_plugin_api::GC_USER_UNIFORM_FLOATS;
+
+use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap};
+use crate::data::{Column, Table, Timeline};
+use crate::plugins::PluginRegistry;
+use crate::scene::frame::ViewRange;
+use crate::scene::theme::{Palette, Rgba};
+
+pub use crate::data::DataCache;
+pub use live::{LiveChart, build_live};
+pub use plots::{AutoPlot, PlotPane};
+
+use assemble::assemble;
+use fingerprint::fingerprint;
+use order::indicator_order;
+use plugin::plugin_indicator;
+use script::script_indicator;
+use sources::{load_sources, source_columns};
+
+/// What the host needs to build a chart type's pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartTypeSpec {
+    /// Unique pipeline key: `plugin/name`.
+    pub key: String,
+    /// Chart type name.
+    pub name: String,
+    /// Plugin that provides it.
+    pub plugin: String,
+    /// The plugin's WGSL (without the prelude).
+    pub wgsl: String,
+    /// `GC_INPUT_*`.
+    pub input: u32,
+    /// Vertices per instance.
+    pub vertices_per_instance: u32,
+    /// `GC_FIELD_*` bits for autoscale.
+    pub range_fields: u32,
+    /// `GC_CHART_*` flags.
+    pub flags: u32,
+}
+
+/// A column together with the timeline it lives on.
+#[derive(Debug, Clone)]
+pub struct ColumnData {
+    /// Timestamps of the rows.
+    pub timeline: Arc<Timeline>,
+    /// Values and pyramid.
+    pub column: Column,
+}
+
+/// The OHLCV columns a bar series draws.
+#[derive(Debug, Clone)]
+pub struct BarsData {
+    /// Timestamps of the bars.
+    pub timeline: Arc<Timeline>,
+    /// Open.
+    pub open: Column,
+    /// High.
+    pub high: Column,
+    /// Low.
+    pub low: Column,
+    /// Close.
+    pub close: Column,
+    /// Volume, if the source has it.
+    pub volume: Option<Column>,
+    /// Prefix sums of volume (len + 1), so aggregated volume is O(1).
+    pub volume_prefix: Option<Arc<[f64]>>,
+}
+
+/// What a series draws.
+#[derive(Debug, Clone)]
+pub enum SeriesData {
+    /// OHLCV bars.
+    Bars(BarsData),
+    /// One column.
+    Line(ColumnData),
+    /// Two columns on one timeline: upper and lower edge of a filled band.
+    Band(ColumnData, ColumnData),
+}
+
+impl SeriesData {
+    /// The timeline the series' rows live on.
+    pub fn timeline(&self) -> &Arc<Timeline> {
+        match self {
+            SeriesData::Bars(d) => &d.timeline,
+            SeriesData::Line(c) | SeriesData::Band(c, _) => &c.timeline,
+        }
+    }
+}
+
+/// A resolved series.
+#[derive(Debug, Clone)]
+pub struct SeriesModel {
+    /// Legend label.
+    pub label: String,
+    /// Chart type.
+    pub spec: Arc<ChartTypeSpec>,
+    /// Data.
+    pub data: SeriesData,
+    /// Series colour.
+    pub color: Rgba,
+    /// Rising colour.
+    pub up_color: Rgba,
+    /// Falling colour.
+    pub down_color: Rgba,
+    /// Line width in logical pixels.
+    pub width: f32,
+    /// `frame.user` from the chart type's params.
+    pub user: [f32; GC_USER_UNIFORM_FLOATS],
+}
+
+/// A pane.
+#[derive(Debug, Clone)]
+pub struct PaneModel {
+    /// Relative height.
+    pub height: f64,
+    /// Value scale.
+    pub scale: config::Scale,
+    /// Series, bottom to top.
+    pub series: Vec<SeriesModel>,
+}
+
+/// Horizontal axis of a chart.
+#[derive(Debug, Clone)]
+pub enum XMode {
+    /// One slot per bar of this timeline.
+    Bars(Arc<Timeline>),
+    /// Linear time.
+    Time,
+}
+
+/// A named column for export: its reference and data.
+#[derive(Debug, Clone)]
+pub struct NamedColumn {
+    /// Reference as written in chart files (`aapl.close`, `sma20`, `bb.upper`).
+    pub name: String,
+    /// The data.
+    pub data: ColumnData,
+}
+
+/// A loaded chart, ready to draw any view of.
+#[derive(Debug, Clone)]
+pub struct ChartModel {
+    /// The validated config.
+    pub config: ChartConfig,
+    /// The chart file.
+    pub path: PathBuf,
+    /// Display time zone.
+    pub tz: Tz,
+    /// Theme colours.
+    pub palette: Palette,
+    /// Source tables by id.
+    pub tables: BTreeMap<String, Arc<Table>>,
+    /// Every source column then every indicator output, in chart order.
+    pub columns: Vec<NamedColumn>,
+    /// Panes, top to bottom.
+    pub panes: Vec<PaneModel>,
+    /// Horizontal axis.
+    pub x_axis: XMode,
+    /// The view the chart file asks for.
+    pub initial_view: ViewRange,
+    /// What building this model read or computed, and what it reused.
+    pub build: BuildStats,
+}
+
+/// What a build did: which sources were read through their plugins and which
+/// came from the cache, which indicators were computed and which reused
+/// (unchanged definition and inputs: see [`DataCache`]). A reload that only
+/// changes a colour reads and computes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Source ids read through their plugin.
+    pub sources_read: Vec<String>,
+    /// Source ids taken from the cache.
+    pub sources_cached: Vec<String>,
+    /// Indicator ids computed, in dependency order.
+    pub indicators_computed: Vec<String>,
+    /// Indicator ids whose outputs were reused from an earlier build.
+    pub indicators_reused: Vec<String>,
+}
+
+/// Indicator outputs kept for reuse by a later build of a chart.
+#[derive(Debug)]
+struct CachedIndicator {
+    /// `id` and `id.<output>` columns, as inserted into the column map.
+    columns: Vec<(String, ColumnData)>,
+    /// Output names, in order.
+    outputs: Vec<String>,
+    /// The timeline and plots of a script that plots itself.
+    plots: Option<(Arc<Timeline>, Vec<AutoPlot>)>,
+}
+
+pub(super) struct Builder<'a> {
+    pub(super) loaded: &'a LoadedChart,
+    pub(super) map: &'a SourceMap,
+    pub(super) errors: Vec<config::ConfigError>,
+}
+
+impl Builder<'_> {
+    pub(super) fn err(
+        &mut self,
+        path: &str,
+        kind: ConfigErrorKind,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let e = self.map.error_at(path, kind, message.into(), help);
+        self.errors.push(e);
+    }
+    /// Records an error and returns every error so far (to stop the build).
+    pub(super) fn fail(
+        &mut self,
+        path: &str,
+        kind: ConfigErrorKind,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> ConfigErrors {
+        self.err(path, kind, message, help);
+        ConfigErrors(std::mem::take(&mut self.errors))
+    }
+    pub(super) fn errs(&mut self, e: ConfigErrors) {
+        self.errors.extend(e.0);
+    }
+}
+
+/// Builds the model: loads sources (through `cache`), computes indicators in
+/// dependency order, resolves series and validates their chart types' WGSL.
+///
+/// Indicators whose definition (plugin or script file contents, params,
+/// limits) and inputs are unchanged since an earlier build through the same
+/// `cache` are not computed again: their outputs are reused, so a reload
+/// after a colour edit computes nothing, and one after a parameter edit
+/// computes that indicator and those that depend on it.
+pub fn build_model(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+) -> Result<ChartModel, ConfigErrors> {
+    build(loaded, registry, cache, true).map(|l| l.model)
+}
+
+pub(super) fn build(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+    reuse: bool,
+) -> Result<LiveChart, ConfigErrors> {
+    let mut b = Builder {
+        loaded,
+        map: &loaded.source_map,
+        errors: Vec::new(),
+    };
+    let mut stats = BuildStats::default();
+    let (tables, source_keys) = load_sources(&mut b, registry, cache, &mut stats)?;
+    let mut by_name = source_columns(&tables);
+    let order = indicator_order(&mut b)?;
+    let mut live = Vec::new();
+    let mut auto_plots = Vec::new();
+    let mut outputs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut fingerprints: HashMap<String, String> = HashMap::new();
+    for i in order {
+        let ind = &loaded.config.indicators[i];
+        let fp = fingerprint(loaded, i, &source_keys, &fingerprints);
+        fingerprints.insert(ind.id.clone(), fp.clone());
+        if reuse && let Some(hit) = cache.output::<CachedIndicator>(&fp) {
+            for (k, c) in &hit.columns {
+                by_name.insert(k.clone(), c.clone());
+            }
+            if let Some((tl, plots)) = &hit.plots {
+                auto_plots.push((i, tl.clone(), plots.clone()));
+            }
+            outputs.push((ind.id.clone(), hit.outputs.clone()));
+            stats.indicators_reused.push(ind.id.clone());
+            continue;
+        }
+        let (mut li, plots) = match &ind.kind {
+            Some(kind) => (
+                plugin_indicator(&mut b, registry, i, kind, &tables, &by_name)?,
+                Vec::new(),
+            ),
+            None => script_indicator(&mut b, i, &tables, &by_name)?,
+        };
+        let timeline = li
+            .evaluate(&mut by_name, 0)
+            .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
+        stats.indicators_computed.push(li.id.clone());
+        outputs.push((li.id.clone(), li.outputs.clone()));
+        let plots = (!plots.is_empty()).then_some((timeline, plots));
+        if let Some((tl, p)) = &plots {
+            auto_plots.push((i, tl.clone(), p.clone()));
+        }
+        if reuse {
+            let columns = std::iter::once(li.id.clone())
+                .chain(li.outputs.iter().map(|o| format!("{}.{o}", li.id)))
+                .filter_map(|k| by_name.get(&k).map(|c| (k, c.clone())))
+                .collect();
+            let entry = CachedIndicator {
+                columns,
+                outputs: li.outputs.clone(),
+                plots,
+            };
+            cache.put_output(fp, Arc::new(entry));
+        }
+        live.push(li);
+    }
+    let mut model = assemble(&mut b, registry, &tables, &by_name, &outputs, &auto_plots)?;
+    model.build = stats;
+    Ok(LiveChart {
+        loaded: loaded.clone(),
+        model,
+        tables,
+        by_name,
+        live,
+        auto_plots,
+    })
+}

@@ -1,0 +1,121 @@
+//! Phase 1: every source through its plugin (or the session's cache) into a
+//! validated table, and the source columns by reference.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::config::{self, ConfigErrorKind, ConfigErrors};
+use crate::data::{DataCache, Table};
+use crate::plugins::PluginRegistry;
+
+use super::{BuildStats, Builder, ColumnData};
+
+/// Phase 1: every source through its plugin (or the cache), validated.
+#[allow(clippy::type_complexity)]
+pub(super) fn load_sources(
+    b: &mut Builder<'_>,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+    stats: &mut BuildStats,
+) -> Result<(BTreeMap<String, Arc<Table>>, BTreeMap<String, String>), ConfigErrors> {
+    let loaded = b.loaded;
+    let cfg = &loaded.config;
+    // 1. Sources.
+    let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    for (id, src) in &cfg.sources {
+        let path = format!("sources.{id}");
+        let plugin = match registry.source(&src.kind) {
+            Ok(p) => p,
+            Err(e) => {
+                b.err(
+                    &format!("{path}.kind"),
+                    ConfigErrorKind::Plugin,
+                    e.to_string(),
+                    None,
+                );
+                continue;
+            }
+        };
+        let schema = plugin.info().params_schema.clone();
+        let what = format!("source plugin `{}`", src.kind);
+        if let Err(e) = config::validate_params(
+            &schema,
+            &src.params,
+            &format!("{path}.params"),
+            &what,
+            b.map,
+        ) {
+            b.errs(e);
+            continue;
+        }
+        let params = config::apply_defaults(&schema, &src.params).to_string();
+        let base = loaded.base_dir.to_string_lossy().to_string();
+        let key = format!("{}\u{0}{}\u{0}{}", src.kind, params, base);
+        keys.insert(id.clone(), key.clone());
+        if let Some(t) = cache.table(&key) {
+            tables.insert(id.clone(), t);
+            stats.sources_cached.push(id.clone());
+            continue;
+        }
+        stats.sources_read.push(id.clone());
+        let raw = plugin.open(&params, &base).and_then(|mut s| s.read_all());
+        match raw {
+            Ok(raw) => match Table::from_raw(id, raw.names, raw.timestamps, raw.columns) {
+                Ok(t) => {
+                    let t = Arc::new(t);
+                    cache.put_table(key, t.clone());
+                    tables.insert(id.clone(), t);
+                }
+                Err(e) => b.err(&path, ConfigErrorKind::Data, e.to_string(), None),
+            },
+            Err(e) => b.err(&path, ConfigErrorKind::Plugin, e.to_string(), None),
+        }
+    }
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(std::mem::take(&mut b.errors)));
+    }
+
+    Ok((tables, keys))
+}
+
+/// Source columns by reference (`src.col`).
+pub(super) fn source_columns(tables: &BTreeMap<String, Arc<Table>>) -> HashMap<String, ColumnData> {
+    let mut by_name = HashMap::new();
+    for (id, t) in tables {
+        for (name, col) in t.names.iter().zip(&t.columns) {
+            by_name.insert(
+                format!("{id}.{name}"),
+                ColumnData {
+                    timeline: t.timeline.clone(),
+                    column: col.clone(),
+                },
+            );
+        }
+    }
+    by_name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_columns_are_named_source_dot_column_on_the_table_timeline() {
+        let t = Table::from_raw(
+            "aapl",
+            vec!["close".into(), "volume".into()],
+            vec![1, 2],
+            vec![vec![1.0, 2.0], vec![5.0, 6.0]],
+        )
+        .unwrap();
+        let t = Arc::new(t);
+        let by_name = source_columns(&BTreeMap::from([("aapl".to_string(), t.clone())]));
+        let mut names: Vec<&String> = by_name.keys().collect();
+        names.sort();
+        assert_eq!(names, ["aapl.close", "aapl.volume"]);
+        let v = &by_name["aapl.volume"];
+        assert!(Arc::ptr_eq(&v.timeline, &t.timeline));
+        assert_eq!(&v.column.values[..], &[5.0, 6.0]);
+    }
+}
