@@ -3,7 +3,9 @@
 //!
 //! Layers (each may use only those listed before it):
 //! `config` → `plugins` → `data` → `script` → `scene` → `gpu` → `render`/`export` →
-//! `live`/`view` → CLI. (`gpu::types` is a leaf shared by `scene` and `gpu`.)
+//! `live` → `view` → CLI. (`gpu::types` is a leaf shared by `scene` and `gpu`.)
+//! `scene/mod.rs` orders the scene's own modules the same way;
+//! `runtime/tests/architecture.rs` checks both.
 
 pub mod config;
 pub mod data;

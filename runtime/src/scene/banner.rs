@@ -99,8 +99,8 @@ pub fn wrap(message: &str, size_px: f32, width: f32) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::config::Theme;
-    use crate::scene::frame::ViewRange;
     use crate::scene::theme::Palette;
+    use crate::scene::types::ViewRange;
 
     fn blank(size: [u32; 2]) -> FrameScene {
         FrameScene {

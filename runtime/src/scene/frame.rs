@@ -7,25 +7,20 @@ use std::sync::Arc;
 use crate::config::Scale;
 use crate::data::{Column, MinMaxPyramid};
 use crate::gpu::types::{BandInstance, BarInstance, FrameUniform, PointInstance, RectInstance};
-use crate::scene::interact::{self, ViewState};
-use crate::scene::model::{BarsData, ChartModel, ChartTypeSpec, SeriesData, SeriesModel, XMode};
+use crate::scene::model::{BarsData, ChartModel, SeriesData, SeriesModel, XMode};
 use crate::scene::text;
 use crate::scene::theme::Rgba;
 use crate::scene::ticks;
+use crate::scene::types::{ChartTypeSpec, ViewState};
 use gpu_charts_plugin_api::{
     GC_CHART_INCLUDE_ZERO, GC_FIELD_CLOSE, GC_FIELD_HIGH, GC_FIELD_LOW, GC_FIELD_OPEN,
     GC_FIELD_VALUE, GC_FIELD_VOLUME, GC_INPUT_BARS,
 };
 
-/// The visible part of the horizontal axis, in axis units: slot index on a
-/// bar axis (bar `i` occupies `[i, i+1)`), UTC nanoseconds on a time axis.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ViewRange {
-    /// Left edge.
-    pub x0: f64,
-    /// Right edge (> x0).
-    pub x1: f64,
-}
+pub mod cursor;
+
+pub use crate::scene::types::ViewRange;
+pub use cursor::{Hit, hit_test, pane_step, row_at, time_label};
 
 /// Instances of one series draw.
 #[derive(Debug, Clone, PartialEq)]
@@ -768,7 +763,7 @@ pub fn build_frame_with(
             let (_, b) = x.visible_rows(ts);
             let legend_row = match state.crosshair {
                 Some([cx, _]) if (plot_left..plot_left + plot_w).contains(&cx) => {
-                    interact::row_at(&model.x_axis, s, x.axis_of_px((cx - plot_left) as f64))
+                    cursor::row_at(&model.x_axis, s, x.axis_of_px((cx - plot_left) as f64))
                 }
                 _ => b.checked_sub(1),
             };
@@ -931,6 +926,6 @@ pub fn build_frame_with(
             color: if t.major { pal.text_strong } else { pal.text },
         });
     }
-    interact::crosshair_overlay(model, state, &mut scene, r);
+    cursor::crosshair_overlay(model, state, &mut scene, r);
     scene
 }

@@ -3,19 +3,18 @@
 //! resizing) and what is under the cursor ([`hit_test`], [`readout`]).
 //!
 //! Everything here is pure and cheap: a change of view is O(1), a readout
-//! O(series × log rows), and the crosshair overlay a handful of rectangles,
-//! so the per-frame cost stays O(pixels).
+//! O(series × log rows). The cursor queries on a frame (`hit_test`,
+//! `row_at`, ...) and the crosshair overlay live in
+//! [`crate::scene::frame::cursor`] (the frame draws the crosshair); they are
+//! re-exported here.
 
-use std::sync::Arc;
+use crate::scene::frame::{FrameScene, legend_value};
+use crate::scene::model::ChartModel;
+use crate::scene::types::ViewRange;
 
-use crate::gpu::types::RectInstance;
-use crate::scene::frame::{FrameScene, TextItem, ViewRange, legend_value};
-use crate::scene::model::{ChartModel, SeriesModel, XMode};
-use crate::scene::text;
-use crate::scene::ticks;
+pub use crate::scene::frame::cursor::{Hit, hit_test, pane_step, row_at, time_label};
+pub use crate::scene::types::{Bounds, MIN_BARS, ViewState};
 
-/// Fewest bars a bar axis may show when zoomed in.
-pub const MIN_BARS: f64 = 5.0;
 /// How far (as a fraction of the visible span) the view may leave the data.
 pub const EDGE_MARGIN: f64 = 0.25;
 /// Widest view, as a multiple of the data's extent.
@@ -44,100 +43,7 @@ pub enum Key {
     End,
 }
 
-/// What the user has made of the chart: the visible range, fixed price
-/// ranges, pane heights and the crosshair.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ViewState {
-    /// Visible horizontal range (axis units, see [`ViewRange`]).
-    pub view: ViewRange,
-    /// Per pane: `Some((lo, hi))` when the user fixed the value range,
-    /// `None` to autoscale to the visible rows.
-    pub y_fixed: Vec<Option<(f64, f64)>>,
-    /// Relative pane heights (any positive unit; only ratios matter).
-    pub pane_heights: Vec<f64>,
-    /// Cursor position in target pixels, when the crosshair is shown.
-    pub crosshair: Option<[f32; 2]>,
-    /// Horizontal limits the view is kept within.
-    pub bounds: Bounds,
-    initial_view: ViewRange,
-    initial_heights: Vec<f64>,
-}
-
-/// The data's horizontal extent and the narrowest allowed view.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bounds {
-    /// First axis value with data.
-    pub lo: f64,
-    /// Last axis value with data (exclusive end on a bar axis).
-    pub hi: f64,
-    /// Narrowest span a zoom may reach.
-    pub min_span: f64,
-    /// Room left right of the last bar by `End` (a fraction of the span).
-    pub end_room: f64,
-}
-
-impl Bounds {
-    /// The extent of `model`'s data on its horizontal axis.
-    pub fn of(model: &ChartModel) -> Bounds {
-        match &model.x_axis {
-            XMode::Bars(tl) => Bounds {
-                lo: 0.0,
-                hi: tl.timestamps.len().max(1) as f64,
-                min_span: MIN_BARS,
-                end_room: 0.015,
-            },
-            XMode::Time => {
-                let mut lo = i64::MAX;
-                let mut hi = i64::MIN;
-                // Narrowest view: five of the densest table's average bar spacing.
-                let mut spacing = f64::INFINITY;
-                for t in model.tables.values() {
-                    let ts = &t.timeline.timestamps;
-                    if let (Some(&a), Some(&b)) = (ts.first(), ts.last()) {
-                        lo = lo.min(a);
-                        hi = hi.max(b);
-                        if ts.len() > 1 && b > a {
-                            spacing = spacing.min((b - a) as f64 / (ts.len() - 1) as f64);
-                        }
-                    }
-                }
-                if lo > hi {
-                    (lo, hi) = (0, 1_000_000_000);
-                }
-                let spacing = if spacing.is_finite() { spacing } else { 1e9 };
-                Bounds {
-                    lo: lo as f64,
-                    hi: (hi as f64).max(lo as f64 + 1.0),
-                    min_span: 5.0 * spacing,
-                    end_room: 0.0,
-                }
-            }
-        }
-    }
-}
-
 impl ViewState {
-    /// The chart file's view with autoscaled panes of the file's heights.
-    pub fn new(model: &ChartModel) -> ViewState {
-        let heights: Vec<f64> = model.panes.iter().map(|p| p.height).collect();
-        ViewState {
-            view: model.initial_view,
-            y_fixed: vec![None; model.panes.len()],
-            pane_heights: heights.clone(),
-            crosshair: None,
-            bounds: Bounds::of(model),
-            initial_view: model.initial_view,
-            initial_heights: heights,
-        }
-    }
-
-    /// Like [`ViewState::new`] but showing `view`.
-    pub fn with_view(model: &ChartModel, view: ViewRange) -> ViewState {
-        let mut s = ViewState::new(model);
-        s.view = view;
-        s
-    }
-
     /// The state to show `model`, a new generation of the chart this state
     /// showed (a live reload): the user's pan and zoom survive unless the
     /// chart file's own view changed (then the file wins, as on open), kept
@@ -294,116 +200,9 @@ impl ViewState {
     }
 }
 
-/// What lies under the cursor.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Hit {
-    /// Pane index.
-    pub pane: usize,
-    /// The pane's value at the cursor's height.
-    pub value_at_cursor: f64,
-    /// Horizontal axis value at the cursor (bar slot or UTC ns).
-    pub axis_x: f64,
-    /// The cursor is over the pane's price axis, not its plot.
-    pub on_price_axis: bool,
-}
-
-/// The pane (and values) under target-space `(x, y)`, if any.
-pub fn hit_test(frame: &FrameScene, x: f32, y: f32) -> Option<Hit> {
-    let (pane, g) = frame
-        .panes
-        .iter()
-        .enumerate()
-        .find(|(_, g)| y >= g.plot[1] && y < g.plot[1] + g.plot[3])?;
-    let [px, _, pw, _] = g.plot;
-    if x < px || x >= frame.size[0] as f32 {
-        return None;
-    }
-    let span = frame.view.x1 - frame.view.x0;
-    Some(Hit {
-        pane,
-        value_at_cursor: g.value_at(y),
-        axis_x: frame.view.x0 + (x - px) as f64 / pw.max(1.0) as f64 * span,
-        on_price_axis: x >= px + pw,
-    })
-}
-
 /// The divider (index of the pane below it) within `tolerance_px` of `y`.
 pub fn divider_at(frame: &FrameScene, y: f32, tolerance_px: f32) -> Option<usize> {
     (1..frame.panes.len()).find(|&i| (frame.panes[i].plot[1] - y).abs() <= tolerance_px)
-}
-
-/// The row of series `s` shown at horizontal axis value `axis_x`: the bar
-/// slot on a bar axis, the nearest timestamp on a time axis. O(log rows).
-pub fn row_at(mode: &XMode, s: &SeriesModel, axis_x: f64) -> Option<usize> {
-    let tl = s.data.timeline();
-    let ts = &tl.timestamps;
-    match mode {
-        XMode::Bars(master) => {
-            if !(axis_x >= 0.0 && axis_x < master.timestamps.len() as f64) {
-                return None;
-            }
-            let i = axis_x.floor() as usize;
-            if Arc::ptr_eq(master, tl) {
-                return Some(i);
-            }
-            // Another timeline: the last row at or before the slot's time.
-            let t = master.timestamps[i];
-            ts.partition_point(|&x| x <= t).checked_sub(1)
-        }
-        XMode::Time => {
-            if ts.is_empty() || !axis_x.is_finite() {
-                return None;
-            }
-            let k = ts.partition_point(|&x| (x as f64) < axis_x);
-            let after = ts.get(k).map(|&x| x as f64 - axis_x);
-            let before = k.checked_sub(1).map(|j| axis_x - ts[j] as f64);
-            match (before, after) {
-                (Some(b), Some(a)) if b <= a => Some(k - 1),
-                (Some(_), None) => Some(k - 1),
-                (_, Some(_)) => Some(k),
-                (None, None) => None,
-            }
-        }
-    }
-}
-
-/// Timestamp (UTC ns) at axis value `axis_x` and the bar spacing there
-/// (for choosing the label's precision).
-fn time_at(model: &ChartModel, axis_x: f64) -> Option<(i64, i64)> {
-    match &model.x_axis {
-        XMode::Bars(tl) => {
-            let ts = &tl.timestamps;
-            if !(axis_x >= 0.0 && axis_x < ts.len() as f64) {
-                return None;
-            }
-            let i = axis_x.floor() as usize;
-            let step = match (i.checked_sub(1).map(|j| ts[j]), ts.get(i + 1)) {
-                (_, Some(&next)) => next - ts[i],
-                (Some(prev), None) => ts[i] - prev,
-                (None, None) => 0,
-            };
-            Some((ts[i], step))
-        }
-        XMode::Time => {
-            if !axis_x.is_finite() {
-                return None;
-            }
-            let b = Bounds::of(model);
-            Some((axis_x as i64, (b.min_span / 5.0) as i64))
-        }
-    }
-}
-
-/// The time label at axis value `axis_x` (precision from the bar spacing).
-pub fn time_label(model: &ChartModel, axis_x: f64) -> Option<String> {
-    time_at(model, axis_x).map(|(t, step)| ticks::format_time(t, model.tz, step))
-}
-
-/// The axis step a pane's readouts are formatted for (about a fifth of its range).
-pub fn pane_step(frame: &FrameScene, pane: usize) -> f64 {
-    frame.panes.get(pane).map_or(1.0, |g| {
-        (g.value_at(g.plot[1]) - g.value_at(g.plot[1] + g.plot[3])).abs() / 5.0
-    })
 }
 
 /// The cursor readout: `("Time", date)` then each series' label and its value
@@ -425,82 +224,12 @@ pub fn readout(model: &ChartModel, frame: &FrameScene, hit: &Hit) -> Vec<(String
     out
 }
 
-/// Adds the crosshair (lines across the panes, the value on the price axis,
-/// the time on the time axis) to `scene` when `state.crosshair` is inside a pane.
-pub fn crosshair_overlay(
-    model: &ChartModel,
-    state: &ViewState,
-    scene: &mut FrameScene,
-    pixel_ratio: f32,
-) {
-    let Some([cx, cy]) = state.crosshair else {
-        return;
-    };
-    let Some(hit) = hit_test(scene, cx, cy) else {
-        return;
-    };
-    let (Some(first), Some(last)) = (scene.panes.first(), scene.panes.last()) else {
-        return;
-    };
-    let r = pixel_ratio.max(0.25);
-    let hair = r.max(1.0).round();
-    let pal = &model.palette;
-    let line = [pal.text[0], pal.text[1], pal.text[2], 0.6];
-    let (left, w) = (first.plot[0], first.plot[2]);
-    let (top, bottom) = (first.plot[1], last.plot[1] + last.plot[3]);
-    let font = 12.0 * r;
-    let bh = font * 1.45;
-    let pane = scene.panes[hit.pane];
-    if !hit.on_price_axis {
-        let x = cx.round();
-        scene.over.push(RectInstance {
-            min: [x, top],
-            max: [x + hair, bottom],
-            color: line,
-        });
-        if let Some(label) = time_label(model, hit.axis_x) {
-            let tw = text::measure(&label, font) + 12.0 * r;
-            let x0 = (cx - tw / 2.0).clamp(left, (left + w - tw).max(left));
-            scene.over.push(RectInstance {
-                min: [x0, bottom + hair],
-                max: [x0 + tw, bottom + hair + bh],
-                color: pal.axis,
-            });
-            scene.texts.push(TextItem {
-                text: label,
-                x: x0 + 6.0 * r,
-                y: bottom + hair + bh / 2.0 + font * 0.35,
-                size_px: font,
-                color: pal.text_strong,
-            });
-        }
-    }
-    let y = cy.round();
-    scene.over.push(RectInstance {
-        min: [left, y],
-        max: [left + w, y + hair],
-        color: line,
-    });
-    let y0 = (cy - bh / 2.0).clamp(pane.plot[1], pane.plot[1] + pane.plot[3] - bh);
-    scene.over.push(RectInstance {
-        min: [left + w + hair, y0],
-        max: [scene.size[0] as f32, y0 + bh],
-        color: pal.axis,
-    });
-    scene.texts.push(TextItem {
-        text: crate::scene::frame::readout(hit.value_at_cursor, pane_step(scene, hit.pane)),
-        x: left + w + 8.0 * r,
-        y: y0 + bh / 2.0 + font * 0.35,
-        size_px: font,
-        color: pal.text_strong,
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::ChartSession;
     use crate::scene::frame::build_frame_with;
+    use crate::scene::model::XMode;
     use std::path::Path;
 
     fn aapl() -> ChartModel {

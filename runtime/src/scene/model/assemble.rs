@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
-use crate::config::{self, ConfigErrorKind, ConfigErrors, LoadedChart, XAxis};
+use crate::config::{self, ConfigErrorKind, ConfigErrors, XAxis};
 use crate::data::{Table, Timeline};
 use crate::plugins::PluginRegistry;
-use crate::scene::frame::ViewRange;
 use crate::scene::theme::Palette;
 
 use super::plots::{AutoPlot, PlotPane, SeriesBuilder, SeriesRequest};
@@ -177,7 +176,7 @@ pub(super) fn assemble(
         return Err(ConfigErrors(std::mem::take(&mut b.errors)));
     }
 
-    let initial_view = initial_view(loaded, &x_axis, tables);
+    let initial_view = super::view::initial_view(loaded, &x_axis, tables);
     Ok(ChartModel {
         config: cfg.clone(),
         path: loaded.path.clone(),
@@ -190,55 +189,4 @@ pub(super) fn assemble(
         initial_view,
         build: BuildStats::default(),
     })
-}
-
-fn initial_view(
-    loaded: &LoadedChart,
-    x: &XMode,
-    tables: &BTreeMap<String, Arc<Table>>,
-) -> ViewRange {
-    let cfg = &loaded.config;
-    let (start, end) = (loaded.view_start_ns, loaded.view_end_ns);
-    match x {
-        XMode::Bars(tl) => {
-            let ts = &tl.timestamps;
-            let n = ts.len();
-            let x1 = end.map_or(n, |e| ts.partition_point(|&t| t <= e)).max(1);
-            let x0 = match (cfg.view.last_bars, start) {
-                (Some(k), _) => x1.saturating_sub(k as usize),
-                (None, Some(s)) => ts.partition_point(|&t| t < s),
-                (None, None) => 0,
-            };
-            let x0 = x0.min(x1 - 1) as f64;
-            // Leave a little room right of the last bar, as trading platforms do.
-            let margin = if end.is_none() || x1 == n {
-                ((x1 as f64 - x0) * 0.015).max(1.0)
-            } else {
-                0.0
-            };
-            ViewRange {
-                x0,
-                x1: x1 as f64 + margin,
-            }
-        }
-        XMode::Time => {
-            let lo = tables
-                .values()
-                .filter_map(|t| t.timeline.timestamps.first().copied())
-                .min()
-                .unwrap_or(0);
-            let hi = tables
-                .values()
-                .filter_map(|t| t.timeline.timestamps.last().copied())
-                .max()
-                .unwrap_or(1);
-            let x0 = start.unwrap_or(lo) as f64;
-            let x1 = end.unwrap_or(hi) as f64;
-            if x1 > x0 {
-                ViewRange { x0, x1 }
-            } else {
-                ViewRange { x0, x1: x0 + 1e9 }
-            }
-        }
-    }
 }

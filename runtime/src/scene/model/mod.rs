@@ -20,6 +20,7 @@ mod plugin;
 mod refs;
 mod script;
 mod sources;
+mod view;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -31,10 +32,11 @@ use gpu_charts_plugin_api::GC_USER_UNIFORM_FLOATS;
 use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap};
 use crate::data::{Column, Table, Timeline};
 use crate::plugins::PluginRegistry;
-use crate::scene::frame::ViewRange;
 use crate::scene::theme::{Palette, Rgba};
+use crate::scene::types::ViewRange;
 
 pub use crate::data::DataCache;
+pub use crate::scene::types::ChartTypeSpec;
 pub use live::{LiveChart, build_live};
 pub use plots::{AutoPlot, PlotPane};
 
@@ -44,27 +46,6 @@ use order::indicator_order;
 use plugin::plugin_indicator;
 use script::script_indicator;
 use sources::{load_sources, source_columns};
-
-/// What the host needs to build a chart type's pipeline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChartTypeSpec {
-    /// Unique pipeline key: `plugin/name`.
-    pub key: String,
-    /// Chart type name.
-    pub name: String,
-    /// Plugin that provides it.
-    pub plugin: String,
-    /// The plugin's WGSL (without the prelude).
-    pub wgsl: String,
-    /// `GC_INPUT_*`.
-    pub input: u32,
-    /// Vertices per instance.
-    pub vertices_per_instance: u32,
-    /// `GC_FIELD_*` bits for autoscale.
-    pub range_fields: u32,
-    /// `GC_CHART_*` flags.
-    pub flags: u32,
-}
 
 /// A column together with the timeline it lives on.
 #[derive(Debug, Clone)]

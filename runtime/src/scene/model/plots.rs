@@ -15,7 +15,8 @@ use crate::script::{MarkerShape, OutputStyle, Pane, ScriptInfo};
 
 use super::engine::align_inputs;
 use super::refs::{hint, resolve_column};
-use super::{BarsData, Builder, ChartTypeSpec, ColumnData, SeriesData, SeriesModel};
+use super::{BarsData, Builder, ColumnData, SeriesData, SeriesModel};
+use crate::scene::types::ChartTypeSpec;
 
 /// Where an auto-plotted output goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
