@@ -2,10 +2,11 @@
 //! indicators, and renders frames with wgpu (headless to PNG, or a window).
 //!
 //! Layers (each may use only those listed before it):
-//! `config` → `plugins` → `data` → `script` → `scene` → `gpu` → `render`/`export` →
+//! `console` (never-panicking terminal output) → `config` → `plugins` → `data` → `script` → `scene` → `gpu` → `render`/`export` →
 //! `live`/`view` → CLI. (`gpu::types` is a leaf shared by `scene` and `gpu`.)
 
 pub mod config;
+pub mod console;
 pub mod data;
 pub mod export;
 pub mod gpu;
