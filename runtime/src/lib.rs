@@ -2,12 +2,14 @@
 //! indicators, and renders frames with wgpu (headless to PNG, or a window).
 //!
 //! Layers (each may use only those listed before it):
-//! `config` → `plugins` → `data` → `script` → `scene` → `gpu` → `render`/`export` →
-//! `live` → `view` → CLI. (`gpu::types` is a leaf shared by `scene` and `gpu`.)
+//! `console` → `config` → `plugins` → `data` → `script` → `scene` → `gpu` →
+//! `render`/`export` → `live` → `view` → CLI. (`gpu::types` is a leaf shared
+//! by `scene` and `gpu`; `console` is never-panicking terminal output.)
 //! `scene/mod.rs` orders the scene's own modules the same way;
 //! `runtime/tests/architecture.rs` checks both.
 
 pub mod config;
+pub mod console;
 pub mod data;
 pub mod export;
 pub mod gpu;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use gpu_charts::elog;
 use gpu_charts::render::{ChartSession, Offscreen};
 
 /// GPU financial and time-series charts, extended by plugins.
@@ -111,15 +112,30 @@ fn main() {
     }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
+        if e.chain().any(is_broken_pipe) {
+            // Whoever read our output stopped (`| head`): nothing is wrong.
+            std::process::exit(0);
+        }
         // Located config errors already render like compiler diagnostics.
-        eprintln!("{e:#}");
+        // `{:#}` appends each cause; library errors that wrap another one
+        // are `transparent`, so every message appears once.
+        elog!("{e:#}");
         std::process::exit(1);
     }
 }
 
+/// `print!` that returns a closed pipe as an error instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => { gpu_charts::console::out(format_args!($($arg)*)) };
+}
+
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    gpu_charts::console::is_broken_pipe(e)
+}
+
 fn warn_plugins(session: &ChartSession) {
     for w in &session.plugin_warnings {
-        eprintln!("warning: {w}");
+        elog!("warning: {w}");
     }
 }
 
@@ -127,11 +143,11 @@ fn run(cli: Cli) -> Result<()> {
     let mut session = ChartSession::new(cli.plugin_dirs.clone());
     match cli.command {
         Command::Schema => {
-            print!("{}", gpu_charts::config::chart_schema_pretty());
+            out!("{}", gpu_charts::config::chart_schema_pretty())?;
         }
         Command::Plugins => {
             let registry = session.registry_for(&[]);
-            print!("{}", registry.describe());
+            out!("{}", registry.describe())?;
             warn_plugins(&session);
         }
         Command::Validate { chart } => {
@@ -139,17 +155,19 @@ fn run(cli: Cli) -> Result<()> {
             warn_plugins(&session);
             let model = model?;
             let rows: usize = model.tables.values().map(|t| t.len()).sum();
-            println!(
-                "{}: ok ({} sources, {} rows, {} indicators, {} panes)",
+            out!(
+                "{}: ok ({} sources, {} rows, {} indicators, {} panes)\n",
                 chart.display(),
                 model.tables.len(),
                 rows,
                 model.config.indicators.len(),
                 model.panes.len()
-            );
+            )?;
         }
         Command::Export { chart, output } => {
-            let model = session.load(&chart)?;
+            let model = session.load(&chart);
+            warn_plugins(&session);
+            let model = model?;
             if output.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 let mut lock = std::io::BufWriter::new(stdout.lock());
@@ -161,7 +179,7 @@ fn run(cli: Cli) -> Result<()> {
                 let mut w = std::io::BufWriter::new(f);
                 gpu_charts::export::write_csv(&model, &mut w)?;
                 w.flush()?;
-                eprintln!("wrote {}", output.display());
+                elog!("wrote {}", output.display());
             }
         }
         Command::Render {
@@ -184,10 +202,12 @@ fn run(cli: Cli) -> Result<()> {
             size,
             ..
         } => {
-            let model = session.load(&chart)?;
+            let model = session.load(&chart);
+            warn_plugins(&session);
+            let model = model?;
             let mut gpu = Offscreen::new()?;
             gpu.render_png(&model, size, None, &output)?;
-            println!("{}", output.display());
+            out!("{}\n", output.display())?;
         }
         Command::View {
             chart,
@@ -231,15 +251,13 @@ fn render_watch(
     let render = |gpu: &mut Offscreen, generation: &Generation| -> Result<()> {
         let t0 = Instant::now();
         gpu.render_png(&generation.model, size, None, output)?;
-        println!(
-            "generation {}: wrote {} in {:.0} ms (load {:.0} ms)",
+        out!(
+            "generation {}: wrote {} in {:.0} ms (load {:.0} ms)\n",
             generation.number,
             output.display(),
             t0.elapsed().as_secs_f64() * 1e3,
             generation.build_duration.as_secs_f64() * 1e3
-        );
-        // Piped stdout is block-buffered; whoever watches wants each line now.
-        std::io::stdout().flush()?;
+        )?;
         Ok(())
     };
     render(&mut gpu, &live.config().current())?;
@@ -268,7 +286,10 @@ fn render_watch(
                     gpu_charts::gpu::Renderer::new(&gpu.ctx, gpu_charts::render::OFFSCREEN_FORMAT)?;
             }
             if let Err(e) = render(&mut gpu, &generation) {
-                eprintln!("generation {}: {e:#}", generation.number);
+                if e.chain().any(is_broken_pipe) {
+                    return Err(e);
+                }
+                elog!("generation {}: {e:#}", generation.number);
             }
             rendered += 1;
         }
@@ -297,7 +318,7 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
         .collect();
     charts.sort();
     let mut gpu = Offscreen::new()?;
-    eprintln!("GPU: {}", gpu.ctx.adapter_summary());
+    elog!("GPU: {}", gpu.ctx.adapter_summary());
     let mut failed = 0;
     for chart in &charts {
         let t0 = Instant::now();
@@ -315,16 +336,16 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
                 Ok(loaded)
             });
         match result {
-            Ok(loaded) => println!(
-                "{}  ({} → load {:.0} ms, total {:.0} ms)",
+            Ok(loaded) => out!(
+                "{}  ({} → load {:.0} ms, total {:.0} ms)\n",
                 png.display(),
                 chart.display(),
                 loaded.as_secs_f64() * 1e3,
                 t0.elapsed().as_secs_f64() * 1e3
-            ),
+            )?,
             Err(e) => {
                 failed += 1;
-                eprintln!("{}: {e:#}", chart.display());
+                elog!("{}: {e:#}", chart.display());
             }
         }
     }

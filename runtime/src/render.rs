@@ -17,10 +17,10 @@ pub const OFFSCREEN_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unor
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The chart file (or what it references) is invalid; located errors.
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigErrors),
     /// GPU failure.
-    #[error("{0}")]
+    #[error(transparent)]
     Gpu(#[from] GpuError),
     /// Writing an output failed.
     #[error("could not write `{path}`: {message}")]

@@ -55,13 +55,13 @@ pub enum ViewError {
     )]
     Window(String),
     /// The GPU could not be opened or failed while drawing.
-    #[error("{0}")]
+    #[error(transparent)]
     Gpu(#[from] GpuError),
     /// The window's surface could not be created or configured.
     #[error("could not draw into the window: {0}")]
     Surface(String),
     /// The chart could not be loaded the first time (nothing to show yet).
-    #[error("{0}")]
+    #[error(transparent)]
     Live(#[from] LiveError),
 }
 

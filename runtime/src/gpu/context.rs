@@ -12,7 +12,7 @@ pub enum GpuError {
     #[error("could not open the GPU device: {0}")]
     Device(String),
     /// A shader failed validation.
-    #[error("{0}")]
+    #[error(transparent)]
     Shader(#[from] crate::gpu::shader::ShaderError),
     /// wgpu reported a validation or out-of-memory error.
     #[error("GPU error: {0}")]

@@ -169,7 +169,7 @@ pub enum Reload {
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     /// The first load failed: there is no good version to show.
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] Error),
     /// The file watcher could not start or watch a folder.
     #[error("cannot watch `{path}` for changes: {message}\n  = help: {help}")]
@@ -238,7 +238,7 @@ impl LiveSession {
             // Libraries in the plugin folders that did not load (as `render`
             // and `validate` report them).
             for w in &session.plugin_warnings {
-                eprintln!("warning: {w}");
+                crate::elog!("warning: {w}");
             }
         }
         let model = built?;
@@ -292,7 +292,7 @@ impl LiveSession {
             // reloading is the only way to be sure the screen is current.
             if self.options.print_errors {
                 for e in &batch.errors {
-                    eprintln!("warning: file watcher: {e}");
+                    crate::elog!("warning: file watcher: {e}");
                 }
             }
             changed.push(self.path.clone());
@@ -331,7 +331,7 @@ impl LiveSession {
         if let Err(e) = self.watcher.watch_dirs(&deps.dirs())
             && self.options.print_errors
         {
-            eprintln!("warning: {e}");
+            crate::elog!("warning: {e}");
         }
         self.deps = deps;
         match built {
@@ -353,7 +353,7 @@ impl LiveSession {
                 });
                 self.config.publish(generation.clone());
                 if had_error && self.options.print_errors {
-                    eprintln!(
+                    crate::elog!(
                         "{}: fixed; showing generation {}",
                         self.path.display(),
                         generation.number
@@ -372,7 +372,7 @@ impl LiveSession {
                     plugin_errors,
                 });
                 if self.options.print_errors {
-                    eprintln!("{failure}");
+                    crate::elog!("{failure}");
                 }
                 self.config.fail(failure.clone());
                 Reload::Failed(failure)
