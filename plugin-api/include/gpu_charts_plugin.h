@@ -1,6 +1,6 @@
 /*
  * gpu_charts_plugin.h -- the C ABI between the gpu-charts host and its plugin
- * libraries (ABI v1).
+ * libraries (ABI 1.1).
  *
  * This header mirrors plugin-api/src/lib.rs (crate gpu-charts-plugin-api)
  * field for field. A test in runtime/tests compiles a plugin against it and
@@ -22,6 +22,7 @@
  *         NULL, 0,                        // chart types
  *         MY_INDICATORS, 1,               // indicators
  *         NULL, 0,                        // sources
+ *         0,                              // abi_minor_required (1.1; 0 = any 1.x host)
  *     };
  *
  *     GC_EXPORT const GcPluginDescriptor *gpu_charts_plugin_entry(void) {
@@ -35,17 +36,64 @@
  *
  * The host reads `abi_version` (the first field) before anything else and
  * refuses a plugin built for another version, with an error naming both.
- * Every table starts with `struct_size` = sizeof(the table) as the plugin was
- * built; the host refuses tables smaller than its own and steps through
- * arrays of tables by `struct_size`.
+ * Before it even opens the file, it checks the file's headers: a truncated or
+ * corrupt library is an error naming the file, never a crash.
+ *
+ * -----------------------------------------------------------------------------
+ * How the contract grows (ABI 1.x)
+ * -----------------------------------------------------------------------------
+ * - GC_ABI_VERSION (the major) changes only for a breaking change, with a new
+ *   entry symbol. Within a major, tables grow ONLY by appending fields at
+ *   their end; nothing is reordered, resized or removed.
+ * - Every table starts with `struct_size` = sizeof(the table) as the plugin
+ *   was built. The host accepts any table at least as large as the 1.0 one
+ *   and treats the fields a smaller table lacks as absent (0 / NULL; each
+ *   field added after 1.0 says what absent means); a table smaller than the
+ *   1.0 one is an error. Arrays of tables are stepped through by
+ *   `struct_size`, so larger (newer) tables line up too.
+ * - Each minor version adds one GC_FEATURE_* bit per addition and raises
+ *   GC_ABI_MINOR. The host reports its minor and bits in GcHostApi
+ *   (`abi_minor`, `features`; a 1.0 host has neither: check `struct_size`).
+ *   A plugin checks them before using anything newer, or sets
+ *   `abi_minor_required` in its descriptor: an older host then refuses it
+ *   with an error naming both versions instead of loading it half-working.
+ * - So a plugin built against the 1.0 header loads in every 1.x host.
+ *
+ * Planned (a later 1.x; nothing of it exists yet): streaming sources. It will
+ * be added by appending, without changing anything above: a feature bit
+ * (GC_FEATURE_STREAMING) and GC_ABI_MINOR 2; at the end of GcSourceV1 an
+ * optional `subscribe(state, const GcStreamSink *sink, err)` and
+ * `unsubscribe(state)`, NULL or absent meaning "a plain pull source". The
+ * source's own thread calls `sink->push(sink->ctx, ...)` with rows to append
+ * or a replace-last-bar update; the host copies them into a bounded queue and
+ * coalesces updates when it is full, so `push` returns quickly. `read` keeps
+ * giving the initial history, and `close` stops the stream first. The header
+ * will say which thread calls what.
  *
  * -----------------------------------------------------------------------------
  * Strings
  * -----------------------------------------------------------------------------
- * Every string is a GcStr: UTF-8 bytes plus a length, NOT NUL-terminated.
- * `ptr` may be NULL only when `len` is 0. The host checks that every string
- * in the descriptor is valid UTF-8 and every params_schema is valid JSON (a
- * JSON Schema object), and refuses the plugin otherwise.
+ * Every string is a GcStr: UTF-8 bytes plus a length, NOT NUL-terminated
+ * (the strings a plugin returns need no NUL; of those the host passes in,
+ * only params_json and base_dir carry one, see "Parameters"). `ptr` may be
+ * NULL only when `len` is 0. The host checks that every string in the
+ * descriptor is valid UTF-8 and every params_schema is a JSON Schema, and
+ * refuses the plugin otherwise.
+ *
+ * -----------------------------------------------------------------------------
+ * Parameters
+ * -----------------------------------------------------------------------------
+ * `params_json` (of create, open and uniforms) is a JSON object that the host
+ * has already validated against the item's params_schema, with the schema's
+ * `default` filled in for every property the chart left out: a plugin only
+ * has to parse it. From ABI 1.1 (GC_FEATURE_NUL_TERMINATED) the byte after
+ * the string, `ptr[len]`, is a NUL (not counted in `len`), so it may be used
+ * as a C string; the same holds for `base_dir`. A 1.0 host gives no NUL.
+ * When the library loads, the host checks every params_schema: it must
+ * compile as a JSON Schema, and each property's `default` must satisfy its
+ * own `type`, `enum`, `minimum` and `maximum`. It also validates each chart
+ * type's WGSL after the prelude. A plugin that breaks any of this does not
+ * load, and `gpu-charts plugins` says why.
  *
  * -----------------------------------------------------------------------------
  * Memory contract
@@ -86,8 +134,11 @@
  * `init` (if not NULL) receives a GcHostApi. The pointer stays valid for as
  * long as the library is loaded; keep it in a static. `host->log(host->ctx,
  * level, message)` writes a line to the host's log attributed to the plugin
- * ("[plugin <name>] info: <message>"). Later ABI revisions only append fields
- * to GcHostApi; check `struct_size` before using a field added later.
+ * ("[plugin <name>] info: <message>"). Errors and warnings always show; info
+ * and debug lines show only when the user asks (`gpu-charts -v`, or
+ * GPU_CHARTS_LOG=info or debug). Later ABI revisions only append fields to
+ * GcHostApi; check `struct_size` before using a field added later (see
+ * gc_host_abi_minor and gc_host_features below).
  */
 #ifndef GPU_CHARTS_PLUGIN_H
 #define GPU_CHARTS_PLUGIN_H
@@ -109,8 +160,23 @@
 extern "C" {
 #endif
 
-/* The ABI version this header describes. The host refuses any other. */
+/* The ABI (major) version this header describes. The host refuses any other. */
 #define GC_ABI_VERSION 1u
+
+/* The ABI minor version this header describes (1.1). */
+#define GC_ABI_MINOR 1u
+
+/* ---- Host feature bits (GcHostApi.features, ABI 1.1) -------------------- */
+
+/* Chart types may draw from GC_INPUT_BAND. */
+#define GC_FEATURE_INPUT_BAND (1u << 0)
+/* The host honours GcPluginDescriptor.abi_minor_required and accepts tables
+ * of any size from the 1.0 one up. */
+#define GC_FEATURE_MINOR_REQUIRED (1u << 1)
+/* params_json and base_dir are followed by a NUL byte (ptr[len] == 0). */
+#define GC_FEATURE_NUL_TERMINATED (1u << 2)
+/* An indicator's create may leave *state_out NULL (a stateless indicator). */
+#define GC_FEATURE_STATELESS (1u << 3)
 
 /* Name of the one symbol every plugin library exports. */
 #define GC_ENTRY_SYMBOL "gpu_charts_plugin_entry"
@@ -219,7 +285,27 @@ typedef struct GcHostApi {
     void *ctx;
     /* Writes a line to the host's log. */
     GcLogFn log;
+    /* ABI 1.1: the host's minor version. Absent (the host is 1.0) when
+     * struct_size does not cover it; read it with gc_host_abi_minor. */
+    uint32_t abi_minor;
+    /* ABI 1.1: GC_FEATURE_* bits the host supports. Absent (no bits) when
+     * struct_size does not cover it; read it with gc_host_features. */
+    uint32_t features;
 } GcHostApi;
+
+/* The host's minor version (0 for a 1.0 host, which lacks the field). */
+static inline uint32_t gc_host_abi_minor(const GcHostApi *host) {
+    return host && host->struct_size >= offsetof(GcHostApi, abi_minor) + sizeof(uint32_t)
+               ? host->abi_minor
+               : 0u;
+}
+
+/* The host's GC_FEATURE_* bits (none for a 1.0 host, which lacks the field). */
+static inline uint32_t gc_host_features(const GcHostApi *host) {
+    return host && host->struct_size >= offsetof(GcHostApi, features) + sizeof(uint32_t)
+               ? host->features
+               : 0u;
+}
 
 /* ---- Function pointer types ---------------------------------------------- */
 
@@ -229,7 +315,10 @@ typedef void (*GcInitFn)(const GcHostApi *host);
 /* Chart type: turns validated params (JSON) into GC_USER_UNIFORM_FLOATS floats at `out`. */
 typedef GcStatus (*GcUniformsFn)(GcStr params_json, float *out, const GcErrorSink *err);
 
-/* Indicator: creates state from validated params (a JSON object) into *state_out. */
+/* Indicator: creates state from validated params (a JSON object, defaults
+ * filled in; see "Parameters") into *state_out. A stateless indicator may
+ * leave *state_out NULL (GC_FEATURE_STATELESS): compute then gets a NULL
+ * state and destroy is not called for it. */
 typedef GcStatus (*GcIndicatorCreateFn)(GcStr params_json, void **state_out, const GcErrorSink *err);
 
 /* Indicator: computes rows from..len of every output.
@@ -242,7 +331,7 @@ typedef GcStatus (*GcIndicatorComputeFn)(void *state, const double *const *input
                                          double *const *outputs, size_t output_count, size_t len, size_t from,
                                          const GcErrorSink *err);
 
-/* Indicator: frees the state. */
+/* Indicator: frees the state (never called with NULL). */
 typedef void (*GcIndicatorDestroyFn)(void *state);
 
 /* Source: opens the source. `base_dir` is the chart file's folder; relative
@@ -278,7 +367,7 @@ typedef void (*GcSourceCloseFn)(void *state);
 typedef struct GcChartTypeV1 {
     /* sizeof(GcChartTypeV1). */
     uint32_t struct_size;
-    /* GC_INPUT_BARS or GC_INPUT_LINE. */
+    /* GC_INPUT_BARS, GC_INPUT_LINE or GC_INPUT_BAND. */
     uint32_t input;
     /* Vertices drawn per instance (at least 1). */
     uint32_t vertices_per_instance;
@@ -378,6 +467,10 @@ typedef struct GcPluginDescriptor {
     const GcSourceV1 *sources;
     /* Number of data sources. */
     size_t source_count;
+    /* ABI 1.1: the lowest host minor version this plugin works with (0: any
+     * 1.x host). An older host refuses the plugin, naming both versions.
+     * Absent (0) in a descriptor of the 1.0 size. */
+    uint32_t abi_minor_required;
 } GcPluginDescriptor;
 
 /* Signature of the exported entry symbol. */

@@ -1,4 +1,4 @@
-//! The contract between the gpu-charts host and its plugin libraries (ABI v1).
+//! The contract between the gpu-charts host and its plugin libraries (ABI 1.1).
 //!
 //! Everything that crosses the boundary is `#[repr(C)]`: function-pointer
 //! tables, raw pointers with lengths and UTF-8 [`GcStr`] strings. No Rust trait
@@ -14,6 +14,39 @@
 //! [`export_plugin!`]. Every generated entry point runs inside
 //! `catch_unwind`, so a panic becomes a [`GC_ERR_PANIC`] error for the host.
 //!
+//! # How the contract grows (ABI 1.x)
+//! * [`ABI_VERSION`] (the major) changes only for a breaking change, together
+//!   with a new entry symbol; the host refuses any other major.
+//! * Within a major, tables grow **only by appending fields at their end**.
+//!   Every table starts with `struct_size`, the size the plugin was built
+//!   with. The host accepts any table at least as large as the 1.0 one
+//!   ([`DESCRIPTOR_SIZE_V1_0`], [`CHART_TYPE_SIZE_V1_0`], ...) and treats the
+//!   fields a smaller table lacks as absent (zero / null, documented per
+//!   field); a table smaller than the 1.0 one is an error. It steps through
+//!   arrays of tables by the plugin's `struct_size`, so a larger (newer)
+//!   table lines up too.
+//! * Each minor release adds one [`GcHostApi::features`] bit per addition
+//!   and raises [`ABI_MINOR`]. A plugin reads [`GcHostApi::abi_minor`] and the
+//!   feature bits (only if the host's `struct_size` covers them: a 1.0 host
+//!   has neither) before using anything newer, or declares the minor it
+//!   cannot do without in [`GcPluginDescriptor::abi_minor_required`]: an
+//!   older host then refuses it with an error naming both versions instead
+//!   of loading it half-working.
+//! * A plugin built against 1.0 keeps loading in every 1.x host.
+//!
+//! # Planned: streaming sources (a later 1.x, not in this version)
+//! A source that produces data over time will be added by appending, with
+//! nothing above changing:
+//! * a feature bit (e.g. `GC_FEATURE_STREAMING`) and `abi_minor` 2;
+//! * at the end of [`GcSourceV1`], an optional `subscribe` function taking the
+//!   state and a host-owned `GcStreamSink` (context + `push` callback), and an
+//!   `unsubscribe`; a null or absent `subscribe` means "a plain pull source";
+//! * the plugin's own thread calls `push` with rows to append or a
+//!   replace-last-bar update; the host copies them into a bounded queue and
+//!   coalesces updates when it is full, so `push` never blocks for long;
+//! * `read` keeps its meaning (the initial history), `close` first stops
+//!   the stream; the header will say which thread calls what.
+//!
 //! # Threading contract (also in the C header)
 //! * The descriptor and all tables are immutable and may be read from any thread.
 //! * `init` is called once, before any other entry point.
@@ -21,6 +54,20 @@
 //! * Calls on one state handle are never concurrent, but successive calls on a
 //!   handle may come from different threads (state must be `Send`).
 //! * The host's `log` callback may be called from any thread after `init`.
+//!
+//! # What the host guarantees to entry points
+//! * `params_json` is a JSON object already validated against the item's
+//!   `params_schema`, with the schema's `default`s filled in for absent
+//!   properties. From ABI 1.1 ([`GC_FEATURE_NUL_TERMINATED`]) the byte after
+//!   the last (`ptr[len]`) is a NUL, so C code may hand it to `strtod` and the
+//!   like; `len` never counts it. The same holds for `base_dir`.
+//! * Schemas are checked when the library loads: each must compile as a JSON
+//!   Schema, and each property's `default` must satisfy its own `type`,
+//!   `enum`, `minimum` and `maximum`; a chart type's WGSL must validate after
+//!   the host prelude. A plugin breaking this does not load.
+//! * An indicator without state may leave `*state_out` NULL in `create`
+//!   ([`GC_FEATURE_STATELESS`]); `compute` then gets a NULL state and
+//!   `destroy` is not called for it.
 //!
 //! # Memory contract
 //! Whoever allocates frees. Output arrays (indicator outputs, source rows,
@@ -37,8 +84,34 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub mod testing;
 
-/// The ABI version this crate implements. The host refuses any other.
+/// The ABI (major) version this crate implements. The host refuses any other.
 pub const ABI_VERSION: u32 = 1;
+
+/// The ABI minor version this crate implements: 1.1. A host reports its own
+/// in [`GcHostApi::abi_minor`]; see "How the contract grows" above.
+pub const ABI_MINOR: u32 = 1;
+
+/// Where the contract is written down for C authors, for messages.
+pub const ABI_HEADER: &str = "gpu_charts_plugin.h";
+
+/// Host feature bit ([`GcHostApi::features`], ABI 1.1): chart types may draw
+/// from [`GC_INPUT_BAND`].
+pub const GC_FEATURE_INPUT_BAND: u32 = 1 << 0;
+/// Host feature bit (ABI 1.1): the host honours
+/// [`GcPluginDescriptor::abi_minor_required`] and accepts tables of any size
+/// from the 1.0 one up.
+pub const GC_FEATURE_MINOR_REQUIRED: u32 = 1 << 1;
+/// Host feature bit (ABI 1.1): `params_json` and `base_dir` are followed by a
+/// NUL byte (`ptr[len] == 0`, not counted in `len`).
+pub const GC_FEATURE_NUL_TERMINATED: u32 = 1 << 2;
+/// Host feature bit (ABI 1.1): an indicator's `create` may leave
+/// `*state_out` NULL (a stateless indicator).
+pub const GC_FEATURE_STATELESS: u32 = 1 << 3;
+/// Every feature bit of this ABI minor: what a host built with this crate sets.
+pub const GC_FEATURES_V1_1: u32 = GC_FEATURE_INPUT_BAND
+    | GC_FEATURE_MINOR_REQUIRED
+    | GC_FEATURE_NUL_TERMINATED
+    | GC_FEATURE_STATELESS;
 
 /// Name of the one symbol every plugin library exports (NUL-terminated for `dlsym`).
 pub const ENTRY_SYMBOL: &[u8] = b"gpu_charts_plugin_entry\0";
@@ -211,9 +284,21 @@ pub struct GcHostApi {
     pub struct_size: u32,
     /// Host context for the callbacks.
     pub ctx: *mut c_void,
-    /// Writes a line to the host's log, attributed to the plugin.
+    /// Writes a line to the host's log, attributed to the plugin. Debug and
+    /// info lines are shown only when the user asks for them (`-v`,
+    /// `GPU_CHARTS_LOG`); warnings and errors always.
     pub log: unsafe extern "C" fn(ctx: *mut c_void, level: u32, message: GcStr),
+    /// ABI 1.1: the host's minor version ([`ABI_MINOR`] of the crate it was
+    /// built with). Absent (the host is 1.0) when `struct_size` does not
+    /// cover it; [`host_abi_minor`] reads it safely.
+    pub abi_minor: u32,
+    /// ABI 1.1: `GC_FEATURE_*` bits of what the host supports. Absent (no
+    /// bits) when `struct_size` does not cover it; see [`host_features`].
+    pub features: u32,
 }
+
+/// `size_of::<GcHostApi>()` of a 1.0 host: everything before `abi_minor`.
+pub const HOST_API_SIZE_V1_0: usize = std::mem::offset_of!(GcHostApi, abi_minor);
 
 // ---------------------------------------------------------------------------
 // Tables
@@ -247,7 +332,23 @@ pub struct GcPluginDescriptor {
     pub sources: *const GcSourceV1,
     /// Number of data sources.
     pub source_count: usize,
+    /// ABI 1.1: the lowest host minor version this plugin works with (0 when
+    /// it works with every 1.x host). A host with a lower [`ABI_MINOR`]
+    /// refuses the plugin with an error naming both versions. Absent (0) in
+    /// a descriptor of the 1.0 size.
+    pub abi_minor_required: u32,
 }
+
+/// The size of a 1.0 [`GcPluginDescriptor`] (everything before
+/// `abi_minor_required`): the smallest the host accepts.
+pub const DESCRIPTOR_SIZE_V1_0: usize =
+    std::mem::offset_of!(GcPluginDescriptor, abi_minor_required);
+/// The size of a 1.0 [`GcChartTypeV1`]: the smallest the host accepts.
+pub const CHART_TYPE_SIZE_V1_0: usize = std::mem::size_of::<GcChartTypeV1>();
+/// The size of a 1.0 [`GcIndicatorV1`]: the smallest the host accepts.
+pub const INDICATOR_SIZE_V1_0: usize = std::mem::size_of::<GcIndicatorV1>();
+/// The size of a 1.0 [`GcSourceV1`]: the smallest the host accepts.
+pub const SOURCE_SIZE_V1_0: usize = std::mem::size_of::<GcSourceV1>();
 
 /// A chart type: WGSL plus a declaration of what it draws from.
 ///
@@ -259,7 +360,7 @@ pub struct GcPluginDescriptor {
 pub struct GcChartTypeV1 {
     /// `size_of::<GcChartTypeV1>()`.
     pub struct_size: u32,
-    /// [`GC_INPUT_BARS`] or [`GC_INPUT_LINE`].
+    /// [`GC_INPUT_BARS`], [`GC_INPUT_LINE`] or [`GC_INPUT_BAND`].
     pub input: u32,
     /// Vertices drawn per instance.
     pub vertices_per_instance: u32,
@@ -304,7 +405,10 @@ pub struct GcIndicatorV1 {
     pub outputs: *const GcStr,
     /// Number of outputs.
     pub output_count: usize,
-    /// Creates state from validated params (JSON object).
+    /// Creates state from validated params (a JSON object with the schema's
+    /// defaults filled in). A stateless indicator may leave `*state_out`
+    /// null ([`GC_FEATURE_STATELESS`]): `compute` then gets a null state and
+    /// `destroy` is not called.
     pub create: unsafe extern "C" fn(
         params_json: GcStr,
         state_out: *mut *mut c_void,
@@ -327,7 +431,7 @@ pub struct GcIndicatorV1 {
         from: usize,
         err: *const GcErrorSink,
     ) -> GcStatus,
-    /// Frees the state.
+    /// Frees the state (never called with a null state).
     pub destroy: unsafe extern "C" fn(state: *mut c_void),
 }
 
@@ -512,34 +616,81 @@ pub trait ChartTypePlugin: 'static {
 static HOST: AtomicPtr<GcHostApi> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Stores the host's callbacks (called by the generated `init`).
+///
+/// # Safety
+/// `host` is null or points to a [`GcHostApi`] of at least
+/// [`HOST_API_SIZE_V1_0`] bytes (as its `struct_size` says) that stays valid
+/// and unchanged for as long as this library is loaded: what the host passes
+/// to `init`.
 #[doc(hidden)]
-pub fn __set_host(host: *const GcHostApi) {
+pub unsafe fn __set_host(host: *const GcHostApi) {
     HOST.store(host as *mut GcHostApi, Ordering::Release);
+}
+
+/// The host table stored by `init`, if any.
+fn host() -> Option<&'static GcHostApi> {
+    let host = HOST.load(Ordering::Acquire);
+    // SAFETY: only `__set_host` stores here, and its contract makes the
+    // pointer null or valid for as long as the library is loaded.
+    unsafe { host.as_ref() }
+}
+
+/// Whether the host's table is large enough to hold the field ending at `end`.
+fn host_has(host: &GcHostApi, end: usize) -> bool {
+    host.struct_size as usize >= end
+}
+
+/// The host's ABI minor version: `Some(0)` for a 1.0 host, `None` before
+/// `init` (and in unit tests, where no host is attached).
+pub fn host_abi_minor() -> Option<u32> {
+    let host = host()?;
+    let end = std::mem::offset_of!(GcHostApi, abi_minor) + 4;
+    Some(if host_has(host, end) {
+        host.abi_minor
+    } else {
+        0
+    })
+}
+
+/// The host's `GC_FEATURE_*` bits (none for a 1.0 host or before `init`).
+pub fn host_features() -> u32 {
+    match host() {
+        Some(host) if host_has(host, std::mem::offset_of!(GcHostApi, features) + 4) => {
+            host.features
+        }
+        _ => 0,
+    }
 }
 
 /// Writes a line to the host's log (no-op before `init` or in unit tests).
 pub fn log(level: u32, message: &str) {
-    let host = HOST.load(Ordering::Acquire);
-    if host.is_null() {
+    let Some(host) = host() else {
         return;
-    }
-    // SAFETY: the host guarantees the pointer stays valid while the library is loaded.
-    unsafe {
-        let host = &*host;
-        (host.log)(host.ctx, level, GcStr::from_str(message));
-    }
+    };
+    // SAFETY: the host's `log` takes its own `ctx` and a string valid for the call.
+    unsafe { (host.log)(host.ctx, level, GcStr::from_str(message)) };
 }
 
 // ---------------------------------------------------------------------------
 // FFI glue used by `export_plugin!` (public so the macro can name it)
 // ---------------------------------------------------------------------------
 
-/// Makes a static table `Sync` (the raw pointers in it point to static data).
+/// Lets the export macro put a plugin's tables in a `static`: they hold raw
+/// pointers, which are not `Sync`. Only the four table types (and arrays of
+/// them) are made `Sync`, not any `T`.
 #[doc(hidden)]
 #[repr(transparent)]
 pub struct SyncTable<T>(pub T);
-// SAFETY: tables are immutable and only point to 'static data.
-unsafe impl<T> Sync for SyncTable<T> {}
+// SAFETY: a descriptor only holds pointers to immutable 'static tables and
+// strings and to `extern "C"` functions that the threading contract lets any
+// thread call; safe code cannot dereference any of them.
+unsafe impl Sync for SyncTable<GcPluginDescriptor> {}
+// SAFETY: as above; chart-type tables point to 'static strings and functions.
+unsafe impl<const N: usize> Sync for SyncTable<[GcChartTypeV1; N]> {}
+// SAFETY: as above; indicator tables point to 'static string arrays and functions.
+unsafe impl<const N: usize> Sync for SyncTable<[GcIndicatorV1; N]> {}
+// SAFETY: as above; source tables point to 'static strings and functions.
+unsafe impl<const N: usize> Sync for SyncTable<[GcSourceV1; N]> {}
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -898,8 +1049,12 @@ pub mod ffi_chart {
 /// }
 /// ```
 ///
-/// It also defines `pub fn plugin_descriptor() -> &'static GcPluginDescriptor`
-/// so tests (see [`testing`]) can call the same tables in-process.
+/// It also defines `pub fn plugin_descriptor() -> testing::Descriptor` so
+/// tests (see [`testing`]) can call the same tables in-process.
+///
+/// A plugin that cannot work with an older 1.x host adds
+/// `abi_minor_required: 1,` after `sources` (see
+/// [`GcPluginDescriptor::abi_minor_required`]); the default is 0.
 #[macro_export]
 macro_rules! export_plugin {
     (
@@ -908,7 +1063,8 @@ macro_rules! export_plugin {
         description: $desc:expr,
         chart_types: [$($chart:ty),* $(,)?],
         indicators: [$($ind:ty),* $(,)?],
-        sources: [$($src:ty),* $(,)?] $(,)?
+        sources: [$($src:ty),* $(,)?]
+        $(, abi_minor_required: $minor:expr)? $(,)?
     ) => {
         static __GC_CHART_TYPES: $crate::SyncTable<[$crate::GcChartTypeV1; 0 $(+ { let _ = stringify!($chart); 1 })*]> =
             $crate::SyncTable([$($crate::ffi_chart::table::<$chart>()),*]);
@@ -918,7 +1074,8 @@ macro_rules! export_plugin {
             $crate::SyncTable([$($crate::ffi_source::table::<$src>()),*]);
 
         unsafe extern "C" fn __gc_init(host: *const $crate::GcHostApi) {
-            $crate::__set_host(host);
+            // SAFETY: the host passes a table valid while the library is loaded.
+            unsafe { $crate::__set_host(host) };
         }
 
         static __GC_DESCRIPTOR: $crate::SyncTable<$crate::GcPluginDescriptor> =
@@ -935,6 +1092,7 @@ macro_rules! export_plugin {
                 indicator_count: __GC_INDICATORS.0.len(),
                 sources: __GC_SOURCES.0.as_ptr(),
                 source_count: __GC_SOURCES.0.len(),
+                abi_minor_required: 0 $(+ $minor)?,
             });
 
         /// The entry symbol the host looks up.
@@ -943,9 +1101,11 @@ macro_rules! export_plugin {
             &__GC_DESCRIPTOR.0
         }
 
-        /// This plugin's descriptor, for in-process tests.
-        pub fn plugin_descriptor() -> &'static $crate::GcPluginDescriptor {
-            &__GC_DESCRIPTOR.0
+        /// This plugin's descriptor, for in-process tests (see `testing`).
+        pub fn plugin_descriptor() -> $crate::testing::Descriptor<'static> {
+            // SAFETY: the macro built these tables from safe trait
+            // implementations; they are static and follow the contract.
+            unsafe { $crate::testing::Descriptor::new(&__GC_DESCRIPTOR.0) }
         }
     };
 }

@@ -57,45 +57,103 @@ fn call(f: impl FnOnce(*const GcErrorSink) -> GcStatus) -> Result<(), PluginErro
     }
 }
 
+/// A string passed as the host passes params: followed by a NUL byte that
+/// `len` does not count ([`GC_FEATURE_NUL_TERMINATED`]).
+struct NulTerminated(Vec<u8>);
+
+impl NulTerminated {
+    fn new(s: &str) -> Self {
+        let mut bytes = Vec::with_capacity(s.len() + 1);
+        bytes.extend_from_slice(s.as_bytes());
+        bytes.push(0);
+        NulTerminated(bytes)
+    }
+
+    fn as_gc_str(&self) -> GcStr {
+        GcStr {
+            ptr: self.0.as_ptr(),
+            len: self.0.len() - 1,
+        }
+    }
+}
+
 fn not_found(kind: &str, name: &str) -> PluginError {
     PluginError::params(format!("the plugin provides no {kind} named `{name}`"))
 }
 
-/// Looks up an indicator table by name.
-pub fn find_indicator<'a>(d: &'a GcPluginDescriptor, name: &str) -> Option<&'a GcIndicatorV1> {
-    // SAFETY: the descriptor's arrays are valid for the library's lifetime.
-    let all = unsafe { slice(d.indicators, d.indicator_count) };
-    all.iter()
-        .find(|t| unsafe { t.name.to_string_lossy() } == name)
+/// A plugin descriptor the testing helpers may call into: its tables,
+/// strings and functions follow the contract. `export_plugin!`'s
+/// `plugin_descriptor()` returns one; anything else needs the `unsafe`
+/// [`Descriptor::new`], because the helpers follow the raw pointers inside.
+#[derive(Clone, Copy)]
+pub struct Descriptor<'a>(&'a GcPluginDescriptor);
+
+impl<'a> Descriptor<'a> {
+    /// Vouches for `d`.
+    ///
+    /// # Safety
+    /// Every pointer in `d` (tables with their counts, strings with their
+    /// lengths, functions) is valid as the contract says, for `'a`.
+    pub const unsafe fn new(d: &'a GcPluginDescriptor) -> Self {
+        Descriptor(d)
+    }
+
+    /// The descriptor itself.
+    pub fn get(self) -> &'a GcPluginDescriptor {
+        self.0
+    }
+
+    /// Looks up an indicator table by name.
+    pub fn find_indicator(self, name: &str) -> Option<&'a GcIndicatorV1> {
+        // SAFETY: `new`'s contract: the array holds `indicator_count` tables.
+        let all = unsafe { slice(self.0.indicators, self.0.indicator_count) };
+        // SAFETY: as above, names are valid strings.
+        all.iter()
+            .find(|t| unsafe { t.name.to_string_lossy() } == name)
+    }
+
+    /// Looks up a source table by name.
+    pub fn find_source(self, name: &str) -> Option<&'a GcSourceV1> {
+        // SAFETY: `new`'s contract: the array holds `source_count` tables.
+        let all = unsafe { slice(self.0.sources, self.0.source_count) };
+        // SAFETY: as above, names are valid strings.
+        all.iter()
+            .find(|t| unsafe { t.name.to_string_lossy() } == name)
+    }
+
+    /// Looks up a chart type table by name.
+    pub fn find_chart_type(self, name: &str) -> Option<&'a GcChartTypeV1> {
+        // SAFETY: `new`'s contract: the array holds `chart_type_count` tables.
+        let all = unsafe { slice(self.0.chart_types, self.0.chart_type_count) };
+        // SAFETY: as above, names are valid strings.
+        all.iter()
+            .find(|t| unsafe { t.name.to_string_lossy() } == name)
+    }
 }
 
-/// Looks up a source table by name.
-pub fn find_source<'a>(d: &'a GcPluginDescriptor, name: &str) -> Option<&'a GcSourceV1> {
-    // SAFETY: as above.
-    let all = unsafe { slice(d.sources, d.source_count) };
-    all.iter()
-        .find(|t| unsafe { t.name.to_string_lossy() } == name)
+impl std::ops::Deref for Descriptor<'_> {
+    type Target = GcPluginDescriptor;
+    fn deref(&self) -> &GcPluginDescriptor {
+        self.0
+    }
 }
 
-/// Looks up a chart type table by name.
-pub fn find_chart_type<'a>(d: &'a GcPluginDescriptor, name: &str) -> Option<&'a GcChartTypeV1> {
-    // SAFETY: as above.
-    let all = unsafe { slice(d.chart_types, d.chart_type_count) };
-    all.iter()
-        .find(|t| unsafe { t.name.to_string_lossy() } == name)
-}
-
+/// `ptr[..len]`, or empty for a null pointer.
+///
+/// # Safety
+/// `ptr` is null or points to `len` values that outlive `'a`.
 unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
     if ptr.is_null() || len == 0 {
         &[]
     } else {
+        // SAFETY: guaranteed by the caller.
         unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }
 
 /// Runs indicator `name` over `inputs` (all the same length) and returns its outputs.
 pub fn run_indicator(
-    d: &GcPluginDescriptor,
+    d: Descriptor<'_>,
     name: &str,
     params_json: &str,
     inputs: &[&[f64]],
@@ -110,17 +168,20 @@ pub fn run_indicator(
 /// one `compute` per entry of `lengths` (growing prefixes of `inputs`), each
 /// continuing from the previous length. `outputs` receives the final columns.
 pub fn run_indicator_incremental(
-    d: &GcPluginDescriptor,
+    d: Descriptor<'_>,
     name: &str,
     params_json: &str,
     inputs: &[&[f64]],
     lengths: &[usize],
     outputs: &mut Vec<Vec<f64>>,
 ) -> Result<(), PluginError> {
-    let t = find_indicator(d, name).ok_or_else(|| not_found("indicator", name))?;
+    let t = d
+        .find_indicator(name)
+        .ok_or_else(|| not_found("indicator", name))?;
     let mut state: *mut c_void = std::ptr::null_mut();
+    let params = NulTerminated::new(params_json);
     // SAFETY: calling the plugin's own table per the contract.
-    call(|e| unsafe { (t.create)(GcStr::from_str(params_json), &mut state, e) })?;
+    call(|e| unsafe { (t.create)(params.as_gc_str(), &mut state, e) })?;
     let total = inputs.first().map_or(0, |c| c.len());
     *outputs = vec![Vec::new(); t.output_count];
     let mut from = 0;
@@ -152,30 +213,32 @@ pub fn run_indicator_incremental(
         }
         Ok(())
     })();
-    // SAFETY: state came from create.
-    unsafe { (t.destroy)(state) };
+    // A stateless indicator leaves the state null: nothing to free.
+    if !state.is_null() {
+        // SAFETY: state came from create.
+        unsafe { (t.destroy)(state) };
+    }
     result
 }
 
 /// Opens source `name` and reads all its rows, `chunk` rows at a time.
 pub fn read_source(
-    d: &GcPluginDescriptor,
+    d: Descriptor<'_>,
     name: &str,
     params_json: &str,
     base_dir: &str,
     chunk: usize,
 ) -> Result<Table, PluginError> {
-    let t = find_source(d, name).ok_or_else(|| not_found("source", name))?;
+    let t = d
+        .find_source(name)
+        .ok_or_else(|| not_found("source", name))?;
     let mut state: *mut c_void = std::ptr::null_mut();
     // SAFETY: calling the plugin's own table per the contract.
-    call(|e| unsafe {
-        (t.open)(
-            GcStr::from_str(params_json),
-            GcStr::from_str(base_dir),
-            &mut state,
-            e,
-        )
-    })?;
+    let (params, base) = (
+        NulTerminated::new(params_json),
+        NulTerminated::new(base_dir),
+    );
+    call(|e| unsafe { (t.open)(params.as_gc_str(), base.as_gc_str(), &mut state, e) })?;
     let result = (|| {
         // SAFETY: state came from open.
         let ncols = unsafe { (t.column_count)(state) };
@@ -222,15 +285,18 @@ pub fn read_source(
 
 /// Calls chart type `name`'s `uniforms` with `params_json`.
 pub fn chart_uniforms(
-    d: &GcPluginDescriptor,
+    d: Descriptor<'_>,
     name: &str,
     params_json: &str,
 ) -> Result<[f32; GC_USER_UNIFORM_FLOATS], PluginError> {
-    let t = find_chart_type(d, name).ok_or_else(|| not_found("chart type", name))?;
+    let t = d
+        .find_chart_type(name)
+        .ok_or_else(|| not_found("chart type", name))?;
     let mut out = [0f32; GC_USER_UNIFORM_FLOATS];
     if let Some(f) = t.uniforms {
-        // SAFETY: out holds 16 floats.
-        call(|e| unsafe { f(GcStr::from_str(params_json), out.as_mut_ptr(), e) })?;
+        let params = NulTerminated::new(params_json);
+        // SAFETY: out holds 16 floats; params is valid for the call.
+        call(|e| unsafe { f(params.as_gc_str(), out.as_mut_ptr(), e) })?;
     }
     Ok(out)
 }
@@ -238,8 +304,10 @@ pub fn chart_uniforms(
 /// The WGSL the host compiles for chart type `name`: [`prelude_for`] its
 /// input kind, then the chart type's own `wgsl`. Line 1 of the chart type's
 /// WGSL is line `prelude.lines().count() + 1` of the result.
-pub fn chart_source(d: &GcPluginDescriptor, name: &str) -> Result<String, PluginError> {
-    let t = find_chart_type(d, name).ok_or_else(|| not_found("chart type", name))?;
+pub fn chart_source(d: Descriptor<'_>, name: &str) -> Result<String, PluginError> {
+    let t = d
+        .find_chart_type(name)
+        .ok_or_else(|| not_found("chart type", name))?;
     let prelude = prelude_for(t.input).ok_or_else(|| unknown_input(name, t.input))?;
     // SAFETY: the table's strings point to the library's static data.
     let wgsl = unsafe { table_str(t.wgsl) }.map_err(|e| bad_table(name, "wgsl", e))?;
@@ -254,10 +322,12 @@ pub fn chart_source(d: &GcPluginDescriptor, name: &str) -> Result<String, Plugin
 /// type's own values (which input, how many vertices) are for its tests to
 /// assert on the returned table.
 pub fn check_chart_table<'a>(
-    d: &'a GcPluginDescriptor,
+    d: Descriptor<'a>,
     name: &str,
 ) -> Result<&'a GcChartTypeV1, PluginError> {
-    let t = find_chart_type(d, name).ok_or_else(|| not_found("chart type", name))?;
+    let t = d
+        .find_chart_type(name)
+        .ok_or_else(|| not_found("chart type", name))?;
     let expected_size = std::mem::size_of::<GcChartTypeV1>();
     if t.struct_size as usize != expected_size {
         let found = t.struct_size;
@@ -351,7 +421,7 @@ mod tests {
     };
 
     /// Runs `f` on a descriptor whose only chart type is `table`.
-    fn with_table<R>(table: GcChartTypeV1, f: impl FnOnce(&GcPluginDescriptor) -> R) -> R {
+    fn with_table<R>(table: GcChartTypeV1, f: impl FnOnce(Descriptor<'_>) -> R) -> R {
         let tables = [table];
         let d = GcPluginDescriptor {
             abi_version: ABI_VERSION,
@@ -366,8 +436,10 @@ mod tests {
             indicator_count: 0,
             sources: std::ptr::null(),
             source_count: 0,
+            abi_minor_required: 0,
         };
-        f(&d)
+        // SAFETY: every pointer in `d` is null or points to the locals above.
+        f(unsafe { Descriptor::new(&d) })
     }
 
     #[test]

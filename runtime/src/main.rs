@@ -16,6 +16,10 @@ struct Cli {
     /// Extra plugin folder (repeatable); also `GPU_CHARTS_PLUGIN_PATH`.
     #[arg(long = "plugins", global = true)]
     plugin_dirs: Vec<PathBuf>,
+    /// Show plugins' info and debug log lines (also `GPU_CHARTS_LOG=info|debug`);
+    /// warnings and errors always show.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -140,6 +144,9 @@ fn warn_plugins(session: &ChartSession) {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if cli.verbose {
+        gpu_charts::plugins::set_log_level(gpu_charts_plugin_api::GC_LOG_DEBUG);
+    }
     let mut session = ChartSession::new(cli.plugin_dirs.clone());
     match cli.command {
         Command::Schema => {

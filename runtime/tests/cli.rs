@@ -78,7 +78,7 @@ fn plugins_lists_every_builtin_plugin_with_abi_and_params() {
         );
     }
     assert!(
-        listing.contains("period (integer, default 20)"),
+        listing.contains("period (integer, 1..=100000, default 20)"),
         "{listing}"
     );
 }

@@ -319,7 +319,9 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         abi_version,
         struct_size,
         ctx,
-        log
+        log,
+        abi_minor,
+        features
     });
     check_layout!(GcPluginDescriptor {
         abi_version,
@@ -334,6 +336,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         indicator_count,
         sources,
         source_count,
+        abi_minor_required,
     });
     check_layout!(GcChartTypeV1 {
         struct_size,
@@ -380,7 +383,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         )
         .expect("gc_test_constant")
     };
-    let rust: [(&str, i64); 22] = [
+    let rust: [(&str, i64); 28] = [
         ("GC_ABI_VERSION", api::ABI_VERSION.into()),
         ("GC_OK", api::GC_OK.into()),
         ("GC_ERR_PARAMS", api::GC_ERR_PARAMS.into()),
@@ -403,6 +406,18 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         ("GC_FIELD_VALUE", api::GC_FIELD_VALUE.into()),
         ("GC_CHART_INCLUDE_ZERO", api::GC_CHART_INCLUDE_ZERO.into()),
         ("GC_USER_UNIFORM_FLOATS", api::GC_USER_UNIFORM_FLOATS as i64),
+        ("GC_ABI_MINOR", api::ABI_MINOR.into()),
+        ("GC_INPUT_BAND", api::GC_INPUT_BAND.into()),
+        ("GC_FEATURE_INPUT_BAND", api::GC_FEATURE_INPUT_BAND.into()),
+        (
+            "GC_FEATURE_MINOR_REQUIRED",
+            api::GC_FEATURE_MINOR_REQUIRED.into(),
+        ),
+        (
+            "GC_FEATURE_NUL_TERMINATED",
+            api::GC_FEATURE_NUL_TERMINATED.into(),
+        ),
+        ("GC_FEATURE_STATELESS", api::GC_FEATURE_STATELESS.into()),
     ];
     for (name, value) in rust {
         let c_name = std::ffi::CString::new(name).expect("name");
@@ -481,7 +496,7 @@ fn describe_lists_plugins_items_and_params() {
          \x20 sources:\n\
          \x20   c_ramp: A ramp of `rows` rows (C test plugin)\n\
          \x20     params:\n\
-         \x20       rows (integer, required): Number of rows.\n",
+         \x20       rows (integer, required, >= 0): Number of rows.\n",
         canon(&lib).display()
     );
     assert_eq!(registry.describe(), expected);
@@ -504,13 +519,13 @@ fn wrong_abi_version_names_both_versions_and_the_file() {
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
-            "plugin file `{}` was built for plugin ABI v99, but this gpu-charts supports ABI v1\n",
+            "plugin file `{}` was built for plugin ABI 99.x, but this gpu-charts supports ABI 1.1 (gpu_charts_plugin.h)\n",
             canon(&lib).display()
         )),
         "{text}"
     );
     assert!(
-        text.contains("\nhelp: rebuild the plugin against gpu-charts-plugin-api v"),
+        text.ends_with("\nhelp: rebuild the plugin against ABI 1.1 (gpu_charts_plugin.h)"),
         "{text}"
     );
 
@@ -556,23 +571,25 @@ fn files_that_are_not_libraries_are_refused_by_name() {
     std::fs::write(dir.path().join(dylib_name("notes")), "neither is this\n").expect("write");
     std::fs::write(dir.path().join("README.txt"), "not even named like one\n").expect("write");
     let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(
-        matches!(&errors[0], PluginError::NotALibrary { path, .. } if *path == canon(&fake)),
-        "{errors:#?}"
-    );
-    let text = errors[0].to_string();
-    assert!(
-        text.starts_with(&format!(
-            "cannot load plugin file `{}`: ",
-            canon(&fake).display()
-        )),
-        "{text}"
-    );
-    assert!(
-        text.contains("\nhelp: a plugin must be a shared library built for this platform"),
-        "{text}"
-    );
+    // Not even an object file: refused before dlopen, whatever the name (a
+    // broken library is never silent).
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    let notes = canon(&dir.path().join(dylib_name("notes")));
+    for (error, file) in errors.iter().zip([&canon(&fake), &notes]) {
+        assert!(
+            matches!(error, PluginError::Corrupt { path, reason }
+                if path == file && reason.starts_with("is not a complete object file")),
+            "{errors:#?}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "truncated or corrupt library `{}`: the file is not a complete object file (",
+                file.display()
+            )),
+            "{text}"
+        );
+    }
     assert!(registry.plugins().is_empty());
 
     let missing = dir.path().join("libnowhere.so");
@@ -795,7 +812,7 @@ fn error_statuses_carry_message_and_help_and_contract_breaches_are_caught() {
 #[test]
 fn invalid_descriptors_are_refused_naming_plugin_and_item() {
     let indicator_size = size_of::<api::GcIndicatorV1>();
-    let cases: [(u32, Option<&str>, String); 7] = [
+    let cases: [(u32, Option<&str>, String); 10] = [
         (1, Some("c_broken_plugin"), "the params_schema of indicator `c_broken` is not valid JSON: ".into()),
         (2, Some("c_broken_plugin"), "the plugin description is not valid UTF-8".into()),
         (3, Some("c_broken_plugin"), "indicator `c_broken` has a null `create` function".into()),
@@ -805,8 +822,32 @@ fn invalid_descriptors_are_refused_naming_plugin_and_item() {
             Some("c_broken_plugin"),
             "chart type `c_broken_chart` has input 7; expected GC_INPUT_BARS (1), GC_INPUT_LINE (2) or GC_INPUT_BAND (3)".into(),
         ),
-        (6, Some("c_broken_plugin"), format!("indicator #0 has struct_size 8, expected {indicator_size}")),
+        (
+            6,
+            Some("c_broken_plugin"),
+            format!("indicator #0 has struct_size 8, expected at least {indicator_size} (the ABI 1.0 size)"),
+        ),
         (7, Some("c_broken_plugin"), "it declares indicator `c_broken` twice".into()),
+        (
+            8,
+            None,
+            format!(
+                "struct_size is 8 bytes, smaller than an ABI 1.0 descriptor ({} bytes)",
+                api::DESCRIPTOR_SIZE_V1_0
+            ),
+        ),
+        (
+            9,
+            Some("c_broken_plugin"),
+            "the params_schema of indicator `c_broken` gives parameter `period` the default 0, which breaks \
+             the parameter's own schema: 0 is less than the minimum of 1"
+                .into(),
+        ),
+        (
+            10,
+            Some("c_broken_plugin"),
+            "the params_schema of indicator `c_broken` does not compile as a JSON Schema: ".into(),
+        ),
     ];
     for (kind, plugin, reason) in cases {
         let reason = reason.as_str();
@@ -863,4 +904,371 @@ fn default_search_dirs_start_with_the_cargo_target_dir_of_this_test() {
     } else {
         assert_eq!(dirs.first(), Some(&canon(exe_dir)), "{dirs:?}");
     }
+}
+
+/// Calls an `int64_t f(void)` the test plugin exports.
+fn c_i64(lib: &Path, symbol: &str) -> i64 {
+    // SAFETY: the test plugin; every gc_test_* counter has this signature, and
+    // dlopen of an already loaded file shares its state.
+    unsafe {
+        let lib = libloading::Library::new(lib).expect("reopen");
+        let f = lib
+            .get::<unsafe extern "C" fn() -> i64>(symbol.as_bytes())
+            .unwrap_or_else(|e| panic!("{symbol}: {e}"));
+        f()
+    }
+}
+
+/// `src` cut to its first `len` bytes, written to `dir/<dylib_name(stem)>`.
+fn truncated_copy(src: &Path, len: usize, dir: &Path, stem: &str) -> PathBuf {
+    let bytes = std::fs::read(src).expect("read library");
+    let out = dir.join(dylib_name(stem));
+    std::fs::write(&out, &bytes[..len.min(bytes.len())]).expect("write");
+    out
+}
+
+/// A folder holding the good C plugin, copies of it cut to a third and to a
+/// few bytes, and a text file named like a library. Returns the folder, the
+/// good library and the three bad files.
+fn folder_with_broken_libraries() -> (tempfile::TempDir, PathBuf, [PathBuf; 3]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = build_c_plugin("example_plugin.c", &[], dir.path(), "gc_c_plugin");
+    let len = std::fs::metadata(&good).expect("metadata").len() as usize;
+    let third = truncated_copy(&good, len / 3, dir.path(), "gpu_charts_plugin_third");
+    let bytes = truncated_copy(&good, 6, dir.path(), "gpu_charts_plugin_six_bytes");
+    let text = dir.path().join(dylib_name("gpu_charts_plugin_text"));
+    std::fs::write(&text, "this is not a library\n").expect("write");
+    (dir, good, [third, bytes, text])
+}
+
+/// A library cut short by an interrupted build crashed the process with
+/// SIGBUS inside dlopen; now it is refused before dlopen, by name, and the
+/// other plugins of the folder load.
+#[test]
+fn truncated_and_corrupt_libraries_are_refused_and_the_rest_load() {
+    let (dir, _good, [third, six, text]) = folder_with_broken_libraries();
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    assert_eq!(
+        registry
+            .plugins()
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>(),
+        ["c_example"]
+    );
+    assert!(registry.indicator("c_double").is_ok());
+    let mut found: Vec<(PathBuf, String)> = errors
+        .iter()
+        .map(|e| match e {
+            PluginError::Corrupt { path, reason } => (path.clone(), reason.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    found.sort();
+    let mut expected = [canon(&third), canon(&six), canon(&text)];
+    expected.sort();
+    assert_eq!(
+        found.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    for e in &errors {
+        let text = e.to_string();
+        let path = e.path().expect("names the file");
+        assert!(
+            text.starts_with(&format!(
+                "truncated or corrupt library `{}`: the file ",
+                path.display()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nhelp: rebuild the plugin (an interrupted build leaves a partial file behind), or remove the file from the plugin folder"),
+            "{text}"
+        );
+    }
+    let reason = |p: &Path| {
+        let p = canon(p);
+        found
+            .iter()
+            .find(|(f, _)| *f == p)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
+    // A third of the file: headers parse, the segments run past its end (or
+    // the section table is gone); either way named as cut short.
+    let r = reason(&third);
+    assert!(
+        r.starts_with("is truncated: its ") || r.starts_with("is not a complete object file"),
+        "{r}"
+    );
+    assert!(
+        reason(&six).starts_with("is not a complete object file"),
+        "{}",
+        reason(&six)
+    );
+    assert!(
+        reason(&text).starts_with("is not a complete object file"),
+        "{}",
+        reason(&text)
+    );
+    // Loading one directly gives the same typed error.
+    assert!(matches!(
+        LoadedPlugin::load(&third),
+        Err(PluginError::Corrupt { path, .. }) if path == canon(&third)
+    ));
+}
+
+/// `gpu-charts plugins` over that folder lists the good plugin, prints every
+/// problem and exits normally (no signal); plugin info lines show only with
+/// `-v` or `GPU_CHARTS_LOG`.
+#[test]
+fn cli_plugins_survives_a_truncated_library_and_hides_info_logs() {
+    let (dir, good, [third, ..]) = folder_with_broken_libraries();
+    let plugins = |args: &[&str], env: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-charts"));
+        cmd.args(["plugins", "--plugins"])
+            .arg(dir.path())
+            .args(args)
+            .env("GPU_CHARTS_PLUGIN_PATH", "")
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .env_remove("GPU_CHARTS_LOG");
+        if let Some(level) = env {
+            cmd.env("GPU_CHARTS_LOG", level);
+        }
+        let out = cmd.output().expect("run gpu-charts");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (stdout, stderr) = plugins(&[], None);
+    assert!(stdout.contains("c_example 1.2.3 (ABI v1)\n"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  file: {}\n", canon(&good).display())),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "warning: truncated or corrupt library `{}`: the file ",
+            canon(&third).display()
+        )),
+        "{stderr}"
+    );
+    let info = "[plugin c_example] info: c_example ready";
+    assert!(!stderr.contains(info), "info shown without -v: {stderr}");
+    for (args, env) in [
+        (&["-v"][..], None),
+        (&[][..], Some("info")),
+        (&[][..], Some("debug")),
+    ] {
+        let (_, stderr) = plugins(args, env);
+        assert!(stderr.contains(info), "{args:?} {env:?}: {stderr}");
+    }
+    let (_, stderr) = plugins(&[], Some("warn"));
+    assert!(!stderr.contains(info), "{stderr}");
+}
+
+/// A plugin compiled against the frozen ABI 1.0 header (a smaller
+/// descriptor, no `abi_minor_required`) loads in this 1.1 host and works;
+/// it receives the 1.1 host table, which it reads as a 1.0 one.
+#[test]
+fn a_plugin_built_against_the_1_0_header_loads_in_this_host() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = plugin_support::build_c_plugin_with(
+        "example_plugin.c",
+        &[],
+        dir.path(),
+        "gc_v1_0",
+        &plugin_support::v1_0_include_dir(),
+    );
+    let c_descriptor_size = {
+        // SAFETY: our own test library.
+        let l = unsafe { libloading::Library::new(&lib) }.expect("load");
+        c_size(&l, "gc_test_sizeof_GcPluginDescriptor")
+    };
+    assert_eq!(c_descriptor_size, api::DESCRIPTOR_SIZE_V1_0);
+    assert!(c_descriptor_size < size_of::<api::GcPluginDescriptor>());
+
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    assert_eq!(registry.plugins()[0].name(), "c_example");
+    let double = registry.indicator("c_double").expect("c_double");
+    let mut state = double.create("{}").expect("create");
+    assert_eq!(
+        state.compute_all(&[&[1.0, 2.0]]).expect("compute"),
+        vec![vec![2.0, 4.0]]
+    );
+    assert_eq!(
+        c_i64(&lib, "gc_test_host_struct_size"),
+        size_of::<api::GcHostApi>() as i64
+    );
+    let chart = registry.chart_type("c_marker").expect("c_marker");
+    assert_eq!(chart.info().shader_error, None);
+    assert_eq!(chart.uniforms(r#"{"size": 3}"#).expect("uniforms")[0], 3.0);
+}
+
+/// Built against the current header, the plugin sees the host's minor
+/// version and feature bits, gets NUL-terminated params, and may be
+/// stateless (destroy is then never called).
+#[test]
+fn a_1_1_plugin_sees_minor_features_nul_terminated_params_and_may_be_stateless() {
+    let (dir, lib) = c_example_dir();
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    assert_eq!(c_i64(&lib, "gc_test_host_minor"), i64::from(api::ABI_MINOR));
+    assert_eq!(
+        c_i64(&lib, "gc_test_host_features"),
+        i64::from(api::GC_FEATURES_V1_1)
+    );
+    let double = registry.indicator("c_double").expect("c_double");
+    drop(double.create(r#"{}"#).expect("create"));
+    // SAFETY: `int gc_test_params_nul(void)` in example_plugin.c.
+    let nul = unsafe {
+        let l = libloading::Library::new(&lib).expect("reopen");
+        let f = l
+            .get::<unsafe extern "C" fn() -> std::ffi::c_int>(b"gc_test_params_nul")
+            .expect("symbol");
+        f()
+    };
+    assert_eq!(nul, 1, "params_json is followed by a NUL");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_STATELESS"],
+        dir.path(),
+        "gc_stateless",
+    );
+    let registry = discover_ok(&[dir.path().to_path_buf()]);
+    let double = registry.indicator("c_double").expect("c_double");
+    let mut state = double.create("{}").expect("a null state is accepted");
+    assert_eq!(
+        state.compute_all(&[&[1.5]]).expect("compute"),
+        vec![vec![3.0]]
+    );
+    drop(state);
+    assert_eq!(c_i64(&lib, "gc_test_destroy_calls"), 0);
+}
+
+/// A plugin that declares it needs a newer minor than this host has is
+/// refused with both versions named.
+#[test]
+fn a_plugin_requiring_a_newer_minor_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_MINOR_REQUIRED=2u"],
+        dir.path(),
+        "gpu_charts_plugin_needs_1_2",
+    );
+    let err = LoadedPlugin::load(&lib).expect_err("needs 1.2");
+    assert_eq!(
+        err,
+        PluginError::NeedsNewerHost {
+            path: canon(&lib),
+            plugin: "c_example".into(),
+            required: 2,
+            host: api::ABI_MINOR,
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "plugin `c_example` (`{}`) needs plugin ABI 1.2, but this gpu-charts supports ABI 1.1 \
+             (gpu_charts_plugin.h)\nhelp: update gpu-charts, or rebuild the plugin against ABI 1.1 \
+             (gpu_charts_plugin.h)",
+            canon(&lib).display()
+        )
+    );
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    assert_eq!(errors, vec![err]);
+    assert!(registry.plugins().is_empty());
+    // Requiring exactly this host's minor is fine.
+    let dir = tempfile::tempdir().expect("tempdir");
+    build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_MINOR_REQUIRED=1u"],
+        dir.path(),
+        "gpu_charts_plugin_needs_1_1",
+    );
+    discover_ok(&[dir.path().to_path_buf()]);
+}
+
+/// A chart type whose WGSL does not validate is reported when the library
+/// loads (so `gpu-charts plugins` shows it); the plugin's other items load.
+#[test]
+fn a_broken_shader_is_reported_at_load_and_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lib = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_BAD_WGSL"],
+        dir.path(),
+        "gc_bad_wgsl",
+    );
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    let [PluginError::BadShader { path, message }] = errors.as_slice() else {
+        panic!("{errors:#?}");
+    };
+    assert_eq!(path, &canon(&lib));
+    assert!(
+        message.starts_with(
+            "invalid WGSL in chart type `c_marker` of plugin `c_example` at line 2, column"
+        ),
+        "{message}"
+    );
+    assert!(
+        errors[0].to_string().ends_with(&format!(
+            "\n  = note: in plugin file `{}`",
+            canon(&lib).display()
+        )),
+        "{}",
+        errors[0]
+    );
+    assert!(registry.indicator("c_double").is_ok());
+    let listing = registry.describe();
+    assert!(
+        listing.contains(
+            "      BROKEN SHADER: invalid WGSL in chart type `c_marker` of plugin `c_example` at line 2"
+        ),
+        "{listing}"
+    );
+}
+
+/// Files that look like libraries but break the naming rule get a one-line
+/// notice each; other files are ignored.
+#[test]
+fn misnamed_libraries_get_a_one_line_notice() {
+    let (dir, _) = c_example_dir();
+    for name in ["sma.so", "libsma.so.1", "plugin.dll", "notes.txt"] {
+        std::fs::write(dir.path().join(name), "x").expect("write");
+    }
+    let (registry, errors) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+    assert_eq!(registry.plugins().len(), 1);
+    let mut names: Vec<String> = Vec::new();
+    for e in &errors {
+        let PluginError::Misnamed { path, expected } = e else {
+            panic!("{errors:#?}");
+        };
+        assert_eq!(
+            expected,
+            &format!(
+                "{}<name>{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            )
+        );
+        let text = e.to_string();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(
+            text,
+            format!(
+                "skipped `{}`: plugin libraries on this platform are named `{expected}`; rename it to load it",
+                path.display()
+            )
+        );
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    names.sort();
+    let mut expected = vec!["libsma.so.1", "plugin.dll", "sma.so"];
+    expected.retain(|n| !gpu_charts::plugins::is_dylib_name(n));
+    assert_eq!(names, expected);
 }

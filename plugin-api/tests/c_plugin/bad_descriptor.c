@@ -10,6 +10,9 @@
  *   5  chart type "c_broken_chart" has an unknown input kind
  *   6  indicator table's struct_size is smaller than GcIndicatorV1
  *   7  the plugin declares indicator "c_broken" twice
+ *   8  the descriptor's struct_size is smaller than the ABI 1.0 descriptor
+ *   9  indicator "c_broken"'s schema gives `period` a default below its minimum
+ *  10  indicator "c_broken"'s schema does not compile as a JSON Schema
  */
 #include "gpu_charts_plugin.h"
 
@@ -46,6 +49,10 @@ static const GcStr ONE_OUTPUT[] = {GC_STR("value")};
 
 #if BAD_KIND == 1
 #define SCHEMA GC_STR("{not json")
+#elif BAD_KIND == 9
+#define SCHEMA GC_STR("{\"type\":\"object\",\"properties\":{\"period\":{\"type\":\"integer\",\"minimum\":1,\"default\":0}}}")
+#elif BAD_KIND == 10
+#define SCHEMA GC_STR("{\"type\":\"integr\"}")
 #else
 #define SCHEMA GC_STR("{}")
 #endif
@@ -98,9 +105,15 @@ static const GcChartTypeV1 CHART_TYPES[] = {{
 #define DESCRIPTION GC_STR("Broken on purpose")
 #endif
 
+#if BAD_KIND == 8
+#define DESCRIPTOR_SIZE 8
+#else
+#define DESCRIPTOR_SIZE sizeof(GcPluginDescriptor)
+#endif
+
 static const GcPluginDescriptor DESCRIPTOR = {
     GC_ABI_VERSION,
-    sizeof(GcPluginDescriptor),
+    DESCRIPTOR_SIZE,
     GC_STR("c_broken_plugin"),
     GC_STR("0.0.0"),
     DESCRIPTION,

@@ -30,6 +30,9 @@
 #define GC_TEST_FACTOR 2.0
 #endif
 
+#ifndef GC_TEST_MINOR_REQUIRED
+#define GC_TEST_MINOR_REQUIRED 0u
+#endif
 #ifndef GC_TEST_VERSION
 #define GC_TEST_VERSION "1.2.3"
 #endif
@@ -138,9 +141,20 @@ typedef struct DoubleState {
     size_t calls;
 } DoubleState;
 
+/* Whether the last params_json the host passed was followed by a NUL. */
+static int g_params_nul = -1;
+/* How many times destroy was called (GC_TEST_STATELESS checks it is never). */
+static int64_t g_destroy_calls = 0;
+
 static GcStatus double_create(GcStr params_json, void **state_out, const GcErrorSink *err) {
     DoubleState *state;
-    (void)params_json;
+    g_params_nul = params_json.ptr != NULL && params_json.ptr[params_json.len] == '\0';
+#ifdef GC_TEST_STATELESS
+    /* A stateless indicator (ABI 1.1, GC_FEATURE_STATELESS). */
+    (void)err;
+    *state_out = NULL;
+    return GC_OK;
+#endif
     state = (DoubleState *)calloc(1, sizeof *state);
     if (!state) {
         report(err, "out of memory", "");
@@ -171,12 +185,15 @@ static GcStatus double_compute(void *state, const double *const *inputs, size_t 
     for (i = from; i < len; i++) {
         outputs[0][i] = GC_TEST_FACTOR * inputs[0][i];
     }
-    ((DoubleState *)state)->calls++;
+    if (state) {
+        ((DoubleState *)state)->calls++;
+    }
     return GC_OK;
 #endif
 }
 
 static void double_destroy(void *state) {
+    g_destroy_calls++;
     if (state) {
         g_live_states--;
         free(state);
@@ -301,6 +318,9 @@ static const GcPluginDescriptor DESCRIPTOR = {
     1,
     SOURCES,
     1,
+#ifdef GC_ABI_MINOR
+    GC_TEST_MINOR_REQUIRED,
+#endif
 };
 
 GC_EXPORT const GcPluginDescriptor *gpu_charts_plugin_entry(void) {
@@ -318,6 +338,31 @@ GC_EXPORT int64_t gc_test_live_states(void) {
 GC_EXPORT int gc_test_host_abi_version(void) {
     return g_host ? (int)g_host->abi_version : -1;
 }
+
+/* The host table's struct_size as init received it (-1 before init). */
+GC_EXPORT int64_t gc_test_host_struct_size(void) {
+    return g_host ? (int64_t)g_host->struct_size : -1;
+}
+
+/* Whether the last params_json given to create was NUL-terminated (-1: no call yet). */
+GC_EXPORT int gc_test_params_nul(void) {
+    return g_params_nul;
+}
+
+/* How many times the indicator's destroy ran. */
+GC_EXPORT int64_t gc_test_destroy_calls(void) {
+    return g_destroy_calls;
+}
+
+#ifdef GC_ABI_MINOR
+/* The host's minor version and feature bits, read as the header says. */
+GC_EXPORT int64_t gc_test_host_minor(void) {
+    return (int64_t)gc_host_abi_minor(g_host);
+}
+GC_EXPORT int64_t gc_test_host_features(void) {
+    return (int64_t)gc_host_features(g_host);
+}
+#endif
 
 /* Layout of every struct: gc_test_sizeof_<T>, gc_test_alignof_<T>, gc_test_offsetof_<T>_<field>. */
 #define GC_ALIGNOF(T) offsetof(struct { char c; T t; }, t)
@@ -340,6 +385,10 @@ OFFSETOF(GcHostApi, abi_version)
 OFFSETOF(GcHostApi, struct_size)
 OFFSETOF(GcHostApi, ctx)
 OFFSETOF(GcHostApi, log)
+#ifdef GC_ABI_MINOR
+OFFSETOF(GcHostApi, abi_minor)
+OFFSETOF(GcHostApi, features)
+#endif
 
 SIZEOF(GcPluginDescriptor)
 OFFSETOF(GcPluginDescriptor, abi_version)
@@ -354,6 +403,9 @@ OFFSETOF(GcPluginDescriptor, indicators)
 OFFSETOF(GcPluginDescriptor, indicator_count)
 OFFSETOF(GcPluginDescriptor, sources)
 OFFSETOF(GcPluginDescriptor, source_count)
+#ifdef GC_ABI_MINOR
+OFFSETOF(GcPluginDescriptor, abi_minor_required)
+#endif
 
 SIZEOF(GcChartTypeV1)
 OFFSETOF(GcChartTypeV1, struct_size)
@@ -420,6 +472,14 @@ GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
         {"GC_FIELD_VALUE", GC_FIELD_VALUE},
         {"GC_CHART_INCLUDE_ZERO", GC_CHART_INCLUDE_ZERO},
         {"GC_USER_UNIFORM_FLOATS", GC_USER_UNIFORM_FLOATS},
+#ifdef GC_ABI_MINOR
+        {"GC_ABI_MINOR", GC_ABI_MINOR},
+        {"GC_INPUT_BAND", GC_INPUT_BAND},
+        {"GC_FEATURE_INPUT_BAND", GC_FEATURE_INPUT_BAND},
+        {"GC_FEATURE_MINOR_REQUIRED", GC_FEATURE_MINOR_REQUIRED},
+        {"GC_FEATURE_NUL_TERMINATED", GC_FEATURE_NUL_TERMINATED},
+        {"GC_FEATURE_STATELESS", GC_FEATURE_STATELESS},
+#endif
     };
     size_t i;
     for (i = 0; i < sizeof CONSTANTS / sizeof CONSTANTS[0]; i++) {

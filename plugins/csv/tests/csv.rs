@@ -121,9 +121,9 @@ fn column_mapping_picks_and_orders_columns() {
 #[test]
 #[allow(unsafe_code)]
 fn row_count_hint_is_the_row_count() {
-    use gpu_charts_plugin_api::{GcErrorSink, GcStr, testing::find_source};
+    use gpu_charts_plugin_api::{GcErrorSink, GcStr};
     unsafe extern "C" fn ignore(_: *mut std::ffi::c_void, _: GcStr, _: GcStr) {}
-    let table = find_source(plugin_descriptor(), "csv").expect("csv source");
+    let table = plugin_descriptor().find_source("csv").expect("csv source");
     let params = r#"{"path": "stocks.csv.gz", "symbol": "MSFT"}"#;
     let sink = GcErrorSink {
         ctx: std::ptr::null_mut(),

@@ -7,11 +7,9 @@
 //! message where an assertion fails.
 
 use gpu_charts_plugin_api::testing::{
-    chart_source, chart_uniforms, check_chart_table, run_indicator,
+    Descriptor, chart_source, chart_uniforms, check_chart_table, run_indicator,
 };
-use gpu_charts_plugin_api::{
-    GC_ERR_PARAMS, GC_USER_UNIFORM_FLOATS, GcPluginDescriptor, PluginError,
-};
+use gpu_charts_plugin_api::{GC_ERR_PARAMS, GC_USER_UNIFORM_FLOATS, PluginError};
 pub use naga;
 use naga::ShaderStage;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
@@ -19,7 +17,7 @@ use naga::valid::{Capabilities, ValidationFlags, Validator};
 /// Chart type `chart_type`'s WGSL as the host compiles it (its input kind's
 /// prelude, then its own source), parsed and validated by naga with every
 /// validation flag; panics with naga's located error when it does not.
-pub fn validated_module(d: &GcPluginDescriptor, chart_type: &str) -> naga::Module {
+pub fn validated_module(d: Descriptor<'_>, chart_type: &str) -> naga::Module {
     let src = chart_source(d, chart_type).unwrap_or_else(|e| panic!("{chart_type} source: {e}"));
     let module =
         naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
@@ -31,7 +29,7 @@ pub fn validated_module(d: &GcPluginDescriptor, chart_type: &str) -> naga::Modul
 
 /// Validates chart type `chart_type`'s WGSL as [`validated_module`] does and
 /// returns its entry points, name and stage, in source order.
-pub fn assert_wgsl_valid(d: &GcPluginDescriptor, chart_type: &str) -> Vec<(String, ShaderStage)> {
+pub fn assert_wgsl_valid(d: Descriptor<'_>, chart_type: &str) -> Vec<(String, ShaderStage)> {
     validated_module(d, chart_type)
         .entry_points
         .iter()
@@ -42,7 +40,7 @@ pub fn assert_wgsl_valid(d: &GcPluginDescriptor, chart_type: &str) -> Vec<(Strin
 /// Validates chart type `chart_type`'s WGSL and asserts that its entry points
 /// are exactly `vs_main` (vertex) then `fs_main` (fragment), the two the host
 /// builds its pipeline from.
-pub fn assert_vs_fs_main(d: &GcPluginDescriptor, chart_type: &str) {
+pub fn assert_vs_fs_main(d: Descriptor<'_>, chart_type: &str) {
     let found = assert_wgsl_valid(d, chart_type);
     let found: Vec<(&str, ShaderStage)> = found.iter().map(|(n, s)| (n.as_str(), *s)).collect();
     assert_eq!(
@@ -59,7 +57,7 @@ pub fn assert_vs_fs_main(d: &GcPluginDescriptor, chart_type: &str) {
 /// library (`check_chart_table`) and asserts its input kind, vertices per
 /// instance, `range_fields` and `flags`.
 pub fn assert_chart_table(
-    d: &GcPluginDescriptor,
+    d: Descriptor<'_>,
     chart_type: &str,
     input: u32,
     vertices_per_instance: u32,
@@ -78,12 +76,7 @@ pub fn assert_chart_table(
 
 /// Asserts that chart type `chart_type`'s uniforms for `params_json` are
 /// `leading` followed by zeros (all `GC_USER_UNIFORM_FLOATS` of them).
-pub fn assert_uniforms(
-    d: &GcPluginDescriptor,
-    chart_type: &str,
-    params_json: &str,
-    leading: &[f32],
-) {
+pub fn assert_uniforms(d: Descriptor<'_>, chart_type: &str, params_json: &str, leading: &[f32]) {
     assert!(
         leading.len() <= GC_USER_UNIFORM_FLOATS,
         "{} leading floats, at most {GC_USER_UNIFORM_FLOATS}",
@@ -101,7 +94,7 @@ pub fn assert_uniforms(
 
 /// The error chart type `chart_type`'s `uniforms` returns for `params_json`,
 /// asserted to be a `GC_ERR_PARAMS` error.
-pub fn params_error(d: &GcPluginDescriptor, chart_type: &str, params_json: &str) -> PluginError {
+pub fn params_error(d: Descriptor<'_>, chart_type: &str, params_json: &str) -> PluginError {
     let e = match chart_uniforms(d, chart_type, params_json) {
         Ok(u) => panic!("{chart_type} accepted {params_json:?}: {u:?}"),
         Err(e) => e,
@@ -129,7 +122,7 @@ pub fn schema_defaults(schema: &str) -> serde_json::Map<String, serde_json::Valu
 /// `expected_keys` (in any order), and that chart type `chart_type` gives the
 /// same uniforms for those defaults written out as for `{}`.
 pub fn assert_schema_defaults_are_plugin_defaults(
-    d: &GcPluginDescriptor,
+    d: Descriptor<'_>,
     chart_type: &str,
     schema: &str,
     expected_keys: &[&str],
@@ -150,12 +143,7 @@ pub fn assert_schema_defaults_are_plugin_defaults(
 
 /// Runs indicator `name` with `params_json` over one input column and
 /// returns its first output column; panics on an error.
-pub fn run_single(
-    d: &GcPluginDescriptor,
-    name: &str,
-    params_json: &str,
-    input: &[f64],
-) -> Vec<f64> {
+pub fn run_single(d: Descriptor<'_>, name: &str, params_json: &str, input: &[f64]) -> Vec<f64> {
     let mut out = run_indicator(d, name, params_json, &[input])
         .unwrap_or_else(|e| panic!("{name} with {params_json} failed: {e}"));
     out.remove(0)

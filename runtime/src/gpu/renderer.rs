@@ -216,8 +216,8 @@ impl Renderer {
         if self.chart_pipelines.contains_key(&spec.key) {
             return Ok(());
         }
-        shader::validate_chart_type(spec)?;
-        let source = shader::chart_type_source(spec).unwrap_or_default();
+        shader::validate_chart_type(&spec.plugin, &spec.name, spec.input, &spec.wgsl)?;
+        let source = shader::chart_type_source(spec.input, &spec.wgsl).unwrap_or_default();
         let device = &ctx.device;
         let p = checked(device, || {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {

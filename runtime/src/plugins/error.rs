@@ -9,10 +9,17 @@ use std::path::{Path, PathBuf};
 
 use gpu_charts_plugin_api as api;
 
-/// Version of `gpu-charts-plugin-api` the host was built with. The runtime and
-/// the API crate share the workspace version, so the runtime's own version is
-/// the one to name in "rebuild against" hints.
-pub(crate) const HOST_API_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The plugin ABI the host implements as C authors know it: the version and
+/// the header that describes it, e.g. `ABI 1.1 (gpu_charts_plugin.h)`. Used
+/// in every "rebuild against" hint (a C author has no Rust crate to name).
+pub(crate) fn host_abi() -> String {
+    format!(
+        "ABI {}.{} ({})",
+        api::ABI_VERSION,
+        api::ABI_MINOR,
+        api::ABI_HEADER
+    )
+}
 
 /// What a name in the registry refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +93,34 @@ pub enum PluginError {
         reason: String,
     },
 
+    /// The file is not a complete shared library of this platform (checked
+    /// before the dynamic loader maps it, which would crash the process).
+    #[error(
+        "truncated or corrupt library `{}`: the file {reason}\nhelp: rebuild the plugin (an interrupted build \
+         leaves a partial file behind), or remove the file from the plugin folder",
+        .path.display()
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A file in a plugin folder looks like a shared library but does not
+    /// follow this platform's naming rule, so it is not loaded. A one-line
+    /// notice: the file may be meant for another platform.
+    #[error(
+        "skipped `{}`: plugin libraries on this platform are named `{expected}`; rename it to load it",
+        .path.display()
+    )]
+    Misnamed {
+        /// The file.
+        path: PathBuf,
+        /// The naming rule, e.g. `lib<name>.so`.
+        expected: String,
+    },
+
     /// The library does not export the entry symbol.
     #[error(
         "plugin file `{}` does not export the entry symbol `{symbol}`\nhelp: a Rust plugin calls \
@@ -102,9 +137,9 @@ pub enum PluginError {
 
     /// The plugin was built against another ABI version.
     #[error(
-        "plugin file `{}` was built for plugin ABI v{found}, but this gpu-charts supports ABI v{expected}\n\
-         help: rebuild the plugin against gpu-charts-plugin-api v{HOST_API_VERSION} (ABI v{expected})",
-        .path.display()
+        "plugin file `{}` was built for plugin ABI {found}.x, but this gpu-charts supports {}\n\
+         help: rebuild the plugin against {}",
+        .path.display(), host_abi(), host_abi()
     )]
     AbiMismatch {
         /// The file.
@@ -115,12 +150,30 @@ pub enum PluginError {
         expected: u32,
     },
 
+    /// The plugin needs a newer minor version of the ABI than this host has
+    /// (its descriptor's `abi_minor_required`).
+    #[error(
+        "plugin `{plugin}` (`{}`) needs plugin ABI {}.{required}, but this gpu-charts supports {}\n\
+         help: update gpu-charts, or rebuild the plugin against {}",
+        .path.display(), api::ABI_VERSION, host_abi(), host_abi()
+    )]
+    NeedsNewerHost {
+        /// The file.
+        path: PathBuf,
+        /// The plugin's name.
+        plugin: String,
+        /// The minor version the plugin requires.
+        required: u32,
+        /// This host's [`api::ABI_MINOR`].
+        host: u32,
+    },
+
     /// The descriptor (or a table in it) breaks the contract: null pointers,
     /// bad sizes, invalid UTF-8, a params schema that is not JSON, ...
     #[error(
         "{} has an invalid descriptor: {reason}\nhelp: this is a bug in the plugin; report it to its author, \
-         or rebuild it against gpu-charts-plugin-api v{HOST_API_VERSION}",
-        plugin_and_file(.plugin.as_deref(), .path)
+         or rebuild it against {}",
+        plugin_and_file(.plugin.as_deref(), .path), host_abi()
     )]
     BadDescriptor {
         /// The file.
@@ -129,6 +182,16 @@ pub enum PluginError {
         plugin: Option<String>,
         /// What is wrong, naming the item.
         reason: String,
+    },
+
+    /// A chart type's WGSL does not validate after the host prelude
+    /// (checked when the library loads; the plugin's other items still load).
+    #[error("{message}\n  = note: in plugin file `{}`", .path.display())]
+    BadShader {
+        /// The file.
+        path: PathBuf,
+        /// The shader error, naming plugin, chart type and line (with its help).
+        message: String,
     },
 
     /// Two plugin files provide the same name; the first one is kept.
@@ -257,6 +320,10 @@ impl PluginError {
     pub fn path(&self) -> Option<&Path> {
         match self {
             PluginError::NotALibrary { path, .. }
+            | PluginError::Corrupt { path, .. }
+            | PluginError::NeedsNewerHost { path, .. }
+            | PluginError::BadShader { path, .. }
+            | PluginError::Misnamed { path, .. }
             | PluginError::MissingSymbol { path, .. }
             | PluginError::AbiMismatch { path, .. }
             | PluginError::BadDescriptor { path, .. } => Some(path),

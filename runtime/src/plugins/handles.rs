@@ -16,10 +16,10 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use gpu_charts_plugin_api::{self as api, GcStatus, GcStr};
+use gpu_charts_plugin_api::{self as api, GcStatus};
 
 use super::error::{ItemKind, PluginError, status_name};
-use super::host::{Reported, call_with_sink};
+use super::host::{NulTerminated, Reported, call_with_sink};
 use super::loader::{
     ChartTypeFns, ChartTypeInfo, IndicatorFns, IndicatorInfo, LoadedPlugin, SourceFns, SourceInfo,
     copy_str,
@@ -149,10 +149,11 @@ impl Indicator {
     pub fn create(&self, params_json: &str) -> Result<IndicatorInstance, PluginError> {
         let create = self.fns().create;
         let mut state: *mut c_void = std::ptr::null_mut();
+        let params = NulTerminated::new(params_json);
         // SAFETY: `create` comes from the loaded table; the params string
         // and `state` outlive the call; the sink is valid for the call.
         let (status, reported) =
-            call_with_sink(|err| unsafe { create(GcStr::from_str(params_json), &mut state, err) });
+            call_with_sink(|err| unsafe { create(params.as_gc_str(), &mut state, err) });
         check(
             &self.plugin,
             ItemKind::Indicator,
@@ -348,6 +349,11 @@ impl IndicatorInstance {
 
 impl Drop for IndicatorInstance {
     fn drop(&mut self) {
+        // A stateless indicator leaves its state null (ABI 1.1,
+        // GC_FEATURE_STATELESS): there is nothing to free.
+        if self.state.is_null() {
+            return;
+        }
         let destroy = self.indicator.fns().destroy;
         // SAFETY: `state` came from this indicator's `create` and is freed
         // exactly once; the library is still loaded (we hold its Arc).
@@ -434,15 +440,11 @@ impl Source {
         };
         let fns = self.fns();
         let mut state: *mut c_void = std::ptr::null_mut();
+        let (params, base) = (NulTerminated::new(params_json), NulTerminated::new(base));
         // SAFETY: `open` comes from the loaded table; both strings and
         // `state` outlive the call; the sink is valid for the call.
         let (status, reported) = call_with_sink(|err| unsafe {
-            (fns.open)(
-                GcStr::from_str(params_json),
-                GcStr::from_str(base),
-                &mut state,
-                err,
-            )
+            (fns.open)(params.as_gc_str(), base.as_gc_str(), &mut state, err)
         });
         check(
             &self.plugin,
@@ -667,11 +669,11 @@ impl ChartType {
         let Some(uniforms) = self.fns().uniforms else {
             return Ok(out);
         };
+        let params = NulTerminated::new(params_json);
         // SAFETY: `uniforms` comes from the loaded table; `out` holds the 16
         // floats the contract says it writes; the string outlives the call.
-        let (status, reported) = call_with_sink(|err| unsafe {
-            uniforms(GcStr::from_str(params_json), out.as_mut_ptr(), err)
-        });
+        let (status, reported) =
+            call_with_sink(|err| unsafe { uniforms(params.as_gc_str(), out.as_mut_ptr(), err) });
         check(
             &self.plugin,
             ItemKind::ChartType,

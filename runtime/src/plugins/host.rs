@@ -1,17 +1,56 @@
 //! What the host hands to plugins: the [`GcHostApi`] callbacks (log) and the
 //! error sink every fallible call receives.
 //!
-//! Plugin log lines go to stderr as `[plugin <name>] <level>: <message>` and
-//! into a small in-memory ring buffer ([`recent_log`], [`take_log`]) so tests
-//! and the UI can show them.
+//! Plugin log lines go into a small in-memory ring buffer ([`recent_log`],
+//! [`take_log`]) so tests and the UI can show them, and to stderr as
+//! `[plugin <name>] <level>: <message>` when their level is shown: warnings
+//! and errors always, info and debug lines only when the user asks for them
+//! (`gpu-charts -v`, or `GPU_CHARTS_LOG=info|debug`; see [`set_log_level`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ffi::c_void;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use gpu_charts_plugin_api::{self as api, GcErrorSink, GcHostApi, GcStatus, GcStr};
+
+/// Environment variable choosing which plugin log lines reach stderr:
+/// `error`, `warn` (the default), `info` or `debug`.
+pub const LOG_ENV: &str = "GPU_CHARTS_LOG";
+
+/// `u32::MAX`: not chosen yet (read [`LOG_ENV`] on first use).
+static LOG_LEVEL: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Shows plugin log lines up to `level` (`GC_LOG_*`) on stderr from now on.
+pub fn set_log_level(level: u32) {
+    LOG_LEVEL.store(level.min(api::GC_LOG_DEBUG), Ordering::Relaxed);
+}
+
+/// The level `GPU_CHARTS_LOG` asks for (`None`: unset or not a level name).
+pub fn log_level_from_env() -> Option<u32> {
+    let value = std::env::var(LOG_ENV).ok()?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "error" => Some(api::GC_LOG_ERROR),
+        "warn" | "warning" => Some(api::GC_LOG_WARN),
+        "info" => Some(api::GC_LOG_INFO),
+        "debug" | "trace" => Some(api::GC_LOG_DEBUG),
+        _ => None,
+    }
+}
+
+/// The highest `GC_LOG_*` level shown on stderr.
+pub fn log_level() -> u32 {
+    let level = LOG_LEVEL.load(Ordering::Relaxed);
+    if level != u32::MAX {
+        return level;
+    }
+    let level = log_level_from_env().unwrap_or(api::GC_LOG_WARN);
+    // A concurrent `set_log_level` wins over the environment.
+    let _ = LOG_LEVEL.compare_exchange(u32::MAX, level, Ordering::Relaxed, Ordering::Relaxed);
+    LOG_LEVEL.load(Ordering::Relaxed)
+}
 
 /// How many plugin log lines the ring buffer keeps.
 const LOG_CAPACITY: usize = 1024;
@@ -82,6 +121,8 @@ pub(crate) fn host_api_for(plugin: &str) -> &'static GcHostApi {
         struct_size: std::mem::size_of::<GcHostApi>() as u32,
         ctx: ctx as *const HostCtx as *mut c_void,
         log: host_log,
+        abi_minor: api::ABI_MINOR,
+        features: api::GC_FEATURES_V1_1,
     }));
     hosts.insert(plugin.to_string(), StaticHost(host));
     host
@@ -102,7 +143,10 @@ unsafe extern "C" fn host_log(ctx: *mut c_void, level: u32, message: GcStr) {
         // the text is copied before returning.
         let text = unsafe { message.to_string_lossy() };
         let line = format!("[plugin {plugin}] {}: {text}", level_name(level));
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        // Unknown levels count as errors: better shown than lost.
+        if level <= log_level() || level > api::GC_LOG_DEBUG {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
         let mut log = lock_log();
         if log.len() == LOG_CAPACITY {
             log.pop_front();
@@ -153,4 +197,28 @@ pub(crate) fn call_with_sink(
     };
     let status = f(&sink);
     (status, reported)
+}
+
+/// A string handed to a plugin as the contract promises from ABI 1.1
+/// ([`api::GC_FEATURE_NUL_TERMINATED`]): a [`GcStr`] whose bytes are
+/// followed by a NUL that `len` does not count, so C code may use it as a C
+/// string.
+pub(crate) struct NulTerminated(Vec<u8>);
+
+impl NulTerminated {
+    /// Copies `s` and appends the NUL.
+    pub fn new(s: &str) -> Self {
+        let mut bytes = Vec::with_capacity(s.len() + 1);
+        bytes.extend_from_slice(s.as_bytes());
+        bytes.push(0);
+        NulTerminated(bytes)
+    }
+
+    /// The string without its NUL (valid while `self` lives).
+    pub fn as_gc_str(&self) -> GcStr {
+        GcStr {
+            ptr: self.0.as_ptr(),
+            len: self.0.len() - 1,
+        }
+    }
 }

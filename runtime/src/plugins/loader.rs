@@ -22,7 +22,7 @@ use libloading::Library;
 use super::copies::{self, PrivateCopy};
 use super::error::PluginError;
 use super::handles::{ChartType, Indicator, Source};
-use super::host;
+use super::{host, objcheck, schema, wgsl};
 
 // Function-pointer types of the table fields. The `const` checks below fail
 // to compile if plugin-api changes a signature without this file following.
@@ -84,10 +84,10 @@ pub struct ChartTypeInfo {
     pub name: String,
     /// One line for `gpu-charts plugins`.
     pub description: String,
-    /// JSON Schema of the series' `params` table (text; checked to be a
-    /// JSON object or boolean at load).
+    /// JSON Schema of the series' `params` table (text; compiled as a JSON
+    /// Schema at load, defaults inside their bounds).
     pub params_schema: String,
-    /// WGSL source (without the host prelude).
+    /// WGSL source (without the host prelude; validated after it at load).
     pub wgsl: String,
     /// What it draws from: [`api::GC_INPUT_BARS`], [`api::GC_INPUT_LINE`] or
     /// [`api::GC_INPUT_BAND`] (checked at load).
@@ -98,6 +98,9 @@ pub struct ChartTypeInfo {
     pub range_fields: u32,
     /// `GC_CHART_*` flags.
     pub flags: u32,
+    /// Why its WGSL does not validate after the host prelude (checked at
+    /// load), or `None` when it does.
+    pub shader_error: Option<String>,
 }
 
 impl ChartTypeInfo {
@@ -258,6 +261,12 @@ impl LoadedPlugin {
             }
         };
         let open_path = copy.as_ref().map_or(path.as_path(), PrivateCopy::path);
+        // A truncated file would crash the process inside `dlopen` (SIGBUS):
+        // check the headers of what is about to be opened first.
+        objcheck::check_library(open_path).map_err(|reason| PluginError::Corrupt {
+            path: path.clone(),
+            reason,
+        })?;
         // SAFETY: loading runs the library's initialisers; a plugin library
         // is trusted code by design (see the doc comment).
         let library = unsafe { Library::new(open_path) }.map_err(|e| PluginError::NotALibrary {
@@ -378,6 +387,12 @@ unsafe impl Send for LoadedPlugin {}
 // SAFETY: as above; `&LoadedPlugin` only reads.
 unsafe impl Sync for LoadedPlugin {}
 
+/// Whether a table of `struct_size` bytes holds a field of type `F` at
+/// `offset` (fields appended after 1.0 are absent from older tables).
+fn has_field<F>(struct_size: usize, offset: usize) -> bool {
+    offset + size_of::<F>() <= struct_size
+}
+
 /// The entry symbol without its NUL, for messages.
 fn entry_symbol_name() -> String {
     let bytes = api::ENTRY_SYMBOL
@@ -455,15 +470,16 @@ impl Reader<'_> {
         }
         // SAFETY: same ABI, so the second field is `struct_size`.
         let struct_size = unsafe { (&raw const (*desc).struct_size).read() } as usize;
-        if struct_size < size_of::<GcPluginDescriptor>() {
+        if struct_size < api::DESCRIPTOR_SIZE_V1_0 {
             return Err(self.bad(format!(
-                "struct_size is {struct_size} bytes, but an ABI v{} descriptor has {}",
+                "struct_size is {struct_size} bytes, smaller than an ABI {}.0 descriptor ({} bytes)",
                 api::ABI_VERSION,
-                size_of::<GcPluginDescriptor>()
+                api::DESCRIPTOR_SIZE_V1_0
             )));
         }
-        // SAFETY: the plugin's descriptor is at least as large as ours, so
-        // every field read below is in bounds; raw reads never assume the
+        // SAFETY: the plugin's descriptor is at least as large as a 1.0 one,
+        // so every 1.0 field read below is in bounds (later fields are read
+        // only where `struct_size` covers them); raw reads never assume the
         // fields are valid Rust values beyond their plain types.
         let (
             name,
@@ -497,6 +513,24 @@ impl Reader<'_> {
             return Err(self.bad("the plugin name is empty"));
         }
         self.plugin = Some(name.clone());
+        // ABI 1.1 field; a 1.0 descriptor lacks it (0: any 1.x host).
+        let required = if has_field::<u32>(
+            struct_size,
+            offset_of!(GcPluginDescriptor, abi_minor_required),
+        ) {
+            // SAFETY: `struct_size` covers the field.
+            unsafe { (&raw const (*desc).abi_minor_required).read() }
+        } else {
+            0
+        };
+        if required > api::ABI_MINOR {
+            return Err(PluginError::NeedsNewerHost {
+                path: self.path.to_path_buf(),
+                plugin: name,
+                required,
+                host: api::ABI_MINOR,
+            });
+        }
         let version = unsafe { self.read_str(version, || "the plugin version".into()) }?;
         let description =
             unsafe { self.read_str(description, || "the plugin description".into()) }?;
@@ -516,9 +550,11 @@ impl Reader<'_> {
         let mut source_fns = Vec::new();
 
         // SAFETY: table pointers and counts come from the descriptor.
-        for (index, p) in unsafe { self.table_elements(charts, chart_count, "chart type") }?
-            .into_iter()
-            .enumerate()
+        for (index, p) in unsafe {
+            self.table_elements(charts, chart_count, "chart type", api::CHART_TYPE_SIZE_V1_0)
+        }?
+        .into_iter()
+        .enumerate()
         {
             // SAFETY: `p` is an in-bounds, aligned element of at least our size.
             let (item, fns) = unsafe { self.read_chart_type(index, p) }?;
@@ -526,9 +562,10 @@ impl Reader<'_> {
             chart_type_fns.push(fns);
         }
         // SAFETY: as above.
-        for (index, p) in unsafe { self.table_elements(inds, ind_count, "indicator") }?
-            .into_iter()
-            .enumerate()
+        for (index, p) in
+            unsafe { self.table_elements(inds, ind_count, "indicator", api::INDICATOR_SIZE_V1_0) }?
+                .into_iter()
+                .enumerate()
         {
             // SAFETY: as above.
             let (item, fns) = unsafe { self.read_indicator(index, p) }?;
@@ -536,9 +573,10 @@ impl Reader<'_> {
             indicator_fns.push(fns);
         }
         // SAFETY: as above.
-        for (index, p) in unsafe { self.table_elements(srcs, src_count, "source") }?
-            .into_iter()
-            .enumerate()
+        for (index, p) in
+            unsafe { self.table_elements(srcs, src_count, "source", api::SOURCE_SIZE_V1_0) }?
+                .into_iter()
+                .enumerate()
         {
             // SAFETY: as above.
             let (item, fns) = unsafe { self.read_source(index, p) }?;
@@ -600,26 +638,17 @@ impl Reader<'_> {
         Ok(name)
     }
 
-    /// Checks that a params schema is JSON and could be a JSON Schema.
+    /// Checks a params schema: JSON, a JSON Schema that compiles, defaults
+    /// inside their own bounds (see [`schema`]).
     fn check_schema(&self, text: &str, kind: &str, name: &str) -> Result<(), PluginError> {
-        let schema: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            self.bad(format!(
-                "the params_schema of {kind} `{name}` is not valid JSON: {e}"
-            ))
-        })?;
-        if !matches!(
-            schema,
-            serde_json::Value::Object(_) | serde_json::Value::Bool(_)
-        ) {
-            return Err(self.bad(format!(
-                "the params_schema of {kind} `{name}` is not a JSON Schema (an object or a boolean)"
-            )));
-        }
-        Ok(())
+        schema::check_params_schema(text)
+            .map_err(|reason| self.bad(format!("the params_schema of {kind} `{name}` {reason}")))
     }
 
     /// Pointers to the elements of a table array, stepping by the plugin's
-    /// `struct_size` (a plugin built with a later, longer table still lines up).
+    /// `struct_size`: a plugin built with a later, longer table still lines
+    /// up, and one built with an earlier one (at least `min_size`, the 1.0
+    /// size) too; the readers read only the fields its size covers.
     ///
     /// # Safety
     /// `base` is null or points to `count` elements as the plugin laid them out.
@@ -628,6 +657,7 @@ impl Reader<'_> {
         base: *const T,
         count: usize,
         kind: &str,
+        min_size: usize,
     ) -> Result<Vec<*const T>, PluginError> {
         if count == 0 {
             return Ok(Vec::new());
@@ -647,10 +677,11 @@ impl Reader<'_> {
         }
         // SAFETY: `struct_size` is the first field (a u32) of every table type.
         let stride = unsafe { base.cast::<u32>().read() } as usize;
-        if stride < size_of::<T>() || !stride.is_multiple_of(align_of::<T>()) {
+        if stride < min_size || !stride.is_multiple_of(align_of::<T>()) {
             return Err(self.bad(format!(
-                "{kind} #0 has struct_size {stride}, expected {} (or a larger multiple of {})",
-                size_of::<T>(),
+                "{kind} #0 has struct_size {stride}, expected at least {min_size} (the ABI {}.0 size) \
+                 and a multiple of {}",
+                api::ABI_VERSION,
                 align_of::<T>()
             )));
         }
@@ -727,6 +758,14 @@ impl Reader<'_> {
             return Err(self.bad(format!("chart type `{name}` has unknown flags {flags:#x}")));
         }
         self.check_schema(&schema, "chart type", &name)?;
+        // A broken shader does not keep the plugin's other items from
+        // loading: it is recorded, listed by `gpu-charts plugins` and
+        // reported by the registry, and a chart using the type gets it as a
+        // located error.
+        let plugin = self.plugin.as_deref().unwrap_or("?");
+        let shader_error = wgsl::validate_chart_type(plugin, &name, input, &wgsl)
+            .err()
+            .map(|e| e.to_string());
         let info = ChartTypeInfo {
             name,
             description,
@@ -736,6 +775,7 @@ impl Reader<'_> {
             vertices_per_instance: vertices,
             range_fields,
             flags,
+            shader_error,
         };
         Ok((info, ChartTypeFns { uniforms }))
     }

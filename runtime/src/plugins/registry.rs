@@ -5,8 +5,12 @@
 //! library counts as a plugin if it exports the entry symbol; other libraries
 //! that happen to sit in the folder are skipped silently, unless their name
 //! contains `gpu_charts_plugin` (then failing to load them is reported,
-//! because the user clearly meant them as plugins). Problems never stop
-//! discovery: every good plugin is registered and every problem returned.
+//! because the user clearly meant them as plugins). A truncated or corrupt
+//! file is always reported ([`PluginError::Corrupt`]), whatever its name,
+//! and so is a file that looks like a library but breaks the naming rule
+//! (`sma.so`, `libsma.so.1`: [`PluginError::Misnamed`], a one-line notice).
+//! Problems never stop discovery: every good plugin is registered and every
+//! problem returned.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -35,6 +39,21 @@ pub fn is_dylib_name(file_name: &str) -> bool {
     file_name.len() > prefix.len() + suffix.len()
         && file_name.starts_with(prefix)
         && file_name.ends_with(suffix)
+}
+
+/// Whether `file_name` looks like a shared library of some platform
+/// (`.so`, `.so.<version>`, `.dylib`, `.dll`) without following this
+/// platform's naming rule ([`is_dylib_name`]): such a file is skipped with a
+/// notice, since the user probably meant it as a plugin.
+pub fn is_misnamed_library(file_name: &str) -> bool {
+    if is_dylib_name(file_name) {
+        return false;
+    }
+    let lower = file_name.to_ascii_lowercase();
+    [".so", ".dylib", ".dll"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+        || lower.contains(".so.")
 }
 
 /// The plugin folders to scan, in priority order (earlier wins a name clash):
@@ -180,15 +199,37 @@ impl PluginRegistry {
         // Cargo's `deps` folder holds proc-macro libraries that must never be
         // dlopen'ed: there, only files named like plugins are considered.
         let only_plugin_names = dir.file_name().is_some_and(|n| n == "deps");
-        let mut files: Vec<PathBuf> = entries
+        let paths: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
+            .collect();
+        let name_of = |path: &Path| path.file_name().and_then(|n| n.to_str()).map(str::to_owned);
+        let mut files: Vec<PathBuf> = paths
+            .iter()
             .filter(|path| {
-                path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    is_dylib_name(n) && (!only_plugin_names || n.contains(PLUGIN_NAME_MARK))
+                name_of(path).is_some_and(|n| {
+                    is_dylib_name(&n) && (!only_plugin_names || n.contains(PLUGIN_NAME_MARK))
                 }) && path.is_file()
             })
+            .cloned()
             .collect();
+        if !only_plugin_names {
+            let mut misnamed: Vec<&PathBuf> = paths
+                .iter()
+                .filter(|path| {
+                    name_of(path).is_some_and(|n| is_misnamed_library(&n)) && path.is_file()
+                })
+                .collect();
+            misnamed.sort();
+            errors.extend(misnamed.into_iter().map(|path| PluginError::Misnamed {
+                path: path.clone(),
+                expected: format!(
+                    "{}<name>{}",
+                    std::env::consts::DLL_PREFIX,
+                    std::env::consts::DLL_SUFFIX
+                ),
+            }));
+        }
         // Directory order is arbitrary; sorting makes "the first one wins" reproducible.
         files.sort();
         for path in files {
@@ -268,6 +309,14 @@ impl PluginRegistry {
         if let Some(first) = self.plugins.iter().find(|p| p.name() == plugin.name()) {
             errors.push(duplicate(ItemKind::Plugin, plugin.name(), first, &plugin));
             return errors;
+        }
+        for c in &plugin.info().chart_types {
+            if let Some(message) = &c.shader_error {
+                errors.push(PluginError::BadShader {
+                    path: plugin.path().to_path_buf(),
+                    message: message.clone(),
+                });
+            }
         }
         for item in plugin.chart_types() {
             register(
@@ -388,6 +437,10 @@ impl PluginRegistry {
                         "      draws from: {input}, {} vertices per bar",
                         c.vertices_per_instance
                     );
+                    if let Some(e) = &c.shader_error {
+                        let first = e.lines().next().unwrap_or_default();
+                        let _ = writeln!(out, "      BROKEN SHADER: {first}");
+                    }
                 }
             }
             if !info.indicators.is_empty() {
@@ -502,6 +555,9 @@ fn describe_params(schema: &Value) -> Vec<String> {
             if required.contains(&name.as_str()) {
                 facts.push("required".to_string());
             }
+            if let Some(range) = range_of(prop) {
+                facts.push(range);
+            }
             if let Some(default) = prop.get("default") {
                 facts.push(format!("default {default}"));
             }
@@ -512,6 +568,31 @@ fn describe_params(schema: &Value) -> Vec<String> {
             line
         })
         .collect()
+}
+
+/// A property's numeric bounds: `1..=500`, `>= 1`, `< 10`, ... (`None`
+/// when it has none).
+fn range_of(prop: &Value) -> Option<String> {
+    let bound = |key: &str| {
+        prop.get(key)
+            .filter(|v| v.is_number())
+            .map(Value::to_string)
+    };
+    let (min, max) = (bound("minimum"), bound("maximum"));
+    let (xmin, xmax) = (bound("exclusiveMinimum"), bound("exclusiveMaximum"));
+    let low = min
+        .as_ref()
+        .map(|m| format!(">= {m}"))
+        .or_else(|| xmin.as_ref().map(|m| format!("> {m}")));
+    let high = max
+        .as_ref()
+        .map(|m| format!("<= {m}"))
+        .or_else(|| xmax.as_ref().map(|m| format!("< {m}")));
+    match (&min, &max, low, high) {
+        (Some(min), Some(max), _, _) => Some(format!("{min}..={max}")),
+        (_, _, Some(low), Some(high)) => Some(format!("{low}, {high}")),
+        (_, _, low, high) => low.or(high),
+    }
 }
 
 fn type_of(prop: &Value) -> String {
@@ -589,7 +670,9 @@ mod tests {
             r#"{"type":"object","required":["period"],"properties":{
                 "period":{"type":"integer","minimum":1,"description":"Bars averaged."},
                 "source":{"enum":["open","close"],"default":"close"},
-                "width":{"type":["number","null"],"default":1.5}}}"#,
+                "width":{"type":["number","null"],"default":1.5,"exclusiveMinimum":0,"maximum":9},
+                "k":{"type":"number","minimum":0.5,"maximum":4,"default":2},
+                "lag":{"type":"integer","maximum":10}}}"#,
         )
         .expect("schema");
         let mut lines = describe_params(&schema);
@@ -597,9 +680,11 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                "period (integer, required): Bars averaged.".to_string(),
+                "k (number, 0.5..=4, default 2)".to_string(),
+                "lag (integer, <= 10)".to_string(),
+                "period (integer, required, >= 1): Bars averaged.".to_string(),
                 r#"source (one of "open", "close", default "close")"#.to_string(),
-                "width (number | null, default 1.5)".to_string(),
+                "width (number | null, > 0, <= 9, default 1.5)".to_string(),
             ]
         );
         assert!(describe_params(&Value::Bool(true)).is_empty());

@@ -74,18 +74,34 @@ pub fn run(mut cmd: Command, what: &str) {
 /// Compiles `source` (a file in `plugin-api/tests/c_plugin/`) with the
 /// given `-D` defines into `dir/<dylib_name(stem)>` and returns its path.
 pub fn build_c_plugin(source: &str, defines: &[&str], dir: &Path, stem: &str) -> PathBuf {
+    build_c_plugin_with(source, defines, dir, stem, &include_dir())
+}
+
+/// `plugin-api/tests/c_plugin/v1_0`: a frozen copy of the header at ABI 1.0.
+pub fn v1_0_include_dir() -> PathBuf {
+    plugin_api_dir().join("tests/c_plugin/v1_0")
+}
+
+/// [`build_c_plugin`] against the header in `include` (e.g. [`v1_0_include_dir`]).
+pub fn build_c_plugin_with(
+    source: &str,
+    defines: &[&str],
+    dir: &Path,
+    stem: &str,
+    include: &Path,
+) -> PathBuf {
     let tool = compiler(false);
     let out = dir.join(dylib_name(stem));
     let mut cmd = tool.to_command();
     if tool.is_like_msvc() {
         cmd.arg("/LD")
-            .arg(format!("/I{}", include_dir().display()))
+            .arg(format!("/I{}", include.display()))
             .arg(format!("/Fe{}", out.display()));
         cmd.args(defines.iter().map(|d| format!("/D{d}")));
         cmd.arg(c_source(source));
     } else {
         cmd.args(["-shared", "-fPIC", "-std=c99", "-Wall", "-Wextra"]);
-        cmd.arg("-I").arg(include_dir());
+        cmd.arg("-I").arg(include);
         cmd.args(defines.iter().map(|d| format!("-D{d}")));
         cmd.arg("-o").arg(&out).arg(c_source(source));
     }

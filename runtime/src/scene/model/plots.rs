@@ -136,7 +136,12 @@ impl SeriesBuilder<'_> {
                     range_fields: info.range_fields,
                     flags: info.flags,
                 });
-                if let Err(e) = crate::gpu::shader::validate_chart_type(&spec) {
+                if let Err(e) = crate::plugins::wgsl::validate_chart_type(
+                    &spec.plugin,
+                    &spec.name,
+                    spec.input,
+                    &spec.wgsl,
+                ) {
                     b.err(
                         &format!("{path}.type"),
                         ConfigErrorKind::Plugin,

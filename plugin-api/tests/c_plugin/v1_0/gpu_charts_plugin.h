@@ -1,0 +1,398 @@
+/*
+ * FROZEN COPY of gpu_charts_plugin.h as it was at ABI 1.0. Do not edit: the
+ * tests compile a plugin against it to prove that a plugin built for 1.0
+ * keeps loading in every 1.x host (runtime/tests/plugin_loader.rs).
+ *
+ * gpu_charts_plugin.h -- the C ABI between the gpu-charts host and its plugin
+ * libraries (ABI v1).
+ *
+ * This header mirrors plugin-api/src/lib.rs (crate gpu-charts-plugin-api)
+ * field for field. A test in runtime/tests compiles a plugin against it and
+ * compares every struct size and field offset with the Rust definitions, so
+ * the two cannot drift apart silently. It compiles as C99 and as C++.
+ *
+ * -----------------------------------------------------------------------------
+ * Writing a plugin
+ * -----------------------------------------------------------------------------
+ * A plugin is a shared library (.so / .dylib / .dll) that exports one symbol,
+ * `gpu_charts_plugin_entry`, returning a pointer to a static GcPluginDescriptor:
+ *
+ *     #include "gpu_charts_plugin.h"
+ *
+ *     static const GcPluginDescriptor DESCRIPTOR = {
+ *         GC_ABI_VERSION, sizeof(GcPluginDescriptor),
+ *         GC_STR("my_plugin"), GC_STR("0.1.0"), GC_STR("What it does"),
+ *         my_init,                        // or NULL
+ *         NULL, 0,                        // chart types
+ *         MY_INDICATORS, 1,               // indicators
+ *         NULL, 0,                        // sources
+ *     };
+ *
+ *     GC_EXPORT const GcPluginDescriptor *gpu_charts_plugin_entry(void) {
+ *         return &DESCRIPTOR;
+ *     }
+ *
+ * Build it with e.g. `cc -shared -fPIC -o libmy_plugin.so my_plugin.c -I include`
+ * and put it next to the gpu-charts executable, in a `plugins` folder beside
+ * the chart file, or in a folder listed in GPU_CHARTS_PLUGIN_PATH. On Linux
+ * the file name must be lib*.so (lib*.dylib on macOS, *.dll on Windows).
+ *
+ * The host reads `abi_version` (the first field) before anything else and
+ * refuses a plugin built for another version, with an error naming both.
+ * Every table starts with `struct_size` = sizeof(the table) as the plugin was
+ * built; the host refuses tables smaller than its own and steps through
+ * arrays of tables by `struct_size`.
+ *
+ * -----------------------------------------------------------------------------
+ * Strings
+ * -----------------------------------------------------------------------------
+ * Every string is a GcStr: UTF-8 bytes plus a length, NOT NUL-terminated.
+ * `ptr` may be NULL only when `len` is 0. The host checks that every string
+ * in the descriptor is valid UTF-8 and every params_schema is valid JSON (a
+ * JSON Schema object), and refuses the plugin otherwise.
+ *
+ * -----------------------------------------------------------------------------
+ * Memory contract
+ * -----------------------------------------------------------------------------
+ * Whoever allocates frees. Output arrays (indicator outputs, source rows,
+ * uniforms) are allocated by the host and passed in. Plugin state lives behind
+ * an opaque handle that only the plugin frees (`destroy`/`close`). Strings a
+ * plugin returns point into its static data or into its state and stay valid
+ * until that state is freed; the host copies them. Error text is handed to the
+ * host through GcErrorSink.report and copied during the call. The descriptor
+ * and all tables must stay valid for as long as the library is loaded
+ * (static storage).
+ *
+ * -----------------------------------------------------------------------------
+ * Threading contract
+ * -----------------------------------------------------------------------------
+ * - The descriptor and all tables are immutable and may be read from any thread.
+ * - `init` is called once, before any other entry point.
+ * - `create`/`open`/`uniforms` may be called concurrently from several threads.
+ * - Calls on one state handle are never concurrent, but successive calls on a
+ *   handle may come from different threads (state must not be tied to a thread).
+ * - The host's `log` callback may be called from any thread after `init`.
+ *
+ * -----------------------------------------------------------------------------
+ * Error reporting
+ * -----------------------------------------------------------------------------
+ * Fallible entry points return a GcStatus. On failure, call
+ * `err->report(err->ctx, message, help)` once, then return a GC_ERR_* code.
+ * `help` says what the user should do next (may be empty). The host turns the
+ * status, message and help into an error naming the plugin and the item.
+ * C code cannot unwind; C++ code must not let an exception escape an entry
+ * point (catch it and report GC_ERR_INTERNAL). GC_ERR_PANIC is what the Rust
+ * export macro returns when it catches a panic.
+ *
+ * -----------------------------------------------------------------------------
+ * Host callbacks
+ * -----------------------------------------------------------------------------
+ * `init` (if not NULL) receives a GcHostApi. The pointer stays valid for as
+ * long as the library is loaded; keep it in a static. `host->log(host->ctx,
+ * level, message)` writes a line to the host's log attributed to the plugin
+ * ("[plugin <name>] info: <message>"). Later ABI revisions only append fields
+ * to GcHostApi; check `struct_size` before using a field added later.
+ */
+#ifndef GPU_CHARTS_PLUGIN_H
+#define GPU_CHARTS_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Marks the entry point (and anything else the host looks up) as exported. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#define GC_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define GC_EXPORT __attribute__((visibility("default")))
+#else
+#define GC_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. The host refuses any other. */
+#define GC_ABI_VERSION 1u
+
+/* Name of the one symbol every plugin library exports. */
+#define GC_ENTRY_SYMBOL "gpu_charts_plugin_entry"
+
+/* ---- Status codes ------------------------------------------------------- */
+
+/* Status returned by fallible entry points. */
+typedef int32_t GcStatus;
+/* Success. */
+#define GC_OK 0
+/* The parameters were rejected (bad value, out of range). */
+#define GC_ERR_PARAMS 1
+/* The data was rejected (corrupt row, wrong column, too short input). */
+#define GC_ERR_DATA 2
+/* An I/O error (file missing, unreadable). */
+#define GC_ERR_IO 3
+/* The request is not supported by this plugin. */
+#define GC_ERR_UNSUPPORTED 4
+/* The plugin panicked (set by the Rust export macro). */
+#define GC_ERR_PANIC 5
+/* Any other failure inside the plugin. */
+#define GC_ERR_INTERNAL 6
+
+/* ---- Log levels (GcHostApi.log) ----------------------------------------- */
+
+#define GC_LOG_ERROR 0u
+#define GC_LOG_WARN 1u
+#define GC_LOG_INFO 2u
+#define GC_LOG_DEBUG 3u
+
+/* ---- What a chart type draws from (GcChartTypeV1.input) ----------------- */
+
+/* One instance per (aggregated) OHLCV bar. */
+#define GC_INPUT_BARS 1u
+/* One instance per min/max/first/last bucket of a line. */
+#define GC_INPUT_LINE 2u
+/* One instance per bucket with an upper and a lower value (a filled band
+ * between two columns; see plugin-api/wgsl/prelude_band.wgsl). An additive v1
+ * extension: hosts that predate it reject such a chart type at load. */
+#define GC_INPUT_BAND 3u
+
+/* ---- Autoscale field flags (GcChartTypeV1.range_fields) ----------------- */
+
+#define GC_FIELD_OPEN (1u << 0)
+#define GC_FIELD_HIGH (1u << 1)
+#define GC_FIELD_LOW (1u << 2)
+#define GC_FIELD_CLOSE (1u << 3)
+#define GC_FIELD_VOLUME (1u << 4)
+/* The line value (min/max of each bucket). */
+#define GC_FIELD_VALUE (1u << 5)
+
+/* ---- Chart type flags (GcChartTypeV1.flags) ----------------------------- */
+
+/* The value axis of the pane always includes zero (histograms). */
+#define GC_CHART_INCLUDE_ZERO (1u << 0)
+
+/* Number of floats a chart type's `uniforms` fills (`frame.user` in WGSL: 4 x vec4). */
+#define GC_USER_UNIFORM_FLOATS 16
+
+/* ---- Strings and errors -------------------------------------------------- */
+
+/* A borrowed UTF-8 string: pointer and length in bytes, not NUL-terminated. */
+typedef struct GcStr {
+    /* First byte (may be NULL when len == 0). */
+    const uint8_t *ptr;
+    /* Length in bytes. */
+    size_t len;
+} GcStr;
+
+/* A GcStr initialiser for a string literal (usable in static initialisers). */
+#define GC_STR(literal) { (const uint8_t *)(literal), sizeof(literal) - 1 }
+
+/* The empty string. */
+#define GC_STR_EMPTY { NULL, 0 }
+
+/* Borrows a NUL-terminated string (the NUL is not included). */
+static inline GcStr gc_str(const char *s) {
+    GcStr out;
+    out.ptr = (const uint8_t *)s;
+    out.len = s ? strlen(s) : 0;
+    return out;
+}
+
+/* Records an error message and an optional help line ("what to do next"). */
+typedef void (*GcReportFn)(void *ctx, GcStr message, GcStr help);
+
+/* Where a plugin reports an error: call `report` once, then return non-GC_OK.
+ * The host copies both strings during the call. */
+typedef struct GcErrorSink {
+    /* Host context, passed back unchanged. */
+    void *ctx;
+    /* Records the message and help line. */
+    GcReportFn report;
+} GcErrorSink;
+
+/* Writes a line to the host's log, attributed to the plugin. */
+typedef void (*GcLogFn)(void *ctx, uint32_t level, GcStr message);
+
+/* Callbacks the host offers to plugins, handed over once in `init`. */
+typedef struct GcHostApi {
+    /* ABI version of the host (equal to the plugin's, or `init` is never called). */
+    uint32_t abi_version;
+    /* sizeof(GcHostApi) of the host; later versions only append fields. */
+    uint32_t struct_size;
+    /* Host context for the callbacks. */
+    void *ctx;
+    /* Writes a line to the host's log. */
+    GcLogFn log;
+} GcHostApi;
+
+/* ---- Function pointer types ---------------------------------------------- */
+
+/* Called once after the version check with the host's callbacks. */
+typedef void (*GcInitFn)(const GcHostApi *host);
+
+/* Chart type: turns validated params (JSON) into GC_USER_UNIFORM_FLOATS floats at `out`. */
+typedef GcStatus (*GcUniformsFn)(GcStr params_json, float *out, const GcErrorSink *err);
+
+/* Indicator: creates state from validated params (a JSON object) into *state_out. */
+typedef GcStatus (*GcIndicatorCreateFn)(GcStr params_json, void **state_out, const GcErrorSink *err);
+
+/* Indicator: computes rows from..len of every output.
+ * inputs[k] and outputs[k] point to `len` doubles. Rows ..from of the outputs
+ * hold what the previous call on this state wrote for the same input prefix
+ * (so a stateful indicator can continue bar by bar); the first call has
+ * from == 0. The host pre-fills rows from.. with NaN; NaN means "no value"
+ * (e.g. before the lookback is filled). */
+typedef GcStatus (*GcIndicatorComputeFn)(void *state, const double *const *inputs, size_t input_count,
+                                         double *const *outputs, size_t output_count, size_t len, size_t from,
+                                         const GcErrorSink *err);
+
+/* Indicator: frees the state. */
+typedef void (*GcIndicatorDestroyFn)(void *state);
+
+/* Source: opens the source. `base_dir` is the chart file's folder; relative
+ * paths in params resolve against it. */
+typedef GcStatus (*GcSourceOpenFn)(GcStr params_json, GcStr base_dir, void **state_out, const GcErrorSink *err);
+
+/* Source: number of value columns (timestamps not counted). */
+typedef size_t (*GcSourceColumnCountFn)(void *state);
+
+/* Source: name of value column `index` (valid until `close`). */
+typedef GcStr (*GcSourceColumnNameFn)(void *state, size_t index);
+
+/* Source: expected number of rows, or -1 if unknown (for preallocation only). */
+typedef int64_t (*GcSourceRowCountHintFn)(void *state);
+
+/* Source: writes up to `capacity` rows: timestamps[0..n] (UTC nanoseconds) and
+ * columns[c][0..n] for every column c < column_count; stores n in *rows_out.
+ * Returning 0 rows means "no more rows". */
+typedef GcStatus (*GcSourceReadFn)(void *state, int64_t *timestamps, double *const *columns, size_t column_count,
+                                   size_t capacity, size_t *rows_out, const GcErrorSink *err);
+
+/* Source: frees the state. */
+typedef void (*GcSourceCloseFn)(void *state);
+
+/* ---- Tables --------------------------------------------------------------- */
+
+/* A chart type: WGSL plus a declaration of what it draws from.
+ * The host prepends its prelude (the Frame uniform, the Bar, Point or Band
+ * storage array, and helpers; see plugin-api/wgsl/prelude.wgsl followed by
+ * prelude_bars.wgsl, prelude_line.wgsl or prelude_band.wgsl) to `wgsl`,
+ * validates the result with naga, and draws `vertices_per_instance` vertices
+ * for each instance with entry points vs_main and fs_main. */
+typedef struct GcChartTypeV1 {
+    /* sizeof(GcChartTypeV1). */
+    uint32_t struct_size;
+    /* GC_INPUT_BARS or GC_INPUT_LINE. */
+    uint32_t input;
+    /* Vertices drawn per instance (at least 1). */
+    uint32_t vertices_per_instance;
+    /* Which fields set the pane's value range (GC_FIELD_* bits). */
+    uint32_t range_fields;
+    /* GC_CHART_* flags. */
+    uint32_t flags;
+    /* Name used in chart files (type = "candlestick"). */
+    GcStr name;
+    /* One line for `gpu-charts plugins`. */
+    GcStr description;
+    /* JSON Schema of the series' params table. */
+    GcStr params_schema;
+    /* WGSL source (vertex vs_main, fragment fs_main). */
+    GcStr wgsl;
+    /* Fills frame.user from params. May be NULL (all zeros). */
+    GcUniformsFn uniforms;
+} GcChartTypeV1;
+
+/* An indicator: columns in, columns out. */
+typedef struct GcIndicatorV1 {
+    /* sizeof(GcIndicatorV1). */
+    uint32_t struct_size;
+    /* Name used in chart files (kind = "sma"). */
+    GcStr name;
+    /* One line for `gpu-charts plugins`. */
+    GcStr description;
+    /* JSON Schema of the indicator's params table. */
+    GcStr params_schema;
+    /* Names of the input roles, in order (e.g. {"source"} or {"high","low","close"}); at least one. */
+    const GcStr *inputs;
+    /* Number of inputs. */
+    size_t input_count;
+    /* Names of the output columns, in order (e.g. {"value"}); at least one. */
+    const GcStr *outputs;
+    /* Number of outputs. */
+    size_t output_count;
+    /* Creates state (must not be NULL). */
+    GcIndicatorCreateFn create;
+    /* Computes rows from..len (must not be NULL). */
+    GcIndicatorComputeFn compute;
+    /* Frees the state (must not be NULL). */
+    GcIndicatorDestroyFn destroy;
+} GcIndicatorV1;
+
+/* A data source: a table of int64 UTC nanosecond timestamps and double columns.
+ * The host pulls rows in chunks with `read` until it returns zero rows. (A
+ * streaming source will later return zero "for now" and more rows on a later
+ * call; v1 hosts read until the first zero.) No function may be NULL. */
+typedef struct GcSourceV1 {
+    /* sizeof(GcSourceV1). */
+    uint32_t struct_size;
+    /* Name used in chart files (kind = "csv"). */
+    GcStr name;
+    /* One line for `gpu-charts plugins`. */
+    GcStr description;
+    /* JSON Schema of the source's params table. */
+    GcStr params_schema;
+    /* Opens the source. */
+    GcSourceOpenFn open;
+    /* Number of value columns. */
+    GcSourceColumnCountFn column_count;
+    /* Name of a value column. */
+    GcSourceColumnNameFn column_name;
+    /* Expected number of rows, or -1. */
+    GcSourceRowCountHintFn row_count_hint;
+    /* Reads the next rows. */
+    GcSourceReadFn read;
+    /* Frees the state. */
+    GcSourceCloseFn close;
+} GcSourceV1;
+
+/* What one library provides. Returned by the entry symbol; must stay valid
+ * for as long as the library is loaded. */
+typedef struct GcPluginDescriptor {
+    /* Must be GC_ABI_VERSION. First field, read before anything else. */
+    uint32_t abi_version;
+    /* sizeof(GcPluginDescriptor) as the plugin was built. */
+    uint32_t struct_size;
+    /* Plugin (library) name, e.g. "sma". */
+    GcStr name;
+    /* Plugin version, e.g. "0.1.0". */
+    GcStr version;
+    /* One line saying what the plugin is. */
+    GcStr description;
+    /* Called once after the version check with the host's callbacks (may be NULL). */
+    GcInitFn init;
+    /* Chart types provided. */
+    const GcChartTypeV1 *chart_types;
+    /* Number of chart types. */
+    size_t chart_type_count;
+    /* Indicators provided. */
+    const GcIndicatorV1 *indicators;
+    /* Number of indicators. */
+    size_t indicator_count;
+    /* Data sources provided. */
+    const GcSourceV1 *sources;
+    /* Number of data sources. */
+    size_t source_count;
+} GcPluginDescriptor;
+
+/* Signature of the exported entry symbol. */
+typedef const GcPluginDescriptor *(*GcEntryFn)(void);
+
+/* The entry point every plugin defines (declared here with GC_EXPORT so the
+ * definition is exported even when building with -fvisibility=hidden). */
+GC_EXPORT const GcPluginDescriptor *gpu_charts_plugin_entry(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GPU_CHARTS_PLUGIN_H */
