@@ -123,11 +123,7 @@ mod module_order {
     /// Uses that break the order today and are being removed by other work
     /// (each entry: from-module prefix, to-module prefix, why). An entry that
     /// no longer matches anything fails the test: delete it.
-    const KNOWN: &[(&str, &str, &str)] = &[(
-        "scene::model",
-        "gpu::shader",
-        "issue 14: chart-type WGSL validation becomes a plain function outside the model",
-    )];
+    const KNOWN: &[(&str, &str, &str)] = &[];
 
     /// A documented order: layers (alternatives within a layer) and leaves.
     #[derive(Debug, Default)]

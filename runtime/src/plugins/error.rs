@@ -217,7 +217,7 @@ pub enum PluginError {
     },
 
     /// No loaded plugin provides this name.
-    #[error("{}", unknown_message(*.kind, .name, .suggestion.as_deref(), .available))]
+    #[error("{}", unknown_message(*.kind, .name, .suggestion.as_deref(), .available, .failed_libraries))]
     Unknown {
         /// What was looked up.
         kind: ItemKind,
@@ -227,6 +227,9 @@ pub enum PluginError {
         suggestion: Option<String>,
         /// Every known name of this kind, sorted.
         available: Vec<String>,
+        /// Plugin libraries that failed to load (file, first line of the
+        /// reason), the likeliest provider of `name` first.
+        failed_libraries: Vec<(PathBuf, String)>,
     },
 
     /// A plugin entry point returned an error status.
@@ -345,10 +348,34 @@ fn unknown_message(
     name: &str,
     suggestion: Option<&str>,
     available: &[String],
+    failed: &[(PathBuf, String)],
 ) -> String {
     let mut s = format!("unknown {kind} `{name}`");
     if let Some(suggestion) = suggestion {
         let _ = write!(s, "\n  did you mean `{suggestion}`?");
+    }
+    match failed {
+        [] => {}
+        [(path, reason)] => {
+            let _ = write!(
+                s,
+                "\nnote: the plugin library `{}` failed to load and may provide it: {reason}",
+                path.display()
+            );
+        }
+        more => {
+            let _ = write!(
+                s,
+                "\nnote: {} plugin libraries failed to load and may provide it:",
+                more.len()
+            );
+            for (path, reason) in more.iter().take(5) {
+                let _ = write!(s, "\n  `{}`: {reason}", path.display());
+            }
+            if more.len() > 5 {
+                let _ = write!(s, "\n  … and {} more", more.len() - 5);
+            }
+        }
     }
     if available.is_empty() {
         let _ = write!(

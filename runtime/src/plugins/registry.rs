@@ -141,6 +141,10 @@ pub struct PluginRegistry {
     indicators: BTreeMap<String, Indicator>,
     sources: BTreeMap<String, Source>,
     mode: LoadMode,
+    /// Libraries named like plugins that did not load: (file, one-line
+    /// reason). A lookup of an unknown name mentions them, since the item a
+    /// chart asks for may be in one of them.
+    failed: Vec<(PathBuf, String)>,
 }
 
 impl PluginRegistry {
@@ -246,7 +250,10 @@ impl PluginRegistry {
                 Ok(plugin) => errors.extend(self.add(plugin)),
                 Err(PluginError::NotALibrary { .. } | PluginError::MissingSymbol { .. })
                     if !meant_as_plugin => {}
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    self.record_failure(&path, &e);
+                    errors.push(e);
+                }
             }
         }
     }
@@ -263,8 +270,17 @@ impl PluginRegistry {
                 self.files.push(id);
                 self.add(plugin)
             }
-            Err(e) => vec![e],
+            Err(e) => {
+                self.record_failure(path, &e);
+                vec![e]
+            }
         }
+    }
+
+    fn record_failure(&mut self, path: &Path, e: &PluginError) {
+        let reason = e.to_string();
+        let first = reason.lines().next().unwrap_or("").to_string();
+        self.failed.push((path.to_path_buf(), first));
     }
 
     /// Why each of `files` is not among this registry's plugins (nothing for
@@ -373,17 +389,17 @@ impl PluginRegistry {
 
     /// The chart type called `name`, or an error with a did-you-mean and the list.
     pub fn chart_type(&self, name: &str) -> Result<&ChartType, PluginError> {
-        lookup(&self.chart_types, ItemKind::ChartType, name)
+        self.lookup(&self.chart_types, ItemKind::ChartType, name)
     }
 
     /// The indicator called `name`, or an error with a did-you-mean and the list.
     pub fn indicator(&self, name: &str) -> Result<&Indicator, PluginError> {
-        lookup(&self.indicators, ItemKind::Indicator, name)
+        self.lookup(&self.indicators, ItemKind::Indicator, name)
     }
 
     /// The source called `name`, or an error with a did-you-mean and the list.
     pub fn source(&self, name: &str) -> Result<&Source, PluginError> {
-        lookup(&self.sources, ItemKind::Source, name)
+        self.lookup(&self.sources, ItemKind::Source, name)
     }
 
     /// Every registered name of `kind`, sorted.
@@ -498,24 +514,39 @@ fn register<T>(
     map.insert(name, item);
 }
 
-fn lookup<'a, T>(
-    map: &'a BTreeMap<String, T>,
-    kind: ItemKind,
-    name: &str,
-) -> Result<&'a T, PluginError> {
-    map.get(name)
-        .ok_or_else(|| unknown(kind, name, map.keys().map(String::as_str)))
+impl PluginRegistry {
+    fn lookup<'a, T>(
+        &self,
+        map: &'a BTreeMap<String, T>,
+        kind: ItemKind,
+        name: &str,
+    ) -> Result<&'a T, PluginError> {
+        map.get(name).ok_or_else(|| {
+            let mut available: Vec<String> = map.keys().cloned().collect();
+            available.sort();
+            // A library whose file name carries the wanted name most likely
+            // provides it (`libgpu_charts_plugin_line.so` for `line`): it
+            // comes first.
+            let mut failed: Vec<(PathBuf, String)> = self.failed.clone();
+            failed.sort_by_key(|(path, _)| !names_item(path, name));
+            PluginError::Unknown {
+                kind,
+                name: name.to_string(),
+                suggestion: did_you_mean(name, available.iter().map(String::as_str)),
+                available,
+                failed_libraries: failed,
+            }
+        })
+    }
 }
 
-fn unknown<'a>(kind: ItemKind, name: &str, known: impl Iterator<Item = &'a str>) -> PluginError {
-    let mut available: Vec<String> = known.map(str::to_string).collect();
-    available.sort();
-    PluginError::Unknown {
-        kind,
-        name: name.to_string(),
-        suggestion: did_you_mean(name, available.iter().map(String::as_str)),
-        available,
-    }
+/// Whether a library file's name says it holds `name`
+/// (`<prefix>gpu_charts_plugin_<name><suffix>`, `-` and `_` alike).
+fn names_item(path: &Path, name: &str) -> bool {
+    let norm = |s: &str| s.replace('-', "_").to_ascii_lowercase();
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| norm(n).contains(&format!("{PLUGIN_NAME_MARK}_{}", norm(name))))
 }
 
 fn describe_item(out: &mut String, name: &str, description: &str, schema: &str) {
@@ -648,6 +679,41 @@ mod tests {
             search_dirs(Some(&bin.join("gpu-charts")), &[], None),
             vec![canon(&bin)]
         );
+    }
+
+    #[test]
+    fn an_unknown_name_mentions_libraries_that_failed_to_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lib = |stem: &str| {
+            dir.path().join(format!(
+                "{}{stem}{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            ))
+        };
+        std::fs::write(lib("gpu_charts_plugin_band"), "not a library").expect("write");
+        std::fs::write(lib("gpu_charts_plugin_line"), "not a library either").expect("write");
+        let (registry, warnings) = PluginRegistry::discover(&[dir.path().to_path_buf()]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let message = match registry.chart_type("line") {
+            Err(e @ PluginError::Unknown { .. }) => e.to_string(),
+            other => panic!("expected an unknown chart type, got {other:?}"),
+        };
+        assert!(message.starts_with("unknown chart type `line`"), "{message}");
+        let note = message
+            .lines()
+            .position(|l| l.starts_with("note: 2 plugin libraries failed to load"))
+            .unwrap_or_else(|| panic!("no note in:\n{message}"));
+        // The library named for `line` comes first.
+        let first = message.lines().nth(note + 1).expect("a line per library");
+        assert!(
+            first.contains("gpu_charts_plugin_line") && first.contains("`: "),
+            "{message}"
+        );
+
+        let empty = PluginRegistry::new();
+        let plain = empty.chart_type("line").expect_err("unknown").to_string();
+        assert!(!plain.contains("failed to load"), "{plain}");
     }
 
     #[test]
