@@ -337,7 +337,6 @@ impl App {
         g.ctx.queue.submit([encoder.finish()]);
         g.window.pre_present_notify();
         g.ctx.queue.present(texture);
-        g.renderer.pool.recycle();
         self.frames += 1;
         if self.options.trace_frames {
             println!(

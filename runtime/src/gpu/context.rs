@@ -17,6 +17,18 @@ pub enum GpuError {
     /// wgpu reported a validation or out-of-memory error.
     #[error("GPU error: {0}")]
     Wgpu(String),
+    /// The image is larger than the device can draw (or empty).
+    #[error(
+        "cannot draw a {width}x{height} image on this GPU: each side must be 1 to {max} pixels\n  = help: {max} is the adapter's largest texture side (max_texture_dimension_2d); choose a smaller `size`"
+    )]
+    Size {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+        /// The device's largest texture side.
+        max: u32,
+    },
     /// Reading the frame back failed.
     #[error("could not read the frame back from the GPU: {0}")]
     Readback(String),
