@@ -29,37 +29,37 @@ fn render(chart: &str, size: [u32; 2]) -> image::RgbaImage {
 #[test]
 fn aapl_daily_candles_with_sma_ema_and_volume() {
     let img = render("examples/aapl.toml", [1200, 700]);
-    common::assert_golden("aapl", &img, 40, 0.004);
+    common::assert_golden_image("aapl", &img);
 }
 
 #[test]
 fn aapl_light_theme_log_scale() {
     let img = render("runtime/tests/charts/aapl_light_log.toml", [900, 500]);
-    common::assert_golden("aapl_light_log", &img, 40, 0.004);
+    common::assert_golden_image("aapl_light_log", &img);
 }
 
 #[test]
 fn ten_million_ticks_keep_their_envelope() {
     let img = render("examples/ticks.toml", [1000, 500]);
-    common::assert_golden("ticks", &img, 40, 0.004);
+    common::assert_golden_image("ticks", &img);
 }
 
 #[test]
 fn lua_supertrend_keltner_and_per_bar_rsi() {
     let img = render("examples/aapl_lua.toml", [1000, 600]);
-    common::assert_golden("aapl_lua", &img, 40, 0.004);
+    common::assert_golden_image("aapl_lua", &img);
 }
 
 #[test]
 fn quik_scripts_unmodified_cp1251_bollinger_atr_and_cross_markers() {
     let img = render("examples/aapl_quik.toml", [1000, 600]);
-    common::assert_golden("aapl_quik", &img, 40, 0.004);
+    common::assert_golden_image("aapl_quik", &img);
 }
 
 #[test]
 fn lua_ichimoku_cloud_band() {
     let img = render("examples/aapl_ichimoku.toml", [1000, 600]);
-    common::assert_golden("aapl_ichimoku", &img, 40, 0.004);
+    common::assert_golden_image("aapl_ichimoku", &img);
 }
 
 /// Dashed, dotted and dash-dot lines (a script's `dash`, QUIK's TYPE_DASH
@@ -311,4 +311,61 @@ fn the_second_frame_reuses_buffers_bind_groups_and_targets() {
     assert!(free > 0);
     assert_eq!(gpu.renderer.trim(0), free);
     assert_eq!(gpu.renderer.stats().pool.bytes_free, 0);
+}
+
+/// The golden tolerance catches a one-pixel shift: moving one line (the
+/// SMA 20 of the `aapl` golden) one pixel right fails the comparison that
+/// the unmoved render passes, and so does shifting the whole image.
+#[test]
+fn a_one_pixel_shift_of_a_line_fails_the_golden_comparison() {
+    use gpu_charts::scene::frame::Instances;
+    let golden = common::golden_image("aapl").unwrap_or_else(|e| panic!("{e}"));
+    let model = aapl_model();
+    let scene = build_frame(&model, model.initial_view, [1200, 700], 1.0);
+    let mut shifted = scene.clone();
+    let sma = shifted
+        .series
+        .iter_mut()
+        .find(|s| matches!(s.instances, Instances::Points(_)))
+        .expect("the SMA line");
+    let Instances::Points(points) = &mut sma.instances else {
+        unreachable!()
+    };
+    for p in points.iter_mut() {
+        p.x_px += 1.0;
+    }
+    let (same, moved) = {
+        let mut gpu = gpu().lock().unwrap_or_else(|p| p.into_inner());
+        let same = gpu.render(&scene).unwrap_or_else(|e| panic!("{e}"));
+        let moved = gpu.render(&shifted).unwrap_or_else(|e| panic!("{e}"));
+        (same, moved)
+    };
+    let tol = (common::GOLDEN_CHANNEL_TOL, common::GOLDEN_MAX_FRACTION);
+    if let Err(m) = common::compare_images(&golden, &same, tol.0, tol.1) {
+        panic!(
+            "the unmoved render differs from the golden: {} pixels",
+            m.differing
+        );
+    }
+    let m = common::compare_images(&golden, &moved, tol.0, tol.1)
+        .expect_err("a line moved by one pixel must fail");
+    eprintln!(
+        "one line moved: {} pixels ({:.4}%)",
+        m.differing,
+        m.fraction * 100.0
+    );
+    // The old tolerance (40 per channel, 0.4% of the pixels) let it through.
+    assert!(common::compare_images(&golden, &moved, 40, 0.004).is_ok());
+
+    // The whole image one pixel to the right (first column repeated).
+    let whole = image::RgbaImage::from_fn(golden.width(), golden.height(), |x, y| {
+        *golden.get_pixel(x.saturating_sub(1), y)
+    });
+    let m = common::compare_images(&golden, &whole, tol.0, tol.1)
+        .expect_err("the image moved by one pixel must fail");
+    eprintln!(
+        "image moved: {} pixels ({:.4}%)",
+        m.differing,
+        m.fraction * 100.0
+    );
 }
