@@ -458,10 +458,13 @@ impl Renderer {
         scene: &FrameScene,
         frame: &PreparedFrame,
         target: &wgpu::TextureView,
-        target_size: [u32; 2],
-        origin: [u32; 2],
-        extent: [u32; 2],
+        region: Region,
     ) {
+        let Region {
+            target_size,
+            origin,
+            extent,
+        } = region;
         let [w, h] = scene.size;
         let msaa = self.msaa_view(ctx, target_size);
         let c = scene.clear;
@@ -556,9 +559,11 @@ impl Renderer {
             scene,
             &frame,
             target,
-            scene.size,
-            [0, 0],
-            scene.size,
+            Region {
+                target_size: scene.size,
+                origin: [0, 0],
+                extent: scene.size,
+            },
         );
         Ok(())
     }
@@ -697,9 +702,11 @@ impl Renderer {
             scene,
             frame,
             &target.view,
-            target.size,
-            origin,
-            extent,
+            Region {
+                target_size: target.size,
+                origin,
+                extent,
+            },
         );
         encoder.copy_texture_to_buffer(
             wgpu::TexelCopyTextureInfo {
@@ -766,6 +773,15 @@ struct ReadbackTarget {
     view: wgpu::TextureView,
     buffer: wgpu::Buffer,
     padded: u32,
+}
+
+/// Which part of the image a render pass draws: the pixels at `origin` of
+/// size `extent`, into a target of `target_size` (≥ `extent`).
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    target_size: [u32; 2],
+    origin: [u32; 2],
+    extent: [u32; 2],
 }
 
 /// One frame uploaded: its bind groups and draw counts.
