@@ -311,6 +311,7 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
         .collect();
     charts.sort();
     let mut gpu = Offscreen::new()?;
+    session.set_max_image_side(Some(gpu.max_image_side()));
     eprintln!("GPU: {}", gpu.ctx.adapter_summary());
     let mut failed = 0;
     for chart in &charts {

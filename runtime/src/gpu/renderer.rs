@@ -1,7 +1,16 @@
 //! Draws a [`FrameScene`]: grid and backgrounds, each series with its chart
 //! type's pipeline (scissored to its pane), then axes and text. MSAA 4×,
-//! resolved into the target. Works on an offscreen texture (PNG) and,
-//! later, on a window surface: [`Renderer::encode`] only needs a view.
+//! resolved into the target. Works on a window surface
+//! ([`Renderer::encode`] only needs a view) and offscreen
+//! ([`Renderer::render_image`]: PNGs, in tiles when one readback would
+//! exceed the device's buffer limit).
+//!
+//! The renderer owns its buffer pool: a frame's buffers go back to the pool
+//! when the next frame starts (after the caller submitted), so the next
+//! frame gets the same buffers in the same order and reuses the bind groups
+//! made over them; offscreen targets and MSAA textures are made once per
+//! size. [`Renderer::stats`] reports hits, misses, bytes and what was
+//! created.
 
 use std::collections::HashMap;
 
