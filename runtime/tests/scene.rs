@@ -254,6 +254,11 @@ fn tiny_images_are_just_the_plot() {
         assert!((last[1] + last[3] - h).abs() < 0.01, "{size:?}: {last:?}");
         // The candles still draw.
         assert!(!frame.series.is_empty(), "{size:?}");
+        if size[1] <= 16 {
+            // No grid, separator or axis line either: only the plot.
+            assert!(frame.under.is_empty(), "{size:?}: grid {:?}", frame.under);
+            assert!(frame.over.is_empty(), "{size:?}: {:?}", frame.over);
+        }
     }
     // Too narrow for time labels, too low for price labels: the plot only.
     for size in [[16, 900], [1600, 16]] {

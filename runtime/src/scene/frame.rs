@@ -174,6 +174,9 @@ const MARGIN: f32 = 6.0;
 /// Below this plot height (logical px) the time axis and top margin go:
 /// a strip of labels would take most of the image.
 const MIN_PLOT_H_WITH_TIME_AXIS: f32 = 48.0;
+/// Panes lower or narrower than this (logical px) draw no grid and no
+/// separator above them.
+const MIN_GRID_PX: f32 = 24.0;
 /// Below this plot width (logical px) the price axis goes.
 const MIN_PLOT_W_WITH_PRICE_AXIS: f32 = 64.0;
 
@@ -723,9 +726,11 @@ pub fn build_frame_with(
             plot: [plot_left, top, plot_w, ph],
             y: ymap,
         });
-        // Grid.
+        // Grid: only where a pane has room for it; in a thumbnail the
+        // lines would be most of what is drawn.
         let mut axis_labels: Vec<TextItem> = Vec::new();
-        for t in &g.ticks {
+        let grid = ph >= MIN_GRID_PX * r && plot_w >= MIN_GRID_PX * r;
+        for t in g.ticks.iter().filter(|_| grid) {
             let yy = top + ymap.y(t.pos);
             if yy < top || yy > top + ph {
                 continue;
@@ -748,7 +753,7 @@ pub fn build_frame_with(
                 color: pal.text,
             });
         }
-        for (xx, _) in &xticks {
+        for (xx, _) in xticks.iter().filter(|_| grid) {
             if *xx >= 0.0 && *xx <= plot_w {
                 scene.under.push(RectInstance {
                     min: [plot_left + xx.round(), top],
@@ -926,8 +931,8 @@ pub fn build_frame_with(
                 color: [1.0, 1.0, 1.0, 1.0],
             });
         }
-        // Pane separator and price axis line.
-        if pi > 0 {
+        // Pane separator (left out between panes too low to tell apart).
+        if pi > 0 && ph >= MIN_GRID_PX * r {
             scene.over.push(RectInstance {
                 min: [0.0, top.round()],
                 max: [w, top.round() + hair],
