@@ -172,7 +172,6 @@ impl Target {
             .encode(&gpu.ctx, &mut encoder, scene, &self.view)
             .unwrap_or_else(|e| panic!("{e}"));
         gpu.ctx.queue.submit([encoder.finish()]);
-        gpu.renderer.pool.recycle();
         gpu.ctx
             .device
             .poll(wgpu::PollType::wait_indefinitely())

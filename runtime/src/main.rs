@@ -90,18 +90,23 @@ fn parse_size(s: &str) -> Result<[u32; 2], String> {
     let (w, h) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT, e.g. 1600x900"))?;
-    let p = |v: &str| {
-        v.trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (16..=16384).contains(n))
-    };
+    // The upper bound is the GPU's (checked once it is open, see `check_size_flag`).
+    let p = |v: &str| v.trim().parse::<u32>().ok().filter(|&n| n >= 1);
     match (p(w), p(h)) {
         (Some(w), Some(h)) => Ok([w, h]),
         _ => Err(format!(
-            "`{s}`: width and height must be whole numbers from 16 to 16384"
+            "`{s}`: width and height must be whole numbers of at least 1 pixel, e.g. 1600x900"
         )),
     }
+}
+
+/// `--size WxH` against the GPU's largest image side, with the limit named.
+fn check_size_flag(gpu: &Offscreen, size: Option<[u32; 2]>) -> Result<()> {
+    if let Some(size) = size {
+        gpu.check_size(size)
+            .with_context(|| format!("invalid `--size {}x{}`", size[0], size[1]))?;
+    }
+    Ok(())
 }
 
 fn main() {
@@ -158,6 +163,10 @@ fn run(cli: Cli) -> Result<()> {
             warn_plugins(&session);
         }
         Command::Validate { chart } => {
+            match gpu_charts::gpu::GpuContext::probe_max_image_side() {
+                Ok(max) => session.set_max_image_side(Some(max)),
+                Err(e) => elog!("warning: `size` not checked against the GPU's limits: {e}"),
+            }
             let model = session.load(&chart);
             warn_plugins(&session);
             let model = model?;
@@ -209,10 +218,12 @@ fn run(cli: Cli) -> Result<()> {
             size,
             ..
         } => {
+            let mut gpu = Offscreen::new()?;
+            check_size_flag(&gpu, size)?;
+            session.set_max_image_side(Some(gpu.max_image_side()));
             let model = session.load(&chart);
             warn_plugins(&session);
             let model = model?;
-            let mut gpu = Offscreen::new()?;
             gpu.render_png(&model, size, None, &output)?;
             out!("{}\n", output.display())?;
         }
@@ -249,12 +260,15 @@ fn render_watch(
     stop: WatchStop,
 ) -> Result<()> {
     use gpu_charts::live::{Generation, LiveOptions, LiveSession, Reload};
+    // The GPU first: its limits decide which sizes a reload accepts.
+    let mut gpu = Offscreen::new()?;
+    check_size_flag(&gpu, size)?;
     let options = LiveOptions {
         extra_plugin_dirs: plugin_dirs.to_vec(),
+        max_image_side: Some(gpu.max_image_side()),
         ..LiveOptions::default()
     };
     let mut live = LiveSession::open(chart, options)?;
-    let mut gpu = Offscreen::new()?;
     let render = |gpu: &mut Offscreen, generation: &Generation| -> Result<()> {
         let t0 = Instant::now();
         gpu.render_png(&generation.model, size, None, output)?;
@@ -325,6 +339,7 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
         .collect();
     charts.sort();
     let mut gpu = Offscreen::new()?;
+    session.set_max_image_side(Some(gpu.max_image_side()));
     elog!("GPU: {}", gpu.ctx.adapter_summary());
     let mut failed = 0;
     for chart in &charts {

@@ -41,6 +41,7 @@ pub struct ChartSession {
     pub plugin_warnings: Vec<PluginError>,
     cache: DataCache,
     load_mode: LoadMode,
+    max_image_side: Option<u32>,
 }
 
 impl Default for ChartSession {
@@ -58,6 +59,7 @@ impl ChartSession {
             plugin_warnings: Vec::new(),
             cache: DataCache::default(),
             load_mode: LoadMode::InPlace,
+            max_image_side: None,
         }
     }
 
@@ -69,6 +71,13 @@ impl ChartSession {
             self.registry = None;
         }
         self
+    }
+
+    /// Makes a chart whose `size` has a side longer than `max` pixels (the
+    /// GPU's largest texture side, [`Offscreen::max_image_side`]) fail to
+    /// load with an error located at `size`; `None` checks nothing.
+    pub fn set_max_image_side(&mut self, max: Option<u32>) {
+        self.max_image_side = max;
     }
 
     /// The registry for plugin folders `dirs` (rescanned only when they change).
@@ -96,6 +105,9 @@ impl ChartSession {
 
     /// Builds the model of an already parsed chart.
     pub fn model(&mut self, loaded: &LoadedChart) -> Result<ChartModel, Error> {
+        if let Some(max) = self.max_image_side {
+            loaded.check_size_limit(max)?;
+        }
         let dirs: Vec<PathBuf> = loaded
             .config
             .plugins
@@ -135,6 +147,17 @@ impl Offscreen {
         let ctx = GpuContext::headless()?;
         let renderer = Renderer::new(&ctx, OFFSCREEN_FORMAT)?;
         Ok(Offscreen { ctx, renderer })
+    }
+
+    /// The largest image side this GPU draws (its largest texture side;
+    /// larger images are drawn in tiles up to this side).
+    pub fn max_image_side(&self) -> u32 {
+        crate::gpu::max_image_side(&self.ctx.device.limits())
+    }
+
+    /// An error naming the limit if an image of `size` cannot be drawn.
+    pub fn check_size(&self, size: [u32; 2]) -> Result<(), GpuError> {
+        crate::gpu::check_image_size(&self.ctx.device.limits(), size)
     }
 
     /// Renders a frame to pixels.

@@ -272,12 +272,13 @@ impl App {
             .copied()
             .unwrap_or(wgpu::CompositeAlphaMode::Auto);
         let size = window.inner_size();
+        let [width, height] = surface_size(&ctx, [size.width, size.height]);
         let config = wgpu::SurfaceConfiguration {
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
             format,
             color_space: wgpu::SurfaceColorSpace::Auto,
-            width: size.width.max(1),
-            height: size.height.max(1),
+            width,
+            height,
             desired_maximum_frame_latency: 2,
             present_mode: wgpu::PresentMode::AutoVsync,
             alpha_mode,
@@ -337,7 +338,6 @@ impl App {
         g.ctx.queue.submit([encoder.finish()]);
         g.window.pre_present_notify();
         g.ctx.queue.present(texture);
-        g.renderer.pool.recycle();
         self.frames += 1;
         if self.options.trace_frames {
             println!(
@@ -483,6 +483,15 @@ impl App {
 }
 
 /// "Title — gpu-charts" (the file name when the chart has no title).
+/// A window's surface size the device can draw: at least 1 pixel a side
+/// (minimised windows report 0) and at most its largest texture side (a
+/// chart's `size` or a window dragged larger would fail the surface
+/// configuration); the frame is laid out for that size.
+fn surface_size(ctx: &GpuContext, size: [u32; 2]) -> [u32; 2] {
+    let max = crate::gpu::max_image_side(&ctx.device.limits());
+    size.map(|s| s.clamp(1, max))
+}
+
 fn window_title(model: &ChartModel) -> String {
     match &model.config.title {
         Some(t) => format!("{t} — gpu-charts"),
@@ -519,8 +528,8 @@ impl ApplicationHandler<Wake> for App {
                     && size.width > 0
                     && size.height > 0
                 {
-                    g.config.width = size.width;
-                    g.config.height = size.height;
+                    [g.config.width, g.config.height] =
+                        surface_size(&g.ctx, [size.width, size.height]);
                     g.surface.configure(&g.ctx.device, &g.config);
                 }
                 self.redraw();

@@ -696,6 +696,7 @@ fn unknown_names_suggest_the_closest_and_list_the_rest() {
             name: "c_doubel".into(),
             suggestion: Some("c_double".into()),
             available: vec!["c_double".into()],
+            failed_libraries: Vec::new(),
         }
     );
     let text = err.to_string();

@@ -155,3 +155,129 @@ fn pixel_ratio_two_scales_the_layout_not_the_content() {
         assert_eq!(b.uniform.line_width_px, a.uniform.line_width_px * 2.0);
     }
 }
+
+/// The sizes the size property tests walk: every small square and oblong
+/// size on a grid (1..=64 in steps of 3 both ways), primes, and the
+/// lopsided sizes of issue 14 (16×900, 1600×16, 40×40, 100×100).
+fn small_and_odd_sizes() -> Vec<[u32; 2]> {
+    let mut sizes = Vec::new();
+    for w in (1..=64).step_by(3) {
+        for h in (1..=64).step_by(3) {
+            sizes.push([w, h]);
+        }
+    }
+    let primes = [2, 3, 5, 7, 11, 13, 17, 31, 61, 67, 97, 127, 251, 509];
+    for &a in &primes {
+        for &b in &primes {
+            sizes.push([a, b]);
+        }
+    }
+    sizes.extend([
+        [16, 16],
+        [40, 40],
+        [100, 100],
+        [16, 900],
+        [1600, 16],
+        [1, 900],
+        [1600, 1],
+        [64, 64],
+        [113, 81],
+    ]);
+    sizes
+}
+
+/// Issue 14: sizes inside the advertised range (16×16, 40×40, 100×100,
+/// 16×900, 1600×16) panicked in `build_frame_with` (an inverted clamp).
+/// Every small and odd size builds a frame, at pixel ratios 1 and 2 and with
+/// the crosshair at a corner and in the middle; the plot stays inside the
+/// image and every text's baseline is on it.
+#[test]
+fn every_small_and_odd_size_builds_a_frame_without_panic() {
+    use gpu_charts::scene::interact::ViewState;
+    let mut session = ChartSession::default();
+    let model = session
+        .load(&common::repo().join("examples/aapl.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for size in small_and_odd_sizes() {
+        for ratio in [1.0f32, 2.0] {
+            for cursor in [
+                None,
+                Some([0.0f32, 0.0]),
+                Some([size[0] as f32 / 2.0, size[1] as f32 / 2.0]),
+            ] {
+                let mut state = ViewState::with_view(&model, model.initial_view);
+                state.crosshair = cursor;
+                let frame = gpu_charts::scene::frame::build_frame_with(&model, &state, size, ratio);
+                let (w, h) = (size[0] as f32, size[1] as f32);
+                assert_eq!(frame.panes.len(), 2, "{size:?}");
+                for p in &frame.panes {
+                    let [x, y, pw, ph] = p.plot;
+                    assert!(
+                        x >= 0.0 && y >= 0.0 && pw >= 1.0 && x + pw <= w.max(1.0) + 0.01,
+                        "{size:?} @{ratio}: plot {:?}",
+                        p.plot
+                    );
+                    assert!(
+                        y + ph <= h.max(1.0) + 0.01,
+                        "{size:?} @{ratio}: plot {:?}",
+                        p.plot
+                    );
+                }
+                for t in &frame.texts {
+                    assert!(
+                        t.y >= 0.0 && t.y <= h && t.x >= 0.0 && t.x < w,
+                        "{size:?} @{ratio}: text {:?} at {},{} outside the image",
+                        t.text,
+                        t.x,
+                        t.y
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A 16×16 (or 1×1) image is just the plot: no axes, labels or legend, and
+/// the panes fill the whole image. Big enough sizes keep all of it.
+#[test]
+fn tiny_images_are_just_the_plot() {
+    let mut session = ChartSession::default();
+    let model = session
+        .load(&common::repo().join("examples/aapl.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for size in [[1, 1], [16, 16], [40, 40]] {
+        let frame = build_frame(&model, model.initial_view, size, 1.0);
+        assert!(frame.texts.is_empty(), "{size:?}: {:?}", frame.texts);
+        let (w, h) = (size[0] as f32, size[1] as f32);
+        assert_eq!(frame.panes[0].plot[..3], [0.0, 0.0, w], "{size:?}");
+        let last = frame.panes[1].plot;
+        assert!((last[1] + last[3] - h).abs() < 0.01, "{size:?}: {last:?}");
+        // The candles still draw.
+        assert!(!frame.series.is_empty(), "{size:?}");
+        if size[1] <= 16 {
+            // No grid, separator or axis line either: only the plot.
+            assert!(frame.under.is_empty(), "{size:?}: grid {:?}", frame.under);
+            assert!(frame.over.is_empty(), "{size:?}: {:?}", frame.over);
+        }
+    }
+    // Too narrow for time labels, too low for price labels: the plot only.
+    for size in [[16, 900], [1600, 16]] {
+        let frame = build_frame(&model, model.initial_view, size, 1.0);
+        let last = frame.panes[1].plot;
+        assert_eq!(frame.panes[0].plot[2], size[0] as f32, "{size:?}");
+        assert!(
+            (last[1] + last[3] - size[1] as f32).abs() < 0.01,
+            "{size:?}"
+        );
+    }
+    // 100 px wide: room for the time axis, not for the price axis.
+    let narrow = build_frame(&model, model.initial_view, [100, 900], 1.0);
+    assert_eq!(narrow.panes[0].plot[2], 100.0);
+    let bottom = narrow.panes[1].plot[1] + narrow.panes[1].plot[3];
+    assert!(bottom < 900.0 - 20.0, "{bottom}");
+    // The usual size has the title, the legend and both axes.
+    let full = build_frame(&model, model.initial_view, [800, 450], 1.0);
+    let texts: Vec<&str> = full.texts.iter().map(|t| t.text.as_str()).collect();
+    assert!(texts.contains(&"AAPL daily"), "{texts:?}");
+    assert!(full.panes[0].plot[2] < 800.0 - 40.0);
+}

@@ -314,7 +314,7 @@ fn view_under_xvfb_pans_zooms_and_shows_reload_errors() {
         px0 < ix0.parse::<f64>().unwrap(),
         "dragging right shows earlier bars: {panned:?} vs {initial:?}"
     );
-    common::assert_golden("view_smoke", &screenshot(&x.display, &win), 8, 0.002);
+    common::assert_golden_image("view_smoke", &screenshot(&x.display, &win));
 
     // A bad save: the last good chart stays, with the error over it.
     write(
@@ -329,7 +329,7 @@ fn view_under_xvfb_pans_zooms_and_shows_reload_errors() {
         "stderr names the file and line: {err_lines:#?}"
     );
     frames.settle();
-    common::assert_golden("view_banner", &screenshot(&x.display, &win), 8, 0.002);
+    common::assert_golden_image("view_banner", &screenshot(&x.display, &win));
 
     // A good save: generation 2, no banner, the user's view kept.
     write(&chart, &chart_text("AAPL smoke", 50));

@@ -11,6 +11,7 @@ use super::source_map::{SourceMap, join_key};
 use super::suggest::suggest;
 use super::time::{TIME_FORMATS_HELP, parse_time};
 use super::types::ChartConfig;
+use super::{ConfigErrors, LoadedChart};
 
 /// What the checks computed on the way, kept so later stages need not redo it.
 pub(super) struct Checked {
@@ -21,17 +22,9 @@ pub(super) struct Checked {
 
 /// Runs every check, reporting all problems rather than the first.
 pub(super) fn check(config: &ChartConfig, map: &SourceMap) -> Result<Checked, Vec<ConfigError>> {
+    // `size` sides of 0 are refused by the schema (`minimum = 1`); the upper
+    // bound is the GPU's, see `LoadedChart::check_size_limit`.
     let mut errors = Vec::new();
-    for (i, (pixels, name)) in config.size.iter().zip(["width", "height"]).enumerate() {
-        if *pixels == 0 {
-            errors.push(map.error_at(
-                &format!("size[{i}]"),
-                ConfigErrorKind::InvalidValue,
-                format!("the chart's {name} must be at least 1 pixel, found 0"),
-                Some("write `size = [width, height]` in pixels, e.g. `[1600, 900]`".to_string()),
-            ));
-        }
-    }
     check_source_ids(config, map, &mut errors);
     check_indicator_ids(config, map, &mut errors);
     let timezone = check_timezone(&config.timezone, map, &mut errors);
@@ -184,5 +177,73 @@ fn check_indicator_ids(config: &ChartConfig, map: &SourceMap, errors: &mut Vec<C
                 )),
             ));
         }
+    }
+}
+
+impl LoadedChart {
+    /// Checks `size` against the largest image side the GPU draws
+    /// (`max_side`, its `max_texture_dimension_2d`): each side too long is a
+    /// located error at `size[i]` naming the limit. The schema cannot say
+    /// this, as the limit depends on the adapter.
+    pub fn check_size_limit(&self, max_side: u32) -> Result<(), ConfigErrors> {
+        let errors = size_limit_errors(&self.config, &self.source_map, max_side);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors::sorted(errors))
+        }
+    }
+}
+
+fn size_limit_errors(config: &ChartConfig, map: &SourceMap, max_side: u32) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    for (i, (&pixels, name)) in config.size.iter().zip(["width", "height"]).enumerate() {
+        if pixels > max_side {
+            errors.push(map.error_at(
+                &format!("size[{i}]"),
+                ConfigErrorKind::InvalidValue,
+                format!(
+                    "the chart's {name} is {pixels} pixels, more than this GPU can draw ({max_side})"
+                ),
+                Some(format!(
+                    "each side of `size` must be 1 to {max_side} pixels: {max_side} is the \
+                     adapter's largest texture side (max_texture_dimension_2d)"
+                )),
+            ));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{ConfigErrorKind, parse_chart_str};
+
+    const CHART: &str = "[sources.a]\nkind = \"csv\"\n[[panes]]\n[[panes.series]]\ntype = \"line\"\ndata = \"a.close\"\n";
+
+    #[test]
+    fn sizes_past_the_gpu_limit_are_located_at_the_size_key() {
+        let text = format!("title = \"t\"\nsize = [16384, 16385]\n{CHART}");
+        let loaded = parse_chart_str(&text, Path::new("chart.toml"))
+            .unwrap_or_else(|e| panic!("the schema has no upper bound: {e}"));
+        assert!(loaded.check_size_limit(16385).is_ok());
+        let errors = loaded.check_size_limit(16384).expect_err("16385 > 16384");
+        let e = &errors.0[..];
+        assert_eq!(e.len(), 1, "{errors}");
+        assert_eq!(e[0].kind, ConfigErrorKind::InvalidValue);
+        assert_eq!((e[0].line, e[0].column), (2, 16));
+        assert_eq!(e[0].key_path, "size[1]");
+        assert_eq!(
+            e[0].message,
+            "the chart's height is 16385 pixels, more than this GPU can draw (16384)"
+        );
+        let help = e[0].help.as_deref().unwrap_or_default();
+        assert!(help.contains("max_texture_dimension_2d"), "{help}");
+        // Both sides at once.
+        let both = loaded.check_size_limit(100).expect_err("both too big");
+        let keys: Vec<&str> = both.iter().map(|e| e.key_path.as_str()).collect();
+        assert_eq!(keys, ["size[0]", "size[1]"]);
     }
 }

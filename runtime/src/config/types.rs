@@ -13,9 +13,13 @@ pub struct ChartConfig {
     /// Title drawn at the top left of the first pane.
     #[serde(default)]
     pub title: Option<String>,
-    /// Output size in pixels, `[width, height]`.
+    /// Output size in pixels, `[width, height]`, each side from 1 to the GPU's largest texture side.
+    // A tiny image shows only the plot (axes, labels and legend go first as
+    // space runs out); the upper bound (`max_texture_dimension_2d`, 16384 on
+    // most adapters and on lavapipe) is the adapter's, so `validate` and
+    // `render` check it (`LoadedChart::check_size_limit`), not the schema.
     #[serde(default = "default_size")]
-    #[schemars(length(min = 2, max = 2))]
+    #[schemars(length(min = 2, max = 2), inner(range(min = 1)))]
     pub size: [u32; 2],
     /// Colour theme.
     #[serde(default)]

@@ -17,6 +17,18 @@ pub enum GpuError {
     /// wgpu reported a validation or out-of-memory error.
     #[error("GPU error: {0}")]
     Wgpu(String),
+    /// The image is larger than the device can draw (or empty).
+    #[error(
+        "cannot draw a {width}x{height} image on this GPU: each side must be 1 to {max} pixels\n  = help: {max} is the adapter's largest texture side (max_texture_dimension_2d); choose a smaller size"
+    )]
+    Size {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+        /// The device's largest texture side.
+        max: u32,
+    },
     /// Reading the frame back failed.
     #[error("could not read the frame back from the GPU: {0}")]
     Readback(String),
@@ -47,6 +59,22 @@ impl GpuContext {
         }))
         .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         Self::with_adapter(instance, adapter)
+    }
+
+    /// The largest image side the default adapter draws (its
+    /// `max_texture_dimension_2d`), without opening a device: what
+    /// `validate` checks a chart's `size` against.
+    pub fn probe_max_image_side() -> Result<u32, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        Ok(crate::gpu::max_image_side(&adapter.limits()))
     }
 
     /// Opens a device on `adapter`.

@@ -9,4 +9,5 @@ pub mod text;
 pub mod types;
 
 pub use context::{GpuContext, GpuError};
-pub use renderer::Renderer;
+pub use pool::PoolStats;
+pub use renderer::{Renderer, RendererStats, check_image_size, max_image_side, tile_size};

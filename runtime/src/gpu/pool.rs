@@ -1,11 +1,25 @@
 //! A GPU buffer pool: buffers handed out by power-of-two size class and usage,
 //! reused frame after frame, with hit/miss/byte statistics and a trim that
-//! gives memory back under pressure.
+//! gives memory back: buffers idle for [`IDLE_FRAMES`] frames go at the end
+//! of each frame, and a request that would exceed the pool's byte budget
+//! first frees idle buffers (oldest first).
+//!
+//! The renderer owns its pool and ends each frame itself
+//! ([`BufferPool::end_frame`]); callers never recycle.
 
 use std::collections::HashMap;
 
 /// Smallest size class in bytes.
 const MIN_CLASS: u64 = 256;
+
+/// Free buffers unused for this many frames are destroyed at the end of a
+/// frame: a window that once showed a huge chart should not keep its
+/// buffers for good, while one frame's pauses (a resize) keep them.
+pub const IDLE_FRAMES: u64 = 120;
+
+/// Default byte budget of a pool (free and in-use buffers together) before
+/// a new buffer first frees idle ones.
+pub const DEFAULT_BUDGET: u64 = 256 << 20;
 
 /// Pool statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -18,14 +32,28 @@ pub struct PoolStats {
     pub bytes_allocated: u64,
     /// Bytes in free buffers.
     pub bytes_free: u64,
+    /// Bytes of buffers destroyed by trims so far.
+    pub bytes_trimmed: u64,
+    /// Buffers destroyed by trims so far.
+    pub buffers_trimmed: u64,
 }
 
+type Key = (u64, u32);
+
 /// The pool.
-#[derive(Default)]
 pub struct BufferPool {
-    free: HashMap<(u64, u32), Vec<wgpu::Buffer>>,
-    in_use: Vec<((u64, u32), wgpu::Buffer)>,
+    /// Free buffers by class, each with the frame it was last used in.
+    free: HashMap<Key, Vec<(wgpu::Buffer, u64)>>,
+    in_use: Vec<(Key, wgpu::Buffer)>,
+    frame: u64,
+    budget: u64,
     stats: PoolStats,
+}
+
+impl Default for BufferPool {
+    fn default() -> Self {
+        Self::with_budget(DEFAULT_BUDGET)
+    }
 }
 
 /// The size class of a request.
@@ -34,7 +62,21 @@ pub fn size_class(size: u64) -> u64 {
 }
 
 impl BufferPool {
-    /// A buffer of at least `size` bytes with `usage` (plus COPY_DST), in use until [`BufferPool::recycle`].
+    /// An empty pool that trims idle buffers before it owns more than `budget` bytes.
+    pub fn with_budget(budget: u64) -> BufferPool {
+        BufferPool {
+            free: HashMap::new(),
+            in_use: Vec::new(),
+            frame: 0,
+            budget,
+            stats: PoolStats::default(),
+        }
+    }
+
+    /// A buffer of at least `size` bytes with `usage` (plus COPY_DST), in use
+    /// until [`BufferPool::end_frame`]. Within a frame, requests of one class
+    /// get the buffers of the previous frame in the same order, so whatever
+    /// the caller derived from them (bind groups) can be reused.
     pub fn acquire(
         &mut self,
         device: &wgpu::Device,
@@ -44,12 +86,18 @@ impl BufferPool {
         let usage = usage | wgpu::BufferUsages::COPY_DST;
         let key = (size_class(size), usage.bits());
         let buf = match self.free.get_mut(&key).and_then(Vec::pop) {
-            Some(b) => {
+            Some((b, _)) => {
                 self.stats.hits += 1;
                 self.stats.bytes_free -= key.0;
                 b
             }
             None => {
+                if self.stats.bytes_allocated + key.0 > self.budget {
+                    // Memory pressure: give idle buffers back first.
+                    self.trim(self.budget.saturating_sub(
+                        self.stats.bytes_allocated - self.stats.bytes_free + key.0,
+                    ));
+                }
                 self.stats.misses += 1;
                 self.stats.bytes_allocated += key.0;
                 device.create_buffer(&wgpu::BufferDescriptor {
@@ -64,29 +112,68 @@ impl BufferPool {
         buf
     }
 
-    /// Returns every buffer handed out since the last call to the free lists
-    /// (call once the frame using them has been submitted).
-    pub fn recycle(&mut self) {
-        for (key, buf) in self.in_use.drain(..) {
+    /// Ends a frame (call once the frame using the buffers was submitted):
+    /// every buffer handed out since the last call becomes free, and free
+    /// buffers idle for [`IDLE_FRAMES`] frames are destroyed. Returns whether
+    /// any buffer was destroyed.
+    pub fn end_frame(&mut self) -> bool {
+        let frame = self.frame;
+        // Reversed, so that the next frame pops them in the order this one
+        // acquired them.
+        for (key, buf) in self.in_use.drain(..).rev() {
             self.stats.bytes_free += key.0;
-            self.free.entry(key).or_default().push(buf);
+            self.free.entry(key).or_default().push((buf, frame));
         }
+        self.frame += 1;
+        let before = self.stats.buffers_trimmed;
+        let oldest_kept = self.frame.saturating_sub(IDLE_FRAMES);
+        for (key, list) in &mut self.free {
+            list.retain(|(buf, used)| {
+                let keep = *used >= oldest_kept;
+                if !keep {
+                    buf.destroy();
+                    self.stats.bytes_free -= key.0;
+                    self.stats.bytes_allocated -= key.0;
+                    self.stats.bytes_trimmed += key.0;
+                    self.stats.buffers_trimmed += 1;
+                }
+                keep
+            });
+        }
+        self.free.retain(|_, list| !list.is_empty());
+        self.stats.buffers_trimmed > before
     }
 
-    /// Destroys free buffers until at most `max_free_bytes` stay free.
-    pub fn trim(&mut self, max_free_bytes: u64) {
-        let mut keys: Vec<(u64, u32)> = self.free.keys().copied().collect();
-        keys.sort_by_key(|k| std::cmp::Reverse(k.0));
-        for key in keys {
-            while self.stats.bytes_free > max_free_bytes {
-                let Some(buf) = self.free.get_mut(&key).and_then(Vec::pop) else {
-                    break;
-                };
-                buf.destroy();
-                self.stats.bytes_free -= key.0;
-                self.stats.bytes_allocated -= key.0;
+    /// Destroys free buffers, longest idle first (then largest), until at
+    /// most `max_free_bytes` stay free. Returns the bytes freed.
+    pub fn trim(&mut self, max_free_bytes: u64) -> u64 {
+        let mut all: Vec<(u64, u64, Key)> = self
+            .free
+            .iter()
+            .flat_map(|(k, list)| list.iter().map(move |(_, used)| (*used, k.0, *k)))
+            .collect();
+        all.sort_by_key(|&(used, class, _)| (used, std::cmp::Reverse(class)));
+        let mut freed = 0;
+        for (used, _, key) in all {
+            if self.stats.bytes_free <= max_free_bytes {
+                break;
             }
+            let Some(list) = self.free.get_mut(&key) else {
+                continue;
+            };
+            let Some(i) = list.iter().position(|(_, u)| *u == used) else {
+                continue;
+            };
+            let (buf, _) = list.remove(i);
+            buf.destroy();
+            self.stats.bytes_free -= key.0;
+            self.stats.bytes_allocated -= key.0;
+            self.stats.bytes_trimmed += key.0;
+            self.stats.buffers_trimmed += 1;
+            freed += key.0;
         }
+        self.free.retain(|_, list| !list.is_empty());
+        freed
     }
 
     /// Current statistics.
@@ -97,7 +184,14 @@ impl BufferPool {
 
 #[cfg(test)]
 mod tests {
-    use super::size_class;
+    use super::{BufferPool, IDLE_FRAMES, size_class};
+    use crate::gpu::GpuContext;
+
+    fn device() -> wgpu::Device {
+        GpuContext::headless()
+            .unwrap_or_else(|e| panic!("a GPU adapter (install mesa-vulkan-drivers): {e}"))
+            .device
+    }
 
     #[test]
     fn size_classes_are_powers_of_two_from_256() {
@@ -106,5 +200,97 @@ mod tests {
         assert_eq!(size_class(257), 512);
         assert_eq!(size_class(1 << 20), 1 << 20);
         assert_eq!(size_class((1 << 20) + 1), 2 << 20);
+    }
+
+    /// Frame 1 creates every buffer; frame 2 asks for the same and gets the
+    /// same buffers, in the same order, without creating any.
+    #[test]
+    fn the_second_frame_reuses_every_buffer_in_order() {
+        let device = device();
+        let mut pool = BufferPool::default();
+        let storage = wgpu::BufferUsages::STORAGE;
+        let frame = |pool: &mut BufferPool| {
+            vec![
+                pool.acquire(&device, 100, wgpu::BufferUsages::UNIFORM),
+                pool.acquire(&device, 3000, storage),
+                pool.acquire(&device, 4000, storage),
+                pool.acquire(&device, 10, storage),
+            ]
+        };
+        let first = frame(&mut pool);
+        let s = pool.stats();
+        assert_eq!((s.hits, s.misses), (0, 4));
+        assert_eq!(s.bytes_allocated, 256 + 4096 + 4096 + 256);
+        assert_eq!(s.bytes_free, 0);
+        assert!(!pool.end_frame());
+        assert_eq!(pool.stats().bytes_free, s.bytes_allocated);
+        let second = frame(&mut pool);
+        let s2 = pool.stats();
+        assert_eq!((s2.hits, s2.misses), (4, 4));
+        assert_eq!(s2.bytes_allocated, s.bytes_allocated);
+        assert_eq!(s2.bytes_free, 0);
+        assert_eq!(first, second, "same buffers in the same order");
+    }
+
+    #[test]
+    fn trim_frees_free_bytes_only() {
+        let device = device();
+        let mut pool = BufferPool::default();
+        let _a = pool.acquire(&device, 1 << 16, wgpu::BufferUsages::STORAGE);
+        let _b = pool.acquire(&device, 1 << 10, wgpu::BufferUsages::STORAGE);
+        pool.end_frame();
+        let busy = pool.acquire(&device, 1 << 10, wgpu::BufferUsages::STORAGE);
+        // Only the 64 KiB buffer is free now; the 1 KiB one is in use.
+        assert_eq!(pool.stats().bytes_free, 1 << 16);
+        assert_eq!(pool.trim(0), 1 << 16);
+        let s = pool.stats();
+        assert_eq!(s.bytes_free, 0);
+        assert_eq!(s.bytes_allocated, 1 << 10);
+        assert_eq!((s.bytes_trimmed, s.buffers_trimmed), (1 << 16, 1));
+        // The one in use was left alone and is handed out again next frame.
+        pool.end_frame();
+        assert_eq!(
+            pool.acquire(&device, 1 << 10, wgpu::BufferUsages::STORAGE),
+            busy
+        );
+    }
+
+    #[test]
+    fn buffers_idle_for_many_frames_are_destroyed_at_a_frame_end() {
+        let device = device();
+        let mut pool = BufferPool::default();
+        let _big = pool.acquire(&device, 1 << 20, wgpu::BufferUsages::STORAGE);
+        pool.end_frame();
+        let mut destroyed = false;
+        for _ in 0..IDLE_FRAMES {
+            // Every frame uses a small buffer; the big one stays idle.
+            let _ = pool.acquire(&device, 64, wgpu::BufferUsages::STORAGE);
+            destroyed |= pool.end_frame();
+        }
+        let s = pool.stats();
+        assert!(destroyed);
+        assert_eq!(s.bytes_trimmed, 1 << 20);
+        assert_eq!(s.bytes_allocated, 256);
+        assert_eq!(s.misses, 2);
+        assert_eq!(s.hits, IDLE_FRAMES - 1);
+    }
+
+    /// A request that would take the pool over its budget frees idle buffers first.
+    #[test]
+    fn a_request_over_budget_trims_idle_buffers_first() {
+        let device = device();
+        let mut pool = BufferPool::with_budget(8192);
+        let _a = pool.acquire(&device, 4096, wgpu::BufferUsages::STORAGE);
+        let _b = pool.acquire(&device, 2048, wgpu::BufferUsages::UNIFORM);
+        pool.end_frame();
+        // 6 KiB owned, all free; a new 4 KiB uniform buffer would make 10 KiB.
+        let _c = pool.acquire(&device, 4096, wgpu::BufferUsages::UNIFORM);
+        let s = pool.stats();
+        assert!(s.bytes_allocated <= 8192, "{s:?}");
+        assert_eq!(
+            s.bytes_trimmed, 4096,
+            "the idle 4 KiB storage buffer went: {s:?}"
+        );
+        assert_eq!(s.misses, 3);
     }
 }

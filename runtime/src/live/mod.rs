@@ -199,6 +199,10 @@ pub struct LiveOptions {
     pub watch_shaders: bool,
     /// Print reload errors (and their fixes) to stderr.
     pub print_errors: bool,
+    /// The largest image side the GPU that draws the chart supports: a
+    /// chart whose `size` exceeds it fails to load (see
+    /// [`ChartSession::set_max_image_side`]). `None`: not checked.
+    pub max_image_side: Option<u32>,
 }
 
 impl Default for LiveOptions {
@@ -208,6 +212,7 @@ impl Default for LiveOptions {
             extra_plugin_dirs: Vec::new(),
             watch_shaders: cfg!(debug_assertions),
             print_errors: true,
+            max_image_side: None,
         }
     }
 }
@@ -383,7 +388,10 @@ impl LiveSession {
 
 /// A session as live sessions use them: plugins from private copies.
 fn new_session(options: &LiveOptions) -> ChartSession {
-    ChartSession::new(options.extra_plugin_dirs.clone()).with_load_mode(LoadMode::PrivateCopy)
+    let mut session =
+        ChartSession::new(options.extra_plugin_dirs.clone()).with_load_mode(LoadMode::PrivateCopy);
+    session.set_max_image_side(options.max_image_side);
+    session
 }
 
 /// Reads and builds the chart; the dependencies are those of whatever part

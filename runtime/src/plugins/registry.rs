@@ -379,7 +379,7 @@ impl PluginRegistry {
             .iter()
             .find(|p| p.name() == name)
             .ok_or_else(|| {
-                unknown(
+                self.unknown(
                     ItemKind::Plugin,
                     name,
                     self.plugins.iter().map(|p| p.name()),
@@ -521,8 +521,18 @@ impl PluginRegistry {
         kind: ItemKind,
         name: &str,
     ) -> Result<&'a T, PluginError> {
-        map.get(name).ok_or_else(|| {
-            let mut available: Vec<String> = map.keys().cloned().collect();
+        map.get(name)
+            .ok_or_else(|| self.unknown(kind, name, map.keys().map(String::as_str)))
+    }
+
+    fn unknown<'a>(
+        &self,
+        kind: ItemKind,
+        name: &str,
+        known: impl Iterator<Item = &'a str>,
+    ) -> PluginError {
+        {
+            let mut available: Vec<String> = known.map(str::to_string).collect();
             available.sort();
             // A library whose file name carries the wanted name most likely
             // provides it (`libgpu_charts_plugin_line.so` for `line`): it
@@ -536,7 +546,7 @@ impl PluginRegistry {
                 available,
                 failed_libraries: failed,
             }
-        })
+        }
     }
 }
 
@@ -699,7 +709,10 @@ mod tests {
             Err(e @ PluginError::Unknown { .. }) => e.to_string(),
             other => panic!("expected an unknown chart type, got {other:?}"),
         };
-        assert!(message.starts_with("unknown chart type `line`"), "{message}");
+        assert!(
+            message.starts_with("unknown chart type `line`"),
+            "{message}"
+        );
         let note = message
             .lines()
             .position(|l| l.starts_with("note: 2 plugin libraries failed to load"))

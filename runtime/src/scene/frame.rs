@@ -166,6 +166,38 @@ const LEGEND_FONT: f32 = 13.0;
 const TITLE_FONT: f32 = 15.0;
 const TIME_AXIS_H: f32 = 26.0;
 const MARGIN: f32 = 6.0;
+/// Below this plot height (logical px) the time axis and top margin go:
+/// a strip of labels would take most of the image.
+const MIN_PLOT_H_WITH_TIME_AXIS: f32 = 48.0;
+/// Panes lower or narrower than this (logical px) draw no grid and no
+/// separator above them.
+const MIN_GRID_PX: f32 = 24.0;
+/// Below this plot width (logical px) the price axis goes.
+const MIN_PLOT_W_WITH_PRICE_AXIS: f32 = 64.0;
+
+/// What of the chart's furniture fits an image of a given size: tiny images
+/// (thumbnails, a window dragged small) keep the plot and drop the axes,
+/// margin and labels first, so no size ever inverts the layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Furniture {
+    /// Empty space above the first pane.
+    top: f32,
+    /// Height of the time axis under the panes (0: none).
+    time_axis_h: f32,
+    /// Whether the price axis (labels, last-value boxes) is drawn.
+    price_axis: bool,
+}
+
+impl Furniture {
+    fn fit(w: f32, h: f32, axis_w: f32, r: f32) -> Furniture {
+        let time_axis = h >= (MARGIN + TIME_AXIS_H + MIN_PLOT_H_WITH_TIME_AXIS) * r && w >= axis_w;
+        Furniture {
+            top: if time_axis { MARGIN * r } else { 0.0 },
+            time_axis_h: if time_axis { TIME_AXIS_H * r } else { 0.0 },
+            price_axis: w >= axis_w + MIN_PLOT_W_WITH_PRICE_AXIS * r && h >= 2.0 * AXIS_FONT * r,
+        }
+    }
+}
 
 /// A bucket of data rows `[lo, hi)` drawn at x (plot space).
 #[derive(Debug, Clone, Copy)]
@@ -567,9 +599,13 @@ pub fn build_frame_with(
         model.panes.iter().map(|p| p.height).collect()
     };
     let total_weight: f64 = heights.iter().sum::<f64>().max(1e-9);
-    let top0 = MARGIN * r;
-    let plot_bottom = h - TIME_AXIS_H * r;
-    let avail_h = (plot_bottom - top0).max(10.0);
+    // The price axis is at least this wide; whether it and the time axis fit
+    // decides the plot area (the labels' real width is known only later).
+    let min_axis_w = 48.0 * r;
+    let furniture = Furniture::fit(w, h, min_axis_w, r);
+    let top0 = furniture.top;
+    let plot_bottom = h - furniture.time_axis_h;
+    let avail_h = (plot_bottom - top0).max(1.0);
     let mut pane_y = top0;
     let mut pane_rects = Vec::new();
     for height in &heights {
@@ -638,9 +674,16 @@ pub fn build_frame_with(
         .iter()
         .flat_map(|g| g.ticks.iter().map(|t| text::measure(&t.label, axis_font)))
         .fold(0.0f32, f32::max);
-    let axis_w = (label_w + 16.0 * r).max(48.0 * r);
+    let axis_w = (label_w + 16.0 * r).max(min_axis_w);
+    // Long labels may not leave room for the plot after all.
+    let price_axis = furniture.price_axis && w >= axis_w + MIN_PLOT_W_WITH_PRICE_AXIS * r;
     let plot_left = 0.0f32;
-    let plot_w = (w - axis_w - plot_left).max(10.0);
+    let plot_w = if price_axis {
+        w - axis_w - plot_left
+    } else {
+        w - plot_left
+    }
+    .max(1.0);
     let x = XMap {
         mode: &model.x_axis,
         view,
@@ -678,9 +721,11 @@ pub fn build_frame_with(
             plot: [plot_left, top, plot_w, ph],
             y: ymap,
         });
-        // Grid.
+        // Grid: only where a pane has room for it; in a thumbnail the
+        // lines would be most of what is drawn.
         let mut axis_labels: Vec<TextItem> = Vec::new();
-        for t in &g.ticks {
+        let grid = ph >= MIN_GRID_PX * r && plot_w >= MIN_GRID_PX * r;
+        for t in g.ticks.iter().filter(|_| grid) {
             let yy = top + ymap.y(t.pos);
             if yy < top || yy > top + ph {
                 continue;
@@ -690,6 +735,10 @@ pub fn build_frame_with(
                 max: [plot_left + plot_w, yy.round() + hair],
                 color: pal.grid,
             });
+            // A pane too low for a label keeps its grid lines only.
+            if !price_axis || ph < axis_font + 2.0 * r {
+                continue;
+            }
             let label_y = (yy + axis_font * 0.35).clamp(top + axis_font, top + ph - 2.0 * r);
             axis_labels.push(TextItem {
                 text: t.label.clone(),
@@ -699,7 +748,7 @@ pub fn build_frame_with(
                 color: pal.text,
             });
         }
-        for (xx, _) in &xticks {
+        for (xx, _) in xticks.iter().filter(|_| grid) {
             if *xx >= 0.0 && *xx <= plot_w {
                 scene.under.push(RectInstance {
                     min: [plot_left + xx.round(), top],
@@ -795,10 +844,15 @@ pub fn build_frame_with(
                 });
             }
         }
-        // Legend (and the title in the first pane).
+        // Legend (and the title in the first pane), as many lines as fit.
+        let fits = |baseline: f32| baseline <= top + ph - 2.0 * r;
+        // Lines wider than the image are left out rather than cut.
+        let fits_w = |text: &str, size: f32| plot_left + 8.0 * r + text::measure(text, size) <= w;
         let mut ly = top + 6.0 * r;
         if pi == 0
             && let Some(t) = &model.config.title
+            && fits(ly + TITLE_FONT * r)
+            && fits_w(t, TITLE_FONT * r)
         {
             ly += TITLE_FONT * r;
             scene.texts.push(TextItem {
@@ -812,6 +866,12 @@ pub fn build_frame_with(
         }
         for (label, color) in legend {
             ly += LEGEND_FONT * r * 1.3;
+            if !fits(ly) {
+                break;
+            }
+            if !fits_w(&label, LEGEND_FONT * r) {
+                continue;
+            }
             scene.texts.push(TextItem {
                 text: label,
                 x: plot_left + 8.0 * r,
@@ -823,6 +883,9 @@ pub fn build_frame_with(
         // Last visible value of each series, boxed on the price axis; axis
         // labels under a box are left out.
         let bh = axis_font * 1.45;
+        if !price_axis || ph < bh {
+            last_labels.clear();
+        }
         let boxes: Vec<(f32, f64, Rgba)> = last_labels
             .into_iter()
             .map(|(v, c)| (top + ymap.y(v), v, c))
@@ -838,6 +901,8 @@ pub fn build_frame_with(
                 boxes[k].0 = min_y;
             }
         }
+        // Stacking may push the last boxes off a low image: leave those out.
+        boxes.retain(|(y0, _, _)| y0 + bh <= h);
         for label in axis_labels {
             let centre = label.y - axis_font * 0.35;
             if !boxes.iter().any(|(y0, _, _)| {
@@ -861,8 +926,8 @@ pub fn build_frame_with(
                 color: [1.0, 1.0, 1.0, 1.0],
             });
         }
-        // Pane separator and price axis line.
-        if pi > 0 {
+        // Pane separator (left out between panes too low to tell apart).
+        if pi > 0 && ph >= MIN_GRID_PX * r {
             scene.over.push(RectInstance {
                 min: [0.0, top.round()],
                 max: [w, top.round() + hair],
@@ -871,17 +936,22 @@ pub fn build_frame_with(
         }
     }
     // Axis lines.
-    let axis_x = (plot_left + plot_w).round();
-    scene.over.push(RectInstance {
-        min: [axis_x, top0],
-        max: [axis_x + hair, plot_bottom],
-        color: pal.axis,
-    });
-    scene.over.push(RectInstance {
-        min: [0.0, plot_bottom.round()],
-        max: [w, plot_bottom.round() + hair],
-        color: pal.axis,
-    });
+    if price_axis {
+        let axis_x = (plot_left + plot_w).round();
+        scene.over.push(RectInstance {
+            min: [axis_x, top0],
+            max: [axis_x + hair, plot_bottom],
+            color: pal.axis,
+        });
+    }
+    let time_axis = furniture.time_axis_h > 0.0;
+    if time_axis {
+        scene.over.push(RectInstance {
+            min: [0.0, plot_bottom.round()],
+            max: [w, plot_bottom.round() + hair],
+            color: pal.axis,
+        });
+    }
     // Time labels, centred on their tick and kept inside the plot width. When
     // no labelled boundary (a new month, day, year) is in view, the first
     // label carries the full date so the axis is never ambiguous.
@@ -906,8 +976,11 @@ pub fn build_frame_with(
         first.major = true;
     }
     let mut last_right = f32::NEG_INFINITY;
-    for (xx, t) in &xticks {
+    for (xx, t) in xticks.iter().filter(|_| time_axis) {
         let tw = text::measure(&t.label, axis_font);
+        if tw > plot_w {
+            continue;
+        }
         let left = (plot_left + xx - tw / 2.0).clamp(0.0, plot_left + plot_w - tw);
         if *xx < 0.0 || *xx > plot_w || left < last_right + 6.0 * r {
             continue;

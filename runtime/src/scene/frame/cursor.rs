@@ -153,7 +153,9 @@ pub(super) fn crosshair_overlay(
             max: [x + hair, bottom],
             color: line,
         });
-        if let Some(label) = time_label(model, hit.axis_x) {
+        // Below the plot only where there is a time axis to draw it on.
+        let room_below = bottom + hair + bh <= scene.size[1] as f32;
+        if let Some(label) = time_label(model, hit.axis_x).filter(|_| room_below) {
             let tw = text::measure(&label, font) + 12.0 * r;
             let x0 = (cx - tw / 2.0).clamp(left, (left + w - tw).max(left));
             scene.over.push(RectInstance {
@@ -176,7 +178,15 @@ pub(super) fn crosshair_overlay(
         max: [left + w, y + hair],
         color: line,
     });
-    let y0 = (cy - bh / 2.0).clamp(pane.plot[1], pane.plot[1] + pane.plot[3] - bh);
+    // A pane lower than the label box (tiny windows) pins it to the pane top.
+    let y0 = (cy - bh / 2.0).clamp(
+        pane.plot[1],
+        (pane.plot[1] + pane.plot[3] - bh).max(pane.plot[1]),
+    );
+    // The value box goes on the price axis, if the image has one.
+    if scene.size[0] as f32 - (left + w) < 16.0 * r || pane.plot[3] < bh {
+        return;
+    }
     scene.over.push(RectInstance {
         min: [left + w + hair, y0],
         max: [scene.size[0] as f32, y0 + bh],
