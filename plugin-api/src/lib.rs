@@ -880,8 +880,8 @@ pub mod ffi_source {
         if state.is_null() {
             return 0;
         }
-        // SAFETY: state was created by `open::<T>`.
         catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: state was created by `open::<T>`.
             unsafe { &*(state as *const T) }.column_names().len()
         }))
         .unwrap_or(0)

@@ -233,16 +233,17 @@ pub fn read_source(
         .find_source(name)
         .ok_or_else(|| not_found("source", name))?;
     let mut state: *mut c_void = std::ptr::null_mut();
-    // SAFETY: calling the plugin's own table per the contract.
     let (params, base) = (
         NulTerminated::new(params_json),
         NulTerminated::new(base_dir),
     );
+    // SAFETY: calling the plugin's own table per the contract.
     call(|e| unsafe { (t.open)(params.as_gc_str(), base.as_gc_str(), &mut state, e) })?;
     let result = (|| {
         // SAFETY: state came from open.
         let ncols = unsafe { (t.column_count)(state) };
         let names: Vec<String> = (0..ncols)
+            // SAFETY: state came from open; the name lives until close.
             .map(|i| unsafe { (t.column_name)(state, i).to_string_lossy().into_owned() })
             .collect();
         let mut table = Table {

@@ -506,8 +506,8 @@ impl Reader<'_> {
                 (&raw const (*desc).source_count).read(),
             )
         };
-        // SAFETY (all `read_str` calls below): strings in the descriptor and
-        // its tables point into the library's static data per the contract.
+        // SAFETY: strings in the descriptor point into the library's static
+        // data per the contract.
         let name = unsafe { self.read_str(name, || "the plugin name".into()) }?;
         if name.is_empty() {
             return Err(self.bad("the plugin name is empty"));
@@ -531,7 +531,9 @@ impl Reader<'_> {
                 host: api::ABI_MINOR,
             });
         }
+        // SAFETY: as for the name.
         let version = unsafe { self.read_str(version, || "the plugin version".into()) }?;
+        // SAFETY: as for the name.
         let description =
             unsafe { self.read_str(description, || "the plugin description".into()) }?;
 
@@ -561,22 +563,26 @@ impl Reader<'_> {
             info.chart_types.push(item);
             chart_type_fns.push(fns);
         }
-        // SAFETY: as above.
         for (index, p) in
-            unsafe { self.table_elements(inds, ind_count, "indicator", api::INDICATOR_SIZE_V1_0) }?
-                .into_iter()
-                .enumerate()
+            // SAFETY: table pointers and counts come from the descriptor.
+            unsafe {
+                self.table_elements(inds, ind_count, "indicator", api::INDICATOR_SIZE_V1_0)
+            }?
+            .into_iter()
+            .enumerate()
         {
             // SAFETY: as above.
             let (item, fns) = unsafe { self.read_indicator(index, p) }?;
             info.indicators.push(item);
             indicator_fns.push(fns);
         }
-        // SAFETY: as above.
         for (index, p) in
-            unsafe { self.table_elements(srcs, src_count, "source", api::SOURCE_SIZE_V1_0) }?
-                .into_iter()
-                .enumerate()
+            // SAFETY: table pointers and counts come from the descriptor.
+            unsafe {
+                self.table_elements(srcs, src_count, "source", api::SOURCE_SIZE_V1_0)
+            }?
+            .into_iter()
+            .enumerate()
         {
             // SAFETY: as above.
             let (item, fns) = unsafe { self.read_source(index, p) }?;
