@@ -177,6 +177,8 @@ extern "C" {
 #define GC_FEATURE_NUL_TERMINATED (1u << 2)
 /* An indicator's create may leave *state_out NULL (a stateless indicator). */
 #define GC_FEATURE_STATELESS (1u << 3)
+/* The host maps script plot styles to chart types through GcChartTypeV1.draws. */
+#define GC_FEATURE_DRAWS (1u << 4)
 
 /* Name of the one symbol every plugin library exports. */
 #define GC_ENTRY_SYMBOL "gpu_charts_plugin_entry"
@@ -232,6 +234,25 @@ typedef int32_t GcStatus;
 
 /* The value axis of the pane always includes zero (histograms). */
 #define GC_CHART_INCLUDE_ZERO (1u << 0)
+
+/* ---- What a chart type draws for scripts (GcChartTypeV1.draws, ABI 1.1) --
+ * The host draws a script output with the first loaded chart type that
+ * declares its style, and sets the params named here (the chart type's
+ * params_schema must declare them; the host checks it at load). */
+
+/* A solid line; no params. */
+#define GC_DRAWS_LINE (1u << 0)
+/* A dashed line: param "style" = "dash", "dot" or "dashdot". */
+#define GC_DRAWS_LINE_DASH (1u << 1)
+/* A histogram: param "color_by_sign" (boolean). */
+#define GC_DRAWS_HISTOGRAM (1u << 2)
+/* Points; no params. */
+#define GC_DRAWS_POINTS (1u << 3)
+/* Markers: params "shape" ("triangle_up", "triangle_down", "circle",
+ * "diamond") and "size" (pixels). */
+#define GC_DRAWS_MARKERS (1u << 4)
+/* A filled band between two outputs (input GC_INPUT_BAND): param "opacity" (0..1). */
+#define GC_DRAWS_BAND (1u << 5)
 
 /* Number of floats a chart type's `uniforms` fills (`frame.user` in WGSL: 4 x vec4). */
 #define GC_USER_UNIFORM_FLOATS 16
@@ -385,6 +406,9 @@ typedef struct GcChartTypeV1 {
     GcStr wgsl;
     /* Fills frame.user from params. May be NULL (all zeros). */
     GcUniformsFn uniforms;
+    /* ABI 1.1: GC_DRAWS_* bits, the script plot styles it can draw. Absent
+     * (0: none) in a table of the 1.0 size. */
+    uint32_t draws;
 } GcChartTypeV1;
 
 /* An indicator: columns in, columns out. */

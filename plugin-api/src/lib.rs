@@ -107,11 +107,15 @@ pub const GC_FEATURE_NUL_TERMINATED: u32 = 1 << 2;
 /// Host feature bit (ABI 1.1): an indicator's `create` may leave
 /// `*state_out` NULL (a stateless indicator).
 pub const GC_FEATURE_STATELESS: u32 = 1 << 3;
+/// Host feature bit (ABI 1.1): the host maps script plot styles to chart
+/// types through [`GcChartTypeV1::draws`].
+pub const GC_FEATURE_DRAWS: u32 = 1 << 4;
 /// Every feature bit of this ABI minor: what a host built with this crate sets.
 pub const GC_FEATURES_V1_1: u32 = GC_FEATURE_INPUT_BAND
     | GC_FEATURE_MINOR_REQUIRED
     | GC_FEATURE_NUL_TERMINATED
-    | GC_FEATURE_STATELESS;
+    | GC_FEATURE_STATELESS
+    | GC_FEATURE_DRAWS;
 
 /// Name of the one symbol every plugin library exports (NUL-terminated for `dlsym`).
 pub const ENTRY_SYMBOL: &[u8] = b"gpu_charts_plugin_entry\0";
@@ -175,6 +179,34 @@ pub const GC_FIELD_VALUE: u32 = 1 << 5;
 
 /// Chart type flag: the value axis of its pane always includes zero (histograms).
 pub const GC_CHART_INCLUDE_ZERO: u32 = 1 << 0;
+
+/// What a chart type can draw for a script output ([`GcChartTypeV1::draws`],
+/// ABI 1.1): a solid line. The host sets no params.
+pub const GC_DRAWS_LINE: u32 = 1 << 0;
+/// A line with a dash pattern: the host sets param `style` to `"dash"`,
+/// `"dot"` or `"dashdot"`.
+pub const GC_DRAWS_LINE_DASH: u32 = 1 << 1;
+/// A histogram: the host sets param `color_by_sign` (boolean: bars above
+/// zero in the up colour, below in the down colour, when true).
+pub const GC_DRAWS_HISTOGRAM: u32 = 1 << 2;
+/// Points. The host sets no params.
+pub const GC_DRAWS_POINTS: u32 = 1 << 3;
+/// Markers: the host sets params `shape` (`"triangle_up"`,
+/// `"triangle_down"`, `"circle"` or `"diamond"`) and `size` (pixels).
+pub const GC_DRAWS_MARKERS: u32 = 1 << 4;
+/// A filled band between two outputs (the chart type draws from
+/// [`GC_INPUT_BAND`]): the host sets param `opacity` (0..=1).
+pub const GC_DRAWS_BAND: u32 = 1 << 5;
+/// Every `GC_DRAWS_*` bit with the params the host sets for it (which the
+/// chart type's params schema must declare).
+pub const GC_DRAWS_PARAMS: [(u32, &[&str]); 6] = [
+    (GC_DRAWS_LINE, &[]),
+    (GC_DRAWS_LINE_DASH, &["style"]),
+    (GC_DRAWS_HISTOGRAM, &["color_by_sign"]),
+    (GC_DRAWS_POINTS, &[]),
+    (GC_DRAWS_MARKERS, &["shape", "size"]),
+    (GC_DRAWS_BAND, &["opacity"]),
+];
 
 /// Number of `f32` a chart type's `uniforms` fills (`frame.user` in WGSL: 4 × vec4).
 pub const GC_USER_UNIFORM_FLOATS: usize = 16;
@@ -343,8 +375,9 @@ pub struct GcPluginDescriptor {
 /// `abi_minor_required`): the smallest the host accepts.
 pub const DESCRIPTOR_SIZE_V1_0: usize =
     std::mem::offset_of!(GcPluginDescriptor, abi_minor_required);
-/// The size of a 1.0 [`GcChartTypeV1`]: the smallest the host accepts.
-pub const CHART_TYPE_SIZE_V1_0: usize = std::mem::size_of::<GcChartTypeV1>();
+/// The size of a 1.0 [`GcChartTypeV1`] (everything before `draws`): the
+/// smallest the host accepts.
+pub const CHART_TYPE_SIZE_V1_0: usize = std::mem::offset_of!(GcChartTypeV1, draws);
 /// The size of a 1.0 [`GcIndicatorV1`]: the smallest the host accepts.
 pub const INDICATOR_SIZE_V1_0: usize = std::mem::size_of::<GcIndicatorV1>();
 /// The size of a 1.0 [`GcSourceV1`]: the smallest the host accepts.
@@ -384,6 +417,12 @@ pub struct GcChartTypeV1 {
             err: *const GcErrorSink,
         ) -> GcStatus,
     >,
+    /// ABI 1.1: `GC_DRAWS_*` bits, the script plot styles this chart type
+    /// can draw; the host picks a chart type for a script output through
+    /// them (the first loaded that declares the style) and sets the params
+    /// each bit names. Absent (0: draws no script output) in a table of the
+    /// 1.0 size.
+    pub draws: u32,
 }
 
 /// An indicator: columns in, columns out.
@@ -600,6 +639,8 @@ pub trait ChartTypePlugin: 'static {
     const RANGE_FIELDS: u32;
     /// `GC_CHART_*` flags.
     const FLAGS: u32 = 0;
+    /// `GC_DRAWS_*` bits: the script plot styles it can draw (default none).
+    const DRAWS: u32 = 0;
     /// Fills `frame.user` from params. Default: all zeros.
     fn uniforms(
         _params_json: &str,
@@ -1031,6 +1072,7 @@ pub mod ffi_chart {
             params_schema: GcStr::lit(T::PARAMS_SCHEMA),
             wgsl: GcStr::lit(T::WGSL),
             uniforms: Some(uniforms::<T>),
+            draws: T::DRAWS,
         }
     }
 }

@@ -347,9 +347,11 @@ pub fn check_chart_table<'a>(
         | GC_FIELD_CLOSE
         | GC_FIELD_VOLUME
         | GC_FIELD_VALUE;
+    let all_draws = GC_DRAWS_PARAMS.iter().fold(0, |acc, (bit, _)| acc | bit);
     for (field, bits) in [
         ("range_fields", t.range_fields & !all_fields),
         ("flags", t.flags & !GC_CHART_INCLUDE_ZERO),
+        ("draws", t.draws & !all_draws),
     ] {
         if bits != 0 {
             return Err(bad_table(
@@ -419,6 +421,7 @@ mod tests {
         params_schema: GcStr::lit("{}"),
         wgsl: GcStr::lit("// plugin line 1\n"),
         uniforms: None,
+        draws: 0,
     };
 
     /// Runs `f` on a descriptor whose only chart type is `table`.

@@ -349,6 +349,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         params_schema,
         wgsl,
         uniforms,
+        draws,
     });
     check_layout!(GcIndicatorV1 {
         struct_size,
@@ -383,7 +384,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         )
         .expect("gc_test_constant")
     };
-    let rust: [(&str, i64); 28] = [
+    let rust: [(&str, i64); 35] = [
         ("GC_ABI_VERSION", api::ABI_VERSION.into()),
         ("GC_OK", api::GC_OK.into()),
         ("GC_ERR_PARAMS", api::GC_ERR_PARAMS.into()),
@@ -418,6 +419,13 @@ fn header_layout_and_constants_match_the_rust_definitions() {
             api::GC_FEATURE_NUL_TERMINATED.into(),
         ),
         ("GC_FEATURE_STATELESS", api::GC_FEATURE_STATELESS.into()),
+        ("GC_FEATURE_DRAWS", api::GC_FEATURE_DRAWS.into()),
+        ("GC_DRAWS_LINE", api::GC_DRAWS_LINE.into()),
+        ("GC_DRAWS_LINE_DASH", api::GC_DRAWS_LINE_DASH.into()),
+        ("GC_DRAWS_HISTOGRAM", api::GC_DRAWS_HISTOGRAM.into()),
+        ("GC_DRAWS_POINTS", api::GC_DRAWS_POINTS.into()),
+        ("GC_DRAWS_MARKERS", api::GC_DRAWS_MARKERS.into()),
+        ("GC_DRAWS_BAND", api::GC_DRAWS_BAND.into()),
     ];
     for (name, value) in rust {
         let c_name = std::ffi::CString::new(name).expect("name");
@@ -1106,6 +1114,16 @@ fn a_plugin_built_against_the_1_0_header_loads_in_this_host() {
     let chart = registry.chart_type("c_marker").expect("c_marker");
     assert_eq!(chart.info().shader_error, None);
     assert_eq!(chart.uniforms(r#"{"size": 3}"#).expect("uniforms")[0], 3.0);
+    // Its chart-type table is the 1.0 size: the 1.1 `draws` field is absent
+    // and defaults to "draws no script output".
+    let c_chart_size = {
+        // SAFETY: our own test library.
+        let l = unsafe { libloading::Library::new(&lib) }.expect("load");
+        c_size(&l, "gc_test_sizeof_GcChartTypeV1")
+    };
+    assert_eq!(c_chart_size, api::CHART_TYPE_SIZE_V1_0);
+    assert!(c_chart_size < size_of::<api::GcChartTypeV1>());
+    assert_eq!(chart.info().draws, 0);
 }
 
 /// Built against the current header, the plugin sees the host's minor
@@ -1272,4 +1290,156 @@ fn misnamed_libraries_get_a_one_line_notice() {
     let mut expected = vec!["libsma.so.1", "plugin.dll", "sma.so"];
     expected.retain(|n| !gpu_charts::plugins::is_dylib_name(n));
     assert_eq!(names, expected);
+}
+
+/// Chart types declare the script plot styles they draw (`draws`, ABI 1.1)
+/// and the host maps a script's output through those declarations, never by
+/// a plugin's name: with only the C plugin loaded, whose `c_marker` declares
+/// GC_DRAWS_POINTS, a `points` output is drawn by `c_marker`, and a `line`
+/// output, which nothing declares, is a located error naming the style.
+#[test]
+fn script_outputs_are_drawn_by_the_chart_type_declaring_their_style() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plug = dir.path().join("plug");
+    std::fs::create_dir_all(&plug).expect("mkdir");
+    let lib = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_DRAWS=GC_DRAWS_POINTS"],
+        &plug,
+        "gc_points",
+    );
+    let mut registry = PluginRegistry::new();
+    assert_eq!(registry.load_file(&lib), Vec::new());
+    assert_eq!(
+        registry
+            .chart_type("c_marker")
+            .expect("c_marker")
+            .info()
+            .draws,
+        api::GC_DRAWS_POINTS
+    );
+    assert_eq!(
+        registry
+            .chart_type_drawing(api::GC_DRAWS_POINTS)
+            .map(|c| c.name()),
+        Some("c_marker")
+    );
+    assert!(registry.chart_type_drawing(api::GC_DRAWS_LINE).is_none());
+    assert!(
+        registry
+            .describe()
+            .contains("      draws for scripts: points\n")
+    );
+
+    let chart = |style: &str| {
+        std::fs::write(
+            dir.path().join("dots.lua"),
+            format!(
+                "indicator {{ name = 'Dots', outputs = {{ {{ name = 'v', style = '{style}' }} }} }}\n\
+                 function calculate(p) return {{ v = close }} end\n"
+            ),
+        )
+        .expect("write script");
+        let toml = "[sources.ramp]\nkind = \"c_ramp\"\nparams = { rows = 50 }\n\
+                    [[indicators]]\nid = \"dots\"\nscript = \"dots.lua\"\ninput = \"ramp.value\"\n\
+                    [[panes]]\n[[panes.series]]\ntype = \"c_marker\"\ndata = \"ramp.half\"\n";
+        let path = dir.path().join("chart.toml");
+        std::fs::write(&path, toml).expect("write chart");
+        let loaded = gpu_charts::config::load_chart_file(&path).expect("chart parses");
+        gpu_charts::scene::model::build_model(
+            &loaded,
+            &registry,
+            &mut gpu_charts::data::DataCache::new(0),
+        )
+    };
+    let model = chart("points").unwrap_or_else(|e| panic!("{e}"));
+    let types: Vec<&str> = model
+        .panes
+        .iter()
+        .flat_map(|p| &p.series)
+        .map(|s| s.spec.name.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["c_marker", "c_marker"],
+        "the series and the script's points"
+    );
+
+    let errors = chart("line").expect_err("nothing draws lines");
+    let e = errors.0.first().expect("one error");
+    assert_eq!(
+        (e.kind, e.key_path.as_str()),
+        (
+            gpu_charts::config::ConfigErrorKind::Plugin,
+            "indicators[0].script"
+        )
+    );
+    assert_eq!(
+        e.message,
+        "no loaded chart type draws output `v` (a GC_DRAWS_LINE style)"
+    );
+}
+
+/// A declaration the host could not honour is refused at load: a style
+/// whose params the schema lacks, or a band style on a line input.
+#[test]
+fn chart_type_draw_declarations_are_checked_at_load() {
+    for (draws, reason) in [
+        (
+            "GC_DRAWS_MARKERS",
+            "chart type `c_marker` declares GC_DRAWS_MARKERS, but its params_schema has no `shape` property (the host sets it)",
+        ),
+        (
+            "GC_DRAWS_BAND",
+            "chart type `c_marker` declares draws 0x20, but GC_DRAWS_BAND goes with GC_INPUT_BAND",
+        ),
+        (
+            "(1u << 9)",
+            "chart type `c_marker` has unknown draws bits 0x200",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lib = build_c_plugin(
+            "example_plugin.c",
+            &[&format!("GC_TEST_DRAWS={draws}")],
+            dir.path(),
+            "gc_draws",
+        );
+        match LoadedPlugin::load(&lib) {
+            Err(PluginError::BadDescriptor { reason: r, .. }) => {
+                assert!(r.starts_with(reason), "{draws}: {r}")
+            }
+            other => panic!("{draws}: {other:?}"),
+        }
+    }
+}
+
+/// The built-in chart types declare the script styles they draw (built by
+/// `cargo build`, found next to this test binary).
+#[test]
+fn builtin_chart_types_declare_what_they_draw() {
+    let (registry, _) = PluginRegistry::discover(&default_search_dirs(&[]));
+    for (name, draws) in [
+        ("line", api::GC_DRAWS_LINE | api::GC_DRAWS_LINE_DASH),
+        ("histogram", api::GC_DRAWS_HISTOGRAM),
+        ("points", api::GC_DRAWS_POINTS),
+        ("markers", api::GC_DRAWS_MARKERS),
+        ("band", api::GC_DRAWS_BAND),
+        ("candlestick", 0),
+        ("volume", 0),
+    ] {
+        let ct = registry
+            .chart_type(name)
+            .unwrap_or_else(|e| panic!("build the plugins first (`cargo build`): {e}"));
+        assert_eq!(ct.info().draws, draws, "{name}");
+    }
+    for (bit, name) in [
+        (api::GC_DRAWS_LINE_DASH, "line"),
+        (api::GC_DRAWS_BAND, "band"),
+    ] {
+        assert_eq!(
+            registry.chart_type_drawing(bit).map(|c| c.name()),
+            Some(name)
+        );
+    }
 }

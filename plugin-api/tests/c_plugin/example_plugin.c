@@ -30,6 +30,9 @@
 #define GC_TEST_FACTOR 2.0
 #endif
 
+#ifndef GC_TEST_DRAWS
+#define GC_TEST_DRAWS 0u
+#endif
 #ifndef GC_TEST_MINOR_REQUIRED
 #define GC_TEST_MINOR_REQUIRED 0u
 #endif
@@ -133,6 +136,9 @@ static const GcChartTypeV1 CHART_TYPES[] = {{
            "\"description\":\"Marker size in pixels.\"}},\"additionalProperties\":false}"),
     GC_STR(MARKER_WGSL),
     marker_uniforms,
+#ifdef GC_ABI_MINOR
+    GC_TEST_DRAWS,
+#endif
 }};
 
 /* ---- indicator c_double ---- */
@@ -418,6 +424,9 @@ OFFSETOF(GcChartTypeV1, description)
 OFFSETOF(GcChartTypeV1, params_schema)
 OFFSETOF(GcChartTypeV1, wgsl)
 OFFSETOF(GcChartTypeV1, uniforms)
+#ifdef GC_ABI_MINOR
+OFFSETOF(GcChartTypeV1, draws)
+#endif
 
 SIZEOF(GcIndicatorV1)
 OFFSETOF(GcIndicatorV1, struct_size)
@@ -479,6 +488,13 @@ GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
         {"GC_FEATURE_MINOR_REQUIRED", GC_FEATURE_MINOR_REQUIRED},
         {"GC_FEATURE_NUL_TERMINATED", GC_FEATURE_NUL_TERMINATED},
         {"GC_FEATURE_STATELESS", GC_FEATURE_STATELESS},
+        {"GC_FEATURE_DRAWS", GC_FEATURE_DRAWS},
+        {"GC_DRAWS_LINE", GC_DRAWS_LINE},
+        {"GC_DRAWS_LINE_DASH", GC_DRAWS_LINE_DASH},
+        {"GC_DRAWS_HISTOGRAM", GC_DRAWS_HISTOGRAM},
+        {"GC_DRAWS_POINTS", GC_DRAWS_POINTS},
+        {"GC_DRAWS_MARKERS", GC_DRAWS_MARKERS},
+        {"GC_DRAWS_BAND", GC_DRAWS_BAND},
 #endif
     };
     size_t i;

@@ -52,6 +52,8 @@ impl ChartTypePlugin for Band {
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
     const WGSL: &'static str = WGSL;
     const INPUT: u32 = GC_INPUT_BAND;
+    /// Script outputs it draws: bands between two outputs (the host sets `opacity`).
+    const DRAWS: u32 = gpu_charts_plugin_api::GC_DRAWS_BAND;
     /// Two triangles: the strip from the previous bucket to this one.
     const VERTICES_PER_INSTANCE: u32 = 6;
     const RANGE_FIELDS: u32 = GC_FIELD_VALUE;

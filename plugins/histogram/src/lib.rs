@@ -76,6 +76,8 @@ impl ChartTypePlugin for Histogram {
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
     const WGSL: &'static str = WGSL;
     const INPUT: u32 = GC_INPUT_LINE;
+    /// Script outputs it draws: histograms (the host sets `color_by_sign`).
+    const DRAWS: u32 = gpu_charts_plugin_api::GC_DRAWS_HISTOGRAM;
     /// A rectangle above zero and one below, six vertices each.
     const VERTICES_PER_INSTANCE: u32 = 12;
     const RANGE_FIELDS: u32 = GC_FIELD_VALUE;

@@ -73,6 +73,9 @@ impl ChartTypePlugin for Line {
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
     const WGSL: &'static str = WGSL;
     const INPUT: u32 = GC_INPUT_LINE;
+    /// Script outputs it draws: solid and dashed lines (the host sets `style`).
+    const DRAWS: u32 =
+        gpu_charts_plugin_api::GC_DRAWS_LINE | gpu_charts_plugin_api::GC_DRAWS_LINE_DASH;
     /// A connecting segment and a vertical min..max stroke, six vertices each.
     const VERTICES_PER_INSTANCE: u32 = 12;
     const RANGE_FIELDS: u32 = GC_FIELD_VALUE;

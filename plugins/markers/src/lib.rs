@@ -96,6 +96,8 @@ impl ChartTypePlugin for Markers {
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
     const WGSL: &'static str = WGSL;
     const INPUT: u32 = GC_INPUT_LINE;
+    /// Script outputs it draws: markers (the host sets `shape` and `size`).
+    const DRAWS: u32 = gpu_charts_plugin_api::GC_DRAWS_MARKERS;
     /// One quad; the fragment shader cuts the shape out of it.
     const VERTICES_PER_INSTANCE: u32 = 6;
     const RANGE_FIELDS: u32 = GC_FIELD_VALUE;

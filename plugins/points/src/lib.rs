@@ -65,6 +65,8 @@ impl ChartTypePlugin for Points {
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
     const WGSL: &'static str = WGSL;
     const INPUT: u32 = GC_INPUT_LINE;
+    /// Script outputs it draws: points.
+    const DRAWS: u32 = gpu_charts_plugin_api::GC_DRAWS_POINTS;
     /// Dots at the last value, the maximum and the minimum, six vertices each.
     const VERTICES_PER_INSTANCE: u32 = 18;
     const RANGE_FIELDS: u32 = GC_FIELD_VALUE;

@@ -98,6 +98,8 @@ pub struct ChartTypeInfo {
     pub range_fields: u32,
     /// `GC_CHART_*` flags.
     pub flags: u32,
+    /// `GC_DRAWS_*` bits: the script plot styles it draws (0 for a 1.0 table).
+    pub draws: u32,
     /// Why its WGSL does not validate after the host prelude (checked at
     /// load), or `None` when it does.
     pub shader_error: Option<String>,
@@ -393,6 +395,19 @@ fn has_field<F>(struct_size: usize, offset: usize) -> bool {
     offset + size_of::<F>() <= struct_size
 }
 
+/// The header's name of one `GC_DRAWS_*` bit, for messages.
+pub fn draws_name(bit: u32) -> &'static str {
+    match bit {
+        api::GC_DRAWS_LINE => "GC_DRAWS_LINE",
+        api::GC_DRAWS_LINE_DASH => "GC_DRAWS_LINE_DASH",
+        api::GC_DRAWS_HISTOGRAM => "GC_DRAWS_HISTOGRAM",
+        api::GC_DRAWS_POINTS => "GC_DRAWS_POINTS",
+        api::GC_DRAWS_MARKERS => "GC_DRAWS_MARKERS",
+        api::GC_DRAWS_BAND => "GC_DRAWS_BAND",
+        _ => "an unknown GC_DRAWS bit",
+    }
+}
+
 /// The entry symbol without its NUL, for messages.
 fn entry_symbol_name() -> String {
     let bytes = api::ENTRY_SYMBOL
@@ -558,8 +573,11 @@ impl Reader<'_> {
         .into_iter()
         .enumerate()
         {
-            // SAFETY: `p` is an in-bounds, aligned element of at least our size.
-            let (item, fns) = unsafe { self.read_chart_type(index, p) }?;
+            // SAFETY: `p` is an in-bounds, aligned element; `struct_size`
+            // is its first field, checked by `table_elements`.
+            let stride = unsafe { p.cast::<u32>().read() } as usize;
+            // SAFETY: `p` is an element of `stride` (>= the 1.0 size) bytes.
+            let (item, fns) = unsafe { self.read_chart_type(index, p, stride) }?;
             info.chart_types.push(item);
             chart_type_fns.push(fns);
         }
@@ -651,6 +669,51 @@ impl Reader<'_> {
             .map_err(|reason| self.bad(format!("the params_schema of {kind} `{name}` {reason}")))
     }
 
+    /// Checks a chart type's `draws` bits: all known, `GC_DRAWS_BAND` only
+    /// (and always) with `GC_INPUT_BAND`, and every param the host sets for
+    /// a declared style present in the params schema.
+    fn check_draws(
+        &self,
+        name: &str,
+        input: u32,
+        draws: u32,
+        schema: &str,
+    ) -> Result<(), PluginError> {
+        let known = api::GC_DRAWS_PARAMS
+            .iter()
+            .fold(0, |acc, (bit, _)| acc | bit);
+        if draws & !known != 0 {
+            return Err(self.bad(format!(
+                "chart type `{name}` has unknown draws bits {:#x}",
+                draws & !known
+            )));
+        }
+        let band = draws & api::GC_DRAWS_BAND != 0;
+        if draws != 0 && band != (input == api::GC_INPUT_BAND) {
+            return Err(self.bad(format!(
+                "chart type `{name}` declares draws {draws:#x}, but GC_DRAWS_BAND goes with GC_INPUT_BAND \
+                 and the other styles with GC_INPUT_LINE or GC_INPUT_BARS"
+            )));
+        }
+        let schema: serde_json::Value = serde_json::from_str(schema).unwrap_or_default();
+        let properties = schema.get("properties").and_then(|p| p.as_object());
+        for (bit, params) in api::GC_DRAWS_PARAMS {
+            if draws & bit == 0 {
+                continue;
+            }
+            for param in params {
+                if !properties.is_some_and(|p| p.contains_key(*param)) {
+                    return Err(self.bad(format!(
+                        "chart type `{name}` declares {}, but its params_schema has no `{param}` \
+                         property (the host sets it)",
+                        draws_name(bit)
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Pointers to the elements of a table array, stepping by the plugin's
     /// `struct_size`: a plugin built with a later, longer table still lines
     /// up, and one built with an earlier one (at least `min_size`, the 1.0
@@ -708,11 +771,12 @@ impl Reader<'_> {
     }
 
     /// # Safety
-    /// `p` points to a chart type table of at least our size.
+    /// `p` points to a chart type table of `stride` bytes, at least the 1.0 size.
     unsafe fn read_chart_type(
         &self,
         index: usize,
         p: *const GcChartTypeV1,
+        stride: usize,
     ) -> Result<(ChartTypeInfo, ChartTypeFns), PluginError> {
         // SAFETY: in bounds per the caller; plain fields and an Option<fn>.
         let t = unsafe {
@@ -729,6 +793,13 @@ impl Reader<'_> {
             )
         };
         let (input, vertices, range_fields, flags, name, description, schema, wgsl, uniforms) = t;
+        // ABI 1.1 field; a 1.0 table lacks it (draws no script output).
+        let draws = if has_field::<u32>(stride, offset_of!(GcChartTypeV1, draws)) {
+            // SAFETY: the plugin's `struct_size` covers the field.
+            unsafe { (&raw const (*p).draws).read() }
+        } else {
+            0
+        };
         // SAFETY: strings point into the library's static data.
         let name = unsafe { self.read_name(name, "chart type", index) }?;
         let what = |field: &str| format!("the {field} of chart type `{name}`");
@@ -764,6 +835,7 @@ impl Reader<'_> {
             return Err(self.bad(format!("chart type `{name}` has unknown flags {flags:#x}")));
         }
         self.check_schema(&schema, "chart type", &name)?;
+        self.check_draws(&name, input, draws, &schema)?;
         // A broken shader does not keep the plugin's other items from
         // loading: it is recorded, listed by `gpu-charts plugins` and
         // reported by the registry, and a chart using the type gets it as a
@@ -781,6 +853,7 @@ impl Reader<'_> {
             vertices_per_instance: vertices,
             range_fields,
             flags,
+            draws,
             shader_error,
         };
         Ok((info, ChartTypeFns { uniforms }))

@@ -47,5 +47,7 @@ pub use copies::{private_copies_dir, remove_stale};
 pub use error::{ItemKind, PluginError, status_name};
 pub use handles::{ChartType, Indicator, IndicatorInstance, Source, SourceInstance, SourceTable};
 pub use host::{LOG_ENV, log_level, log_level_from_env, recent_log, set_log_level, take_log};
-pub use loader::{ChartTypeInfo, IndicatorInfo, LoadMode, LoadedPlugin, PluginInfo, SourceInfo};
+pub use loader::{
+    ChartTypeInfo, IndicatorInfo, LoadMode, LoadedPlugin, PluginInfo, SourceInfo, draws_name,
+};
 pub use registry::{PluginRegistry, default_search_dirs, is_dylib_name, is_misnamed_library};

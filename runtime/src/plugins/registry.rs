@@ -416,6 +416,26 @@ impl PluginRegistry {
         }
     }
 
+    /// The chart type that draws a script output needing the `GC_DRAWS_*`
+    /// bits `draws`: the first, in load order (search-path order, then each
+    /// plugin's declaration order), that declares them all. The host maps
+    /// script plot styles only through these declarations.
+    pub fn chart_type_drawing(&self, draws: u32) -> Option<&ChartType> {
+        self.plugins.iter().find_map(|plugin| {
+            plugin
+                .info()
+                .chart_types
+                .iter()
+                .filter(|c| draws != 0 && c.draws & draws == draws)
+                .find_map(|c| {
+                    // The registered item of that name (a clash keeps the first plugin's).
+                    self.chart_types
+                        .get(&c.name)
+                        .filter(|ct| Arc::ptr_eq(ct.plugin(), plugin))
+                })
+        })
+    }
+
     /// A readable listing of every plugin, for `gpu-charts plugins`: name,
     /// version, ABI version, file, and each item with its params (name, type,
     /// default, description, from the params schema).
@@ -453,6 +473,14 @@ impl PluginRegistry {
                         "      draws from: {input}, {} vertices per bar",
                         c.vertices_per_instance
                     );
+                    if c.draws != 0 {
+                        let styles: Vec<&str> = api::GC_DRAWS_PARAMS
+                            .iter()
+                            .filter(|(bit, _)| c.draws & bit != 0)
+                            .map(|(bit, _)| draws_style(*bit))
+                            .collect();
+                        let _ = writeln!(out, "      draws for scripts: {}", styles.join(", "));
+                    }
                     if let Some(e) = &c.shader_error {
                         let first = e.lines().next().unwrap_or_default();
                         let _ = writeln!(out, "      BROKEN SHADER: {first}");
@@ -609,6 +637,19 @@ fn describe_params(schema: &Value) -> Vec<String> {
             line
         })
         .collect()
+}
+
+/// How `gpu-charts plugins` names a `GC_DRAWS_*` style.
+fn draws_style(bit: u32) -> &'static str {
+    match bit {
+        api::GC_DRAWS_LINE => "line",
+        api::GC_DRAWS_LINE_DASH => "dashed line",
+        api::GC_DRAWS_HISTOGRAM => "histogram",
+        api::GC_DRAWS_POINTS => "points",
+        api::GC_DRAWS_MARKERS => "markers",
+        api::GC_DRAWS_BAND => "band",
+        _ => "?",
+    }
 }
 
 /// A property's numeric bounds: `1..=500`, `>= 1`, `< 10`, ... (`None`

@@ -103,9 +103,27 @@ pub(super) fn assemble(
         for plot in plots {
             let data = format!("{id}.{}", plot.output);
             let with = plot.with.as_ref().map(|w| format!("{id}.{w}"));
+            let path = format!("indicators[{i}].script");
+            let Some(chart_type) = registry.chart_type_drawing(plot.draws) else {
+                b.err(
+                    &path,
+                    ConfigErrorKind::Plugin,
+                    format!(
+                        "no loaded chart type draws output `{}` (a {} style)",
+                        plot.output,
+                        crate::plugins::draws_name(plot.draws)
+                    ),
+                    Some(format!(
+                        "put a plugin whose chart type declares {} (the built-in line, histogram, points, \
+                         markers and band plugins do) in the plugin search path, or set `plot = false`",
+                        crate::plugins::draws_name(plot.draws)
+                    )),
+                );
+                continue;
+            };
             let req = SeriesRequest {
-                path: format!("indicators[{i}].script"),
-                chart_type: &plot.chart_type,
+                path,
+                chart_type: chart_type.name(),
                 data: &data,
                 with: with.as_deref(),
                 label: plot.label.clone(),

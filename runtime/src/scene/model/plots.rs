@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use gpu_charts_plugin_api::{GC_FIELD_VOLUME, GC_INPUT_BAND, GC_INPUT_BARS, GC_INPUT_LINE};
+use gpu_charts_plugin_api::{
+    GC_DRAWS_BAND, GC_DRAWS_HISTOGRAM, GC_DRAWS_LINE, GC_DRAWS_LINE_DASH, GC_DRAWS_MARKERS,
+    GC_DRAWS_POINTS, GC_FIELD_VOLUME, GC_INPUT_BAND, GC_INPUT_BARS, GC_INPUT_LINE,
+};
 
 use crate::config::{self, ConfigErrorKind, IndicatorConfig};
 use crate::data::{Column, Table};
@@ -36,8 +39,9 @@ pub struct AutoPlot {
     pub output: String,
     /// Lower output of a band.
     pub with: Option<String>,
-    /// Chart type plugin name.
-    pub chart_type: String,
+    /// The `GC_DRAWS_*` style it needs; assembly draws it with the chart
+    /// type the registry finds declaring it ([`PluginRegistry::chart_type_drawing`]).
+    pub draws: u32,
     /// Chart type params.
     pub params: serde_json::Value,
     /// Colour `#rrggbb[aa]`.
@@ -324,17 +328,24 @@ pub(super) fn script_plots(ind: &IndicatorConfig, info: &ScriptInfo) -> Vec<Auto
         info.outputs
             .iter()
             .map(|o| {
-                let (chart_type, params, with) = match &o.style {
+                // Each style's params are the ones its GC_DRAWS_* bit names.
+                let (draws, params, with) = match &o.style {
                     OutputStyle::Line => match o.dash {
-                        crate::script::LineDash::Solid => ("line", serde_json::json!({}), None),
-                        d => ("line", serde_json::json!({ "style": d.name() }), None),
+                        crate::script::LineDash::Solid => {
+                            (GC_DRAWS_LINE, serde_json::json!({}), None)
+                        }
+                        d => (
+                            GC_DRAWS_LINE_DASH,
+                            serde_json::json!({ "style": d.name() }),
+                            None,
+                        ),
                     },
                     OutputStyle::Histogram { color_by_sign } => (
-                        "histogram",
+                        GC_DRAWS_HISTOGRAM,
                         serde_json::json!({ "color_by_sign": color_by_sign }),
                         None,
                     ),
-                    OutputStyle::Points => ("points", serde_json::json!({}), None),
+                    OutputStyle::Points => (GC_DRAWS_POINTS, serde_json::json!({}), None),
                     OutputStyle::Markers { shape, size } => {
                         let shape = match shape {
                             MarkerShape::TriangleUp => "triangle_up",
@@ -343,7 +354,7 @@ pub(super) fn script_plots(ind: &IndicatorConfig, info: &ScriptInfo) -> Vec<Auto
                             MarkerShape::Diamond => "diamond",
                         };
                         (
-                            "markers",
+                            GC_DRAWS_MARKERS,
                             serde_json::json!({ "shape": shape, "size": size }),
                             None,
                         )
@@ -356,7 +367,7 @@ pub(super) fn script_plots(ind: &IndicatorConfig, info: &ScriptInfo) -> Vec<Auto
                             0.25
                         };
                         (
-                            "band",
+                            GC_DRAWS_BAND,
                             serde_json::json!({ "opacity": opacity }),
                             Some(with.clone()),
                         )
@@ -365,7 +376,7 @@ pub(super) fn script_plots(ind: &IndicatorConfig, info: &ScriptInfo) -> Vec<Auto
                 AutoPlot {
                     output: o.name.clone(),
                     with,
-                    chart_type: chart_type.to_string(),
+                    draws,
                     params,
                     color: o.color.clone(),
                     width: o.width,
@@ -458,29 +469,27 @@ mod tests {
             output("b2", OutputStyle::Band { with: "lo".into() }),
         ];
         let plots = script_plots(&indicator(""), &info(outs, Pane::Overlay));
-        let got: Vec<(&str, String, Option<&str>)> = plots
+        let got: Vec<(u32, String, Option<&str>)> = plots
             .iter()
-            .map(|p| {
-                (
-                    p.chart_type.as_str(),
-                    p.params.to_string(),
-                    p.with.as_deref(),
-                )
-            })
+            .map(|p| (p.draws, p.params.to_string(), p.with.as_deref()))
             .collect();
         assert_eq!(
             got,
             vec![
-                ("line", "{}".to_string(), None),
-                ("line", r#"{"style":"dot"}"#.to_string(), None),
-                ("histogram", r#"{"color_by_sign":true}"#.to_string(), None),
+                (GC_DRAWS_LINE, "{}".to_string(), None),
+                (GC_DRAWS_LINE_DASH, r#"{"style":"dot"}"#.to_string(), None),
                 (
-                    "markers",
+                    GC_DRAWS_HISTOGRAM,
+                    r#"{"color_by_sign":true}"#.to_string(),
+                    None
+                ),
+                (
+                    GC_DRAWS_MARKERS,
                     r#"{"shape":"triangle_down","size":7.0}"#.to_string(),
                     None
                 ),
-                ("band", r#"{"opacity":1.0}"#.to_string(), Some("lo")),
-                ("band", r#"{"opacity":0.25}"#.to_string(), Some("lo")),
+                (GC_DRAWS_BAND, r#"{"opacity":1.0}"#.to_string(), Some("lo")),
+                (GC_DRAWS_BAND, r#"{"opacity":0.25}"#.to_string(), Some("lo")),
             ]
         );
         assert_eq!(
