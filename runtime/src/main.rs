@@ -9,9 +9,23 @@ use clap::{Parser, Subcommand};
 use gpu_charts::elog;
 use gpu_charts::render::{ChartSession, Offscreen};
 
+/// What the exit status means (also in the README).
+const EXIT_STATUS_HELP: &str = "Exit status:
+  0  everything was drawn (or written)
+  1  nothing was drawn: the chart file, a script's declarations, the data or
+     a plugin failed to load (the error is located in the file), or the
+     output could not be written
+  3  drawn with failed parts: indicators that failed while computing (a Lua
+     error, an instruction or memory limit, a plugin's error code), and what
+     reads them, were left out; each error is on stderr and, for images, in
+     a banner over the chart; CSV exports lack their columns";
+
+/// Exit status of a result drawn with failed parts (see [`EXIT_STATUS_HELP`]).
+const EXIT_PARTIAL: i32 = 3;
+
 /// GPU financial and time-series charts, extended by plugins.
 #[derive(Parser)]
-#[command(name = "gpu-charts", version, about)]
+#[command(name = "gpu-charts", version, about, after_help = EXIT_STATUS_HELP)]
 struct Cli {
     /// Extra plugin folder (repeatable); also `GPU_CHARTS_PLUGIN_PATH`.
     #[arg(long = "plugins", global = true)]
@@ -120,17 +134,42 @@ fn main() {
         };
     }
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
-        if e.chain().any(is_broken_pipe) {
-            // Whoever read our output stopped (`| head`): nothing is wrong.
-            std::process::exit(0);
-        }
-        // Located config errors already render like compiler diagnostics.
-        // `{:#}` appends each cause; library errors that wrap another one
-        // are `transparent`, so every message appears once.
-        elog!("{e:#}");
-        std::process::exit(1);
+    match run(cli) {
+        Ok(Outcome::Complete) => {}
+        Ok(Outcome::Partial) => std::process::exit(EXIT_PARTIAL),
+        Err(e) => fail(e),
     }
+}
+
+/// Whether a command drew everything or left failed parts out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Complete,
+    Partial,
+}
+
+/// Prints the error and exits with status 1 (0 for a closed pipe).
+fn fail(e: anyhow::Error) -> ! {
+    if e.chain().any(is_broken_pipe) {
+        // Whoever read our output stopped (`| head`): nothing is wrong.
+        std::process::exit(0);
+    }
+    // Located config errors already render like compiler diagnostics.
+    // `{:#}` appends each cause; library errors that wrap another one
+    // are `transparent`, so every message appears once.
+    elog!("{e:#}");
+    std::process::exit(1);
+}
+
+/// Prints each failed part of `model` once on stderr.
+fn report_failed(model: &gpu_charts::scene::ChartModel) -> Outcome {
+    if model.failed.is_empty() {
+        return Outcome::Complete;
+    }
+    for f in &model.failed {
+        elog!("{}", f.error);
+    }
+    Outcome::Partial
 }
 
 /// `print!` that returns a closed pipe as an error instead of panicking.
@@ -148,7 +187,7 @@ fn warn_plugins(session: &ChartSession) {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<Outcome> {
     if cli.verbose {
         gpu_charts::plugins::set_log_level(gpu_charts_plugin_api::GC_LOG_DEBUG);
     }
@@ -171,14 +210,21 @@ fn run(cli: Cli) -> Result<()> {
             warn_plugins(&session);
             let model = model?;
             let rows: usize = model.tables.values().map(|t| t.len()).sum();
+            let ids: Vec<&str> = model.failed.iter().map(|f| f.id.as_str()).collect();
+            let verdict = if ids.is_empty() {
+                "ok".to_string()
+            } else {
+                format!("drawn without {} (failed)", ids.join(", "))
+            };
             out!(
-                "{}: ok ({} sources, {} rows, {} indicators, {} panes)\n",
+                "{}: {verdict} ({} sources, {} rows, {} indicators, {} panes)\n",
                 chart.display(),
                 model.tables.len(),
                 rows,
                 model.config.indicators.len(),
                 model.panes.len()
             )?;
+            return Ok(report_failed(&model));
         }
         Command::Export { chart, output } => {
             let model = session.load(&chart);
@@ -197,6 +243,7 @@ fn run(cli: Cli) -> Result<()> {
                 w.flush()?;
                 elog!("wrote {}", output.display());
             }
+            return Ok(report_failed(&model));
         }
         Command::Render {
             chart,
@@ -211,6 +258,7 @@ fn run(cli: Cli) -> Result<()> {
                 exit_after: exit_after_ms.map(std::time::Duration::from_millis),
             };
             render_watch(&cli.plugin_dirs, &chart, &output, size, stop)?;
+            // Each generation's failed parts were printed as it was drawn.
         }
         Command::Render {
             chart,
@@ -226,6 +274,7 @@ fn run(cli: Cli) -> Result<()> {
             let model = model?;
             gpu.render_png(&model, size, None, &output)?;
             out!("{}\n", output.display())?;
+            return Ok(report_failed(&model));
         }
         Command::View {
             chart,
@@ -238,9 +287,9 @@ fn run(cli: Cli) -> Result<()> {
             let options = gpu_charts::view::ViewOptions { trace_frames };
             gpu_charts::view::run_live(&chart, live, options)?;
         }
-        Command::Demo { examples, out } => demo(&mut session, &examples, &out)?,
+        Command::Demo { examples, out } => return demo(&mut session, &examples, &out),
     }
-    Ok(())
+    Ok(Outcome::Complete)
 }
 
 /// When `render --watch` stops by itself (tests); otherwise it runs until Ctrl-C.
@@ -318,7 +367,7 @@ fn render_watch(
     Ok(())
 }
 
-fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
+fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<Outcome> {
     let dir = if examples.is_dir() {
         examples.to_path_buf()
     } else {
@@ -342,6 +391,7 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
     session.set_max_image_side(Some(gpu.max_image_side()));
     elog!("GPU: {}", gpu.ctx.adapter_summary());
     let mut failed = 0;
+    let mut outcome = Outcome::Complete;
     for chart in &charts {
         let t0 = Instant::now();
         let stem = chart
@@ -355,6 +405,9 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
             .and_then(|model| {
                 let loaded = t0.elapsed();
                 gpu.render_png(&model, None, None, &png)?;
+                if report_failed(&model) == Outcome::Partial {
+                    outcome = Outcome::Partial;
+                }
                 Ok(loaded)
             });
         match result {
@@ -375,5 +428,5 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<()> {
     if failed > 0 {
         bail!("{failed} of {} demo charts failed", charts.len());
     }
-    Ok(())
+    Ok(outcome)
 }

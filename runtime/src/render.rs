@@ -174,7 +174,11 @@ impl Offscreen {
         out: &Path,
     ) -> Result<(), Error> {
         let size = size.unwrap_or(model.config.size);
-        let scene = build_frame(model, view.unwrap_or(model.initial_view), size, 1.0);
+        let mut scene = build_frame(model, view.unwrap_or(model.initial_view), size, 1.0);
+        // Failed indicators are left out; say so in the image too.
+        if let Some(text) = model.failure_report() {
+            crate::scene::banner::error_banner(&mut scene, &model.palette, &text, 1.0);
+        }
         let img = self.render(&scene)?;
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::Output {

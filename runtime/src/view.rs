@@ -196,10 +196,10 @@ impl App {
     ) -> App {
         App {
             state: ViewState::new(&model),
+            banner: model.failure_report(),
             model,
             live,
             shown: 1,
-            banner: None,
             options,
             frames: 0,
             gfx: None,
@@ -228,7 +228,11 @@ impl App {
                 g.window.set_title(&window_title(&self.model));
             }
         }
-        self.banner = config.last_error().map(|f| f.to_string());
+        // A failed reload, else the parts of the shown chart that failed.
+        self.banner = config
+            .last_error()
+            .map(|f| f.to_string())
+            .or_else(|| self.model.failure_report());
         self.redraw();
     }
 

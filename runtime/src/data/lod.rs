@@ -7,8 +7,10 @@
 /// Block fan-out of each level.
 pub const FANOUT: usize = 16;
 
-/// Per-level minima and maxima of blocks of `FANOUT^level` values. NaN values
-/// are ignored; a block with no finite value holds (+inf, -inf).
+/// Per-level minima and maxima of blocks of `FANOUT^level` values. Values
+/// that are not finite (NaN, ±inf: gaps in an indicator's output) are
+/// ignored, so they never reach autoscale; a block with no finite value
+/// holds (+inf, -inf).
 #[derive(Debug, Clone, Default)]
 pub struct MinMaxPyramid {
     /// `levels[k]` summarises blocks of FANOUT^(k+1) raw values.
@@ -26,6 +28,7 @@ impl MinMaxPyramid {
             .chunks(FANOUT)
             .map(|c| {
                 c.iter()
+                    .filter(|v| v.is_finite())
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
                         (lo.min(v), hi.max(v))
                     })
@@ -96,7 +99,7 @@ impl MinMaxPyramid {
     fn at(&self, values: &[f64], level: usize, i: usize) -> (f64, f64) {
         if level == 0 {
             let v = values[i];
-            if v.is_nan() {
+            if !v.is_finite() {
                 (f64::INFINITY, f64::NEG_INFINITY)
             } else {
                 (v, v)
@@ -114,7 +117,7 @@ mod tests {
     fn naive(v: &[f64], a: usize, b: usize) -> (f64, f64) {
         v[a..b]
             .iter()
-            .filter(|x| !x.is_nan())
+            .filter(|x| x.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
                 (l.min(x), h.max(x))
             })
@@ -163,6 +166,30 @@ mod tests {
             }
         }
         assert_eq!(p.range(&v, 0, 5000).1, 1e6, "the spike survives decimation");
+    }
+
+    #[test]
+    fn infinities_are_gaps_at_every_level() {
+        let mut v: Vec<f64> = (0..3000).map(|i| (i % 50) as f64).collect();
+        v[7] = f64::INFINITY;
+        v[1500] = f64::NEG_INFINITY;
+        v[2999] = f64::INFINITY;
+        let p = MinMaxPyramid::build(&v);
+        assert_eq!(
+            p.range(&v, 0, 3000),
+            (0.0, 49.0),
+            "whole range (top levels)"
+        );
+        assert_eq!(p.range(&v, 5, 9), (5.0, 8.0), "raw values");
+        assert_eq!(p.range(&v, 1490, 1510), (1.0, 49.0), "around -inf");
+        assert_eq!(
+            p.range(&v, 7, 8),
+            (f64::INFINITY, f64::NEG_INFINITY),
+            "only inf"
+        );
+        let all_inf = [f64::INFINITY; 40];
+        let p = MinMaxPyramid::build(&all_inf);
+        assert_eq!(p.range(&all_inf, 0, 40), (f64::INFINITY, f64::NEG_INFINITY));
     }
 
     #[test]

@@ -247,6 +247,9 @@ impl LiveSession {
             }
         }
         let model = built?;
+        if options.print_errors {
+            print_failed_parts(&model, 1);
+        }
         let first = Generation {
             number: 1,
             model: Arc::new(model),
@@ -357,6 +360,9 @@ impl LiveSession {
                     changed,
                 });
                 self.config.publish(generation.clone());
+                if self.options.print_errors {
+                    print_failed_parts(&generation.model, generation.number);
+                }
                 if had_error && self.options.print_errors {
                     crate::elog!(
                         "{}: fixed; showing generation {}",
@@ -384,6 +390,23 @@ impl LiveSession {
             }
         }
     }
+}
+
+/// Prints each indicator a generation left out (it failed, or reads one
+/// that did), once, then which generation is drawn without them.
+fn print_failed_parts(model: &ChartModel, number: u64) {
+    if model.failed.is_empty() {
+        return;
+    }
+    for f in &model.failed {
+        crate::elog!("{}", f.error);
+    }
+    let ids: Vec<&str> = model.failed.iter().map(|f| f.id.as_str()).collect();
+    crate::elog!(
+        "{}: generation {number} is drawn without {}",
+        model.path.display(),
+        ids.join(", ")
+    );
 }
 
 /// A session as live sessions use them: plugins from private copies.

@@ -1,7 +1,7 @@
 //! Phase 3: the model from tables and indicator columns: series (listed and
 //! auto-plotted), horizontal axis, initial view, export column order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono_tz::Tz;
@@ -25,6 +25,7 @@ pub(super) fn assemble(
     by_name: &HashMap<String, ColumnData>,
     outputs: &[(String, Vec<String>)],
     auto_plots: &[(usize, Arc<Timeline>, Vec<AutoPlot>)],
+    left_out: &HashSet<String>,
 ) -> Result<ChartModel, ConfigErrors> {
     let loaded = b.loaded;
     let cfg = &loaded.config;
@@ -65,6 +66,7 @@ pub(super) fn assemble(
         palette: &palette,
         specs: HashMap::new(),
         next_color: 0,
+        left_out,
     };
     let mut panes = Vec::new();
     for (pi, pane) in cfg.panes.iter().enumerate() {
@@ -206,5 +208,6 @@ pub(super) fn assemble(
         x_axis,
         initial_view,
         build: BuildStats::default(),
+        failed: Vec::new(),
     })
 }

@@ -101,6 +101,13 @@ impl LiveIndicator {
         self.engine
             .compute(&ctx, &mut outs, from)
             .map_err(|e| format!("indicator `{}`: {e}", self.id))?;
+        // A non-finite output (±inf from a division by zero, NaN) is a gap:
+        // it is not drawn, exported or autoscaled to.
+        for v in outs.iter_mut().flat_map(|o| o.iter_mut().skip(from)) {
+            if !v.is_finite() {
+                *v = f64::NAN;
+            }
+        }
         for (k, (name, vals)) in self.outputs.iter().zip(outs).enumerate() {
             let data = ColumnData {
                 timeline: timeline.clone(),
@@ -176,6 +183,46 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    /// Writes +inf, -inf and NaN into rows 0..3.
+    struct Infinite;
+    impl IndicatorEngine for Infinite {
+        fn compute(
+            &mut self,
+            inputs: &EngineInputs<'_>,
+            outs: &mut [Vec<f64>],
+            from: usize,
+        ) -> Result<(), String> {
+            for (i, o) in outs[0].iter_mut().enumerate().skip(from) {
+                *o = match i {
+                    0 => f64::INFINITY,
+                    1 => f64::NEG_INFINITY,
+                    2 => f64::NAN,
+                    _ => inputs.aligned[0][i],
+                };
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn non_finite_outputs_become_gaps_and_stay_out_of_the_pyramid() {
+        let mut by_name = HashMap::new();
+        by_name.insert(
+            "s.close".to_string(),
+            col("s", &[1, 2, 3, 4, 5], &[1.0, 2.0, 3.0, 4.0, 5.0]),
+        );
+        let mut li = live(Box::new(Infinite), &["s.close"]);
+        li.evaluate(&mut by_name, 0).unwrap();
+        let out = &by_name["x2"].column;
+        assert!(
+            out.values[..3].iter().all(|v| v.is_nan()),
+            "{:?}",
+            out.values
+        );
+        assert_eq!(&out.values[3..], &[4.0, 5.0]);
+        assert_eq!(out.pyramid.range(&out.values, 0, 5), (4.0, 5.0));
     }
 
     struct Fails;

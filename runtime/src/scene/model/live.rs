@@ -10,8 +10,9 @@ use crate::plugins::PluginRegistry;
 
 use super::assemble::assemble;
 use super::engine::LiveIndicator;
+use super::order::indicator_deps;
 use super::plots::AutoPlot;
-use super::{BuildStats, Builder, ChartModel, ColumnData, build};
+use super::{BuildStats, Builder, ChartModel, ColumnData, FailedPart, build, failed_input};
 
 /// A chart that keeps every indicator's state, so bars appended to a source
 /// are computed incrementally (see [`LiveChart::append`]).
@@ -23,6 +24,8 @@ pub struct LiveChart {
     pub(super) by_name: HashMap<String, ColumnData>,
     pub(super) live: Vec<LiveIndicator>,
     pub(super) auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)>,
+    /// Indicators left out (they failed, or read one that did).
+    pub(super) failed: Vec<FailedPart>,
 }
 
 /// Builds a [`LiveChart`] (the model plus the indicator states). Every
@@ -109,14 +112,46 @@ impl LiveChart {
             );
         }
         self.tables.insert(source_id.to_string(), table);
-        for li in &mut self.live {
-            if li
-                .timeline(&self.by_name)
-                .is_some_and(|t| t.source_id == source_id)
-            {
-                let i = li.index;
-                li.evaluate(&mut self.by_name, keep)
-                    .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
+        // An indicator that fails now drops out like one that failed at
+        // build time, and so does everything reading it.
+        let deps = indicator_deps(&self.loaded.config);
+        let mut k = 0;
+        while k < self.live.len() {
+            let li = &mut self.live[k];
+            let i = li.index;
+            let failure = match failed_input(&b, i, &deps[i], &self.failed) {
+                Some(f) => Some(f),
+                None if li
+                    .timeline(&self.by_name)
+                    .is_some_and(|t| t.source_id == source_id) =>
+                {
+                    li.evaluate(&mut self.by_name, keep)
+                        .err()
+                        .map(|msg| FailedPart {
+                            id: li.id.clone(),
+                            index: i,
+                            because_of: None,
+                            error: b.map.error_at(
+                                &format!("indicators[{i}]"),
+                                li.error_kind,
+                                msg,
+                                None,
+                            ),
+                        })
+                }
+                None => None,
+            };
+            match failure {
+                Some(f) => {
+                    let li = self.live.remove(k);
+                    self.by_name.remove(&li.id);
+                    for o in &li.outputs {
+                        self.by_name.remove(&format!("{}.{o}", li.id));
+                    }
+                    self.auto_plots.retain(|(j, _, _)| *j != i);
+                    self.failed.push(f);
+                }
+                None => k += 1,
             }
         }
         // Script plots keep their timeline's identity: refresh it.
@@ -136,6 +171,7 @@ impl LiveChart {
             indicators_computed: self.live.iter().map(|l| l.id.clone()).collect(),
             ..BuildStats::default()
         };
+        let left_out = self.failed.iter().map(|f| f.id.clone()).collect();
         self.model = assemble(
             &mut b,
             registry,
@@ -143,8 +179,10 @@ impl LiveChart {
             &self.by_name,
             &outputs,
             &self.auto_plots,
+            &left_out,
         )?;
         self.model.build = stats;
+        self.model.failed = self.failed.clone();
         Ok(())
     }
 }

@@ -169,6 +169,47 @@ pub struct ChartModel {
     pub initial_view: ViewRange,
     /// What building this model read or computed, and what it reused.
     pub build: BuildStats,
+    /// Indicators left out because they failed to compute (or read one
+    /// that did); everything else is drawn. Empty for a complete chart.
+    pub failed: Vec<FailedPart>,
+}
+
+/// An indicator that failed while computing (a Lua runtime error, an
+/// instruction or memory limit, a plugin's error code or panic), or that
+/// reads one that did. It and the series showing it are left out; the rest
+/// of the chart draws. A broken chart file, script declaration or
+/// reference is not a part: it fails the whole load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedPart {
+    /// The indicator's id.
+    pub id: String,
+    /// Its index in the chart file's `indicators`.
+    pub index: usize,
+    /// The failed input's indicator id, when it is left out because of it.
+    pub because_of: Option<String>,
+    /// The error, located at the indicator in the chart file.
+    pub error: config::ConfigError,
+}
+
+impl ChartModel {
+    /// The failed parts' errors as one text (for a banner), or None when
+    /// nothing failed.
+    pub fn failure_report(&self) -> Option<String> {
+        if self.failed.is_empty() {
+            return None;
+        }
+        let n = self.failed.len();
+        let mut text = format!(
+            "{n} indicator{} failed and {} left out; the rest of the chart is drawn:",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" }
+        );
+        for f in &self.failed {
+            text.push_str("\n");
+            text.push_str(&f.error.to_string());
+        }
+        Some(text)
+    }
 }
 
 /// What a build did: which sources were read through their plugins and which
@@ -266,10 +307,16 @@ pub(super) fn build(
     let mut auto_plots = Vec::new();
     let mut outputs: Vec<(String, Vec<String>)> = Vec::new();
     let mut fingerprints: HashMap<String, String> = HashMap::new();
+    let deps = order::indicator_deps(&loaded.config);
+    let mut failed: Vec<FailedPart> = Vec::new();
     for i in order {
         let ind = &loaded.config.indicators[i];
         let fp = fingerprint(loaded, i, &source_keys, &fingerprints);
         fingerprints.insert(ind.id.clone(), fp.clone());
+        if let Some(f) = failed_input(&b, i, &deps[i], &failed) {
+            failed.push(f);
+            continue;
+        }
         if reuse && let Some(hit) = cache.output::<CachedIndicator>(&fp) {
             for (k, c) in &hit.columns {
                 by_name.insert(k.clone(), c.clone());
@@ -288,9 +335,20 @@ pub(super) fn build(
             ),
             None => script_indicator(&mut b, i, &tables, &by_name)?,
         };
-        let timeline = li
-            .evaluate(&mut by_name, 0)
-            .map_err(|msg| b.fail(&format!("indicators[{i}]"), li.error_kind, msg, None))?;
+        let timeline = match li.evaluate(&mut by_name, 0) {
+            Ok(t) => t,
+            Err(msg) => {
+                failed.push(FailedPart {
+                    id: li.id.clone(),
+                    index: i,
+                    because_of: None,
+                    error: b
+                        .map
+                        .error_at(&format!("indicators[{i}]"), li.error_kind, msg, None),
+                });
+                continue;
+            }
+        };
         stats.indicators_computed.push(li.id.clone());
         outputs.push((li.id.clone(), li.outputs.clone()));
         let plots = (!plots.is_empty()).then_some((timeline, plots));
@@ -311,8 +369,18 @@ pub(super) fn build(
         }
         live.push(li);
     }
-    let mut model = assemble(&mut b, registry, &tables, &by_name, &outputs, &auto_plots)?;
+    let left_out = failed.iter().map(|f| f.id.clone()).collect();
+    let mut model = assemble(
+        &mut b,
+        registry,
+        &tables,
+        &by_name,
+        &outputs,
+        &auto_plots,
+        &left_out,
+    )?;
     model.build = stats;
+    model.failed = failed.clone();
     Ok(LiveChart {
         loaded: loaded.clone(),
         model,
@@ -320,5 +388,43 @@ pub(super) fn build(
         by_name,
         live,
         auto_plots,
+        failed,
+    })
+}
+
+/// When indicator `i` reads a failed one (`deps`: the indicators it reads),
+/// its own failure: left out, located at its input, naming that input.
+pub(super) fn failed_input(
+    b: &Builder<'_>,
+    i: usize,
+    deps: &[usize],
+    failed: &[FailedPart],
+) -> Option<FailedPart> {
+    let up = deps
+        .iter()
+        .find_map(|d| failed.iter().find(|f| f.index == *d))?;
+    let ind = &b.loaded.config.indicators[i];
+    let path = match &ind.input {
+        Some(r) if refs::split_ref(r).0 == up.id => format!("indicators[{i}].input"),
+        _ => ind
+            .inputs
+            .iter()
+            .find(|(_, r)| refs::split_ref(r).0 == up.id)
+            .map_or(format!("indicators[{i}]"), |(role, _)| {
+                format!("indicators[{i}].inputs.{role}")
+            }),
+    };
+    let message = format!(
+        "indicator `{}` is left out: input `{}` failed",
+        ind.id, up.id
+    );
+    let help = Some(format!("fix indicator `{}` (its error is above)", up.id));
+    Some(FailedPart {
+        id: ind.id.clone(),
+        index: i,
+        because_of: Some(up.id.clone()),
+        error: b
+            .map
+            .error_at(&path, config::ConfigErrorKind::Reference, message, help),
     })
 }

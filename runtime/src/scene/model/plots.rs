@@ -2,7 +2,7 @@
 //! data references and colours, bar data, and the series a script plots
 //! itself (its output styles mapped to chart types).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use gpu_charts_plugin_api::{
@@ -17,7 +17,7 @@ use crate::scene::theme::{Palette, parse_hex};
 use crate::script::{MarkerShape, OutputStyle, Pane, ScriptInfo};
 
 use super::engine::align_inputs;
-use super::refs::{hint, resolve_column};
+use super::refs::{hint, resolve_column, split_ref};
 use super::{BarsData, Builder, ColumnData, SeriesData, SeriesModel};
 use crate::scene::types::ChartTypeSpec;
 
@@ -79,6 +79,9 @@ pub(super) struct SeriesBuilder<'a> {
     pub(super) palette: &'a Palette,
     pub(super) specs: HashMap<String, Arc<ChartTypeSpec>>,
     pub(super) next_color: usize,
+    /// Failed indicators: series showing them are left out quietly (the
+    /// failure is reported once, as the indicator's).
+    pub(super) left_out: &'a HashSet<String>,
 }
 
 impl SeriesBuilder<'_> {
@@ -89,6 +92,10 @@ impl SeriesBuilder<'_> {
         req: &SeriesRequest<'_>,
     ) -> Option<SeriesModel> {
         let path = &req.path;
+        let shows_failed = |r: &str| self.left_out.contains(split_ref(r).0);
+        if shows_failed(req.data) || req.with.is_some_and(shows_failed) {
+            return None;
+        }
         let ct = match self.registry.chart_type(req.chart_type) {
             Ok(c) => c,
             Err(e) => {
