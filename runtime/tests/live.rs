@@ -400,3 +400,54 @@ data = "aapl"
     );
     assert!(e.contains("ratio.lua:4"), "names the script line: {e}");
 }
+
+/// One memory budget covers source tables and indicator outputs: however
+/// many parameter edits, the cache holds at most its budget in bytes, and
+/// what the current chart uses is still there (a rebuild reads and
+/// computes nothing).
+#[test]
+fn parameter_edits_stay_within_one_memory_budget() {
+    let registry = PluginRegistry::discover(&default_search_dirs(&[])).0;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart.toml");
+    std::fs::create_dir_all(dir.path().join("scripts/lib")).unwrap();
+    std::fs::write(dir.path().join("scripts/double.lua"), DOUBLE_LUA).unwrap();
+    std::fs::write(dir.path().join("scripts/lib/factor.lua"), "return 2\n").unwrap();
+    let load = |period: u32| {
+        std::fs::write(&chart, rebuild_chart("#ff0000", period, "AAPL")).unwrap();
+        load_chart_file(&chart).unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    // What one build holds: the source table and four indicators' outputs.
+    let mut probe = DataCache::default();
+    let m = build_model(&load(20), &registry, &mut probe).unwrap_or_else(|e| panic!("{e}"));
+    let table_bytes = m.tables["aapl"].size_bytes();
+    let one_build = probe.used_bytes();
+    let outputs_bytes = one_build - table_bytes;
+    // Four columns of f64 values, at least (plus their pyramids).
+    let rows = m.tables["aapl"].len();
+    assert!(
+        outputs_bytes >= 4 * rows * 8,
+        "indicator outputs count in used_bytes: {outputs_bytes} for {rows} rows"
+    );
+
+    // Room for one build and half of another: old edits must go.
+    let budget = one_build + outputs_bytes / 2;
+    let mut cache = DataCache::new(budget);
+    for period in 2..40 {
+        let loaded = load(period);
+        build_model(&loaded, &registry, &mut cache).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            cache.used_bytes() <= budget,
+            "period {period}: {} bytes held, budget {budget}",
+            cache.used_bytes()
+        );
+        let again = build_model(&loaded, &registry, &mut cache).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.build.sources_cached, ["aapl"], "period {period}");
+        assert!(
+            again.build.indicators_computed.is_empty(),
+            "period {period}: the current outputs are cached, computed {:?}",
+            again.build.indicators_computed
+        );
+    }
+}

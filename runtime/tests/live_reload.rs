@@ -344,7 +344,13 @@ fn rename_saves_truncation_and_delete_recreate_are_seen() {
     let errs = failed(next(&mut live), &live, 3);
     assert_eq!(errs[0].kind, ConfigErrorKind::Io);
     std::fs::write(&fx.chart, chart_text("recreated", 5)).unwrap();
-    assert_eq!(published(next(&mut live)).number, 4);
+    // Creating and writing are two events; on a loaded machine the
+    // debouncer may reload the empty file between them (that fails).
+    let r = match next(&mut live) {
+        Reload::Failed(_) => next(&mut live),
+        ok => ok,
+    };
+    assert_eq!(published(r).number, 4);
     assert_eq!(title(&cfg), "recreated");
     assert!(cfg.last_error().is_none());
 

@@ -6,81 +6,129 @@
 //! the model stores and gets back by type.
 
 use std::any::Any;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use crate::data::Table;
 
-/// An indicator entry as the cache holds it.
-type Entry = Arc<dyn Any + Send + Sync>;
+/// What a cache key names: keys of tables and of indicator outputs live in
+/// separate spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Table(String),
+    Output(String),
+}
 
-/// Indicator results kept (each shares its columns with the models that
-/// show it, so this bounds entries rather than bytes).
-const INDICATOR_CACHE_ENTRIES: usize = 256;
+/// A cached value with the bytes it holds.
+struct Slot {
+    value: Value,
+    size_bytes: usize,
+}
 
-/// Source tables cached across loads, keyed by plugin, params and folder,
-/// within a memory budget (least recently used dropped first), and
-/// indicator outputs keyed by a fingerprint of their definition and inputs.
+enum Value {
+    Table(Arc<Table>),
+    /// An indicator entry: opaque to the cache, stored by the model.
+    Output(Arc<dyn Any + Send + Sync>),
+}
+
+/// Source tables (keyed by plugin, params and folder) and indicator outputs
+/// (keyed by a fingerprint of their definition and inputs) cached across
+/// loads, within one memory budget: when the bytes held pass it, the least
+/// recently used entries go first, tables and outputs alike. The entry
+/// just stored always stays, even alone over the budget (the model that
+/// stored it holds it anyway).
 pub struct DataCache {
-    tables: lru::LruCache<String, Arc<Table>>,
+    lru: lru::LruCache<Key, Slot>,
     budget_bytes: usize,
     used_bytes: usize,
-    indicators: lru::LruCache<String, Entry>,
 }
 
 impl DataCache {
-    /// A cache holding up to `budget_bytes` of tables.
+    /// A cache holding up to `budget_bytes` of tables and indicator outputs.
     pub fn new(budget_bytes: usize) -> DataCache {
         DataCache {
-            tables: lru::LruCache::unbounded(),
+            lru: lru::LruCache::unbounded(),
             budget_bytes,
             used_bytes: 0,
-            indicators: lru::LruCache::new(
-                NonZeroUsize::new(INDICATOR_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN),
-            ),
         }
     }
 
     /// The table cached under `key` (marks it recently used).
     pub fn table(&mut self, key: &str) -> Option<Arc<Table>> {
-        self.tables.get(key).cloned()
+        match self.lru.get(&Key::Table(key.to_string())) {
+            Some(Slot {
+                value: Value::Table(t),
+                ..
+            }) => Some(t.clone()),
+            _ => None,
+        }
     }
 
-    /// Caches `table` under `key`, then drops the least recently used
-    /// tables while over budget (the newest always stays).
+    /// Caches `table` under `key` (its size is [`Table::size_bytes`]).
     pub fn put_table(&mut self, key: String, table: Arc<Table>) {
-        self.used_bytes += table.size_bytes();
-        if let Some(old) = self.tables.put(key, table) {
-            self.used_bytes -= old.size_bytes();
+        let size_bytes = table.size_bytes();
+        self.put(Key::Table(key), Value::Table(table), size_bytes);
+    }
+
+    /// The indicator entry cached under `key`, if there is one of type `T`
+    /// (marks it recently used).
+    pub fn output<T: Any + Send + Sync>(&mut self, key: &str) -> Option<Arc<T>> {
+        match self.lru.get(&Key::Output(key.to_string())) {
+            Some(Slot {
+                value: Value::Output(e),
+                ..
+            }) => e.clone().downcast::<T>().ok(),
+            _ => None,
         }
-        while self.used_bytes > self.budget_bytes && self.tables.len() > 1 {
-            match self.tables.pop_lru() {
-                Some((_, t)) => self.used_bytes -= t.size_bytes(),
+    }
+
+    /// Caches an indicator entry under `key`; `size_bytes` is what it holds
+    /// (its columns and their pyramids).
+    pub fn put_output<T: Any + Send + Sync>(
+        &mut self,
+        key: String,
+        entry: Arc<T>,
+        size_bytes: usize,
+    ) {
+        self.put(Key::Output(key), Value::Output(entry), size_bytes);
+    }
+
+    fn put(&mut self, key: Key, value: Value, size_bytes: usize) {
+        self.used_bytes += size_bytes;
+        if let Some(old) = self.lru.put(key, Slot { value, size_bytes }) {
+            self.used_bytes -= old.size_bytes;
+        }
+        // The newest entry is the most recently used: it goes last, never.
+        while self.used_bytes > self.budget_bytes && self.lru.len() > 1 {
+            match self.lru.pop_lru() {
+                Some((_, slot)) => self.used_bytes -= slot.size_bytes,
                 None => break,
             }
         }
     }
 
-    /// The indicator entry cached under `key`, if there is one of type `T`.
-    pub fn output<T: Any + Send + Sync>(&mut self, key: &str) -> Option<Arc<T>> {
-        self.indicators
-            .get(key)
-            .cloned()
-            .and_then(|e| e.downcast::<T>().ok())
-    }
-
-    /// Caches an indicator entry under `key`.
-    pub fn put_output<T: Any + Send + Sync>(&mut self, key: String, entry: Arc<T>) {
-        self.indicators.put(key, entry);
-    }
-
-    /// Bytes held.
+    /// Bytes held by the cached tables and indicator outputs together.
     pub fn used_bytes(&self) -> usize {
         self.used_bytes
+    }
+
+    /// The memory budget, in bytes.
+    pub fn budget_bytes(&self) -> usize {
+        self.budget_bytes
+    }
+
+    /// Number of cached tables and indicator outputs.
+    pub fn len(&self) -> usize {
+        self.lru.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.lru.is_empty()
     }
 }
 
 impl Default for DataCache {
+    /// A 2 GiB budget.
     fn default() -> Self {
         DataCache::new(2 << 30)
     }
@@ -133,12 +181,65 @@ mod tests {
     #[test]
     fn outputs_come_back_by_type() {
         let mut cache = DataCache::default();
-        cache.put_output("k".into(), Arc::new(42u32));
+        cache.put_output("k".into(), Arc::new(42u32), 4);
         assert_eq!(cache.output::<u32>("k").as_deref(), Some(&42));
         assert!(
             cache.output::<String>("k").is_none(),
             "another type is a miss"
         );
         assert!(cache.output::<u32>("other").is_none());
+    }
+
+    #[test]
+    fn outputs_count_bytes_in_the_same_budget_as_tables() {
+        let one = table("a", 100).size_bytes();
+        let mut cache = DataCache::new(3 * one);
+        cache.put_table("a".into(), table("a", 100));
+        cache.put_output("sma#1".into(), Arc::new(1u8), one);
+        assert_eq!(cache.used_bytes(), 2 * one, "both kinds count");
+        // A table and an output may share a key string: separate entries.
+        cache.put_output("a".into(), Arc::new(2u8), one);
+        assert_eq!(cache.len(), 3);
+        assert!(cache.table("a").is_some());
+        // Over budget: the least recently used goes first, whatever its kind.
+        cache.put_output("sma#2".into(), Arc::new(3u8), one);
+        assert!(cache.output::<u8>("sma#1").is_none(), "oldest, untouched");
+        assert!(cache.table("a").is_some(), "touched above");
+        assert_eq!(cache.used_bytes(), 3 * one);
+    }
+
+    #[test]
+    fn many_parameter_edits_stay_within_budget_keeping_the_current_ones() {
+        let table_bytes = table("px", 1000).size_bytes();
+        let output_bytes = 1000 * 8 * 2;
+        // Room for the source and four sets of outputs.
+        let budget = table_bytes + 4 * output_bytes;
+        let mut cache = DataCache::new(budget);
+        for period in 1..=200u32 {
+            // A build: the source from the cache (or read), then the edited
+            // indicator computed and stored under its new fingerprint.
+            if cache.table("px").is_none() {
+                cache.put_table("px".into(), table("px", 1000));
+            }
+            cache.put_output(format!("sma#{period}"), Arc::new(period), output_bytes);
+            assert!(
+                cache.used_bytes() <= budget,
+                "period {period}: {}",
+                cache.used_bytes()
+            );
+            assert!(
+                cache.table("px").is_some(),
+                "period {period}: the source stays"
+            );
+            assert_eq!(
+                cache.output::<u32>(&format!("sma#{period}")).as_deref(),
+                Some(&period)
+            );
+        }
+        assert!(cache.output::<u32>("sma#196").is_none(), "old edits went");
+        assert!(
+            cache.output::<u32>("sma#197").is_some(),
+            "recent edits stay"
+        );
     }
 }

@@ -239,6 +239,23 @@ struct CachedIndicator {
     plots: Option<(Arc<Timeline>, Vec<AutoPlot>)>,
 }
 
+impl CachedIndicator {
+    /// Bytes its columns hold (values and pyramids, each column once: `id`
+    /// and `id.<first output>` share theirs), for the cache budget.
+    fn size_bytes(&self) -> usize {
+        let mut seen: Vec<*const f64> = Vec::new();
+        let mut total = 0;
+        for (_, c) in &self.columns {
+            let p = c.column.values.as_ptr();
+            if !seen.contains(&p) {
+                seen.push(p);
+                total += c.column.values.len() * 8 + c.column.pyramid.size_bytes();
+            }
+        }
+        total
+    }
+}
+
 pub(super) struct Builder<'a> {
     pub(super) loaded: &'a LoadedChart,
     pub(super) map: &'a SourceMap,
@@ -365,7 +382,8 @@ pub(super) fn build(
                 outputs: li.outputs.clone(),
                 plots,
             };
-            cache.put_output(fp, Arc::new(entry));
+            let size_bytes = entry.size_bytes();
+            cache.put_output(fp, Arc::new(entry), size_bytes);
         }
         live.push(li);
     }
