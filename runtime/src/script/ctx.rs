@@ -9,7 +9,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use mlua::{HookTriggers, Lua, VmState};
+use std::ffi::c_int;
+
+use mlua::{HookTriggers, Lua, VmState, ffi};
 
 use super::error::{ErrCtx, MEMORY_HELP, Raised, ScriptErrorKind};
 
@@ -49,6 +51,16 @@ pub(crate) struct Ctx {
     /// Other chart elements a QUIK script reaches by tag
     /// (`getNumCandles`, `getCandlesByIndex`), set by the host.
     pub elements: RefCell<Vec<super::ChartElement>>,
+    /// The budget hook while [`abort_hook`] replaces it (the budget ran out).
+    saved_hook: Cell<Option<SavedHook>>,
+}
+
+/// A thread's hook as `lua_gethook*` report it.
+#[derive(Clone, Copy)]
+struct SavedHook {
+    hook: Option<ffi::lua_Hook>,
+    mask: c_int,
+    count: c_int,
 }
 
 impl Ctx {
@@ -67,15 +79,58 @@ impl Ctx {
             depth: Cell::new(0),
             decl_line: Cell::new(None),
             elements: RefCell::new(Vec::new()),
+            saved_hook: Cell::new(None),
         })
     }
 
     /// Starts a host call with a fresh instruction budget.
-    pub fn arm(&self, instructions: u64) {
+    pub fn arm(&self, lua: &Lua, instructions: u64) {
+        self.resume(lua);
         let n = i64::try_from(instructions).unwrap_or(i64::MAX);
         self.budget.set(n);
         self.budget_total.set(n);
         *self.sticky.borrow_mut() = None;
+    }
+
+    /// Puts the budget hook back after [`abort_hook`] stopped a call, so
+    /// host code (and the next call) runs again.
+    #[allow(unsafe_code)]
+    pub fn resume(&self, lua: &Lua) {
+        if let Some(h) = self.saved_hook.take() {
+            // SAFETY: `lua_sethook` only stores the hook in the running
+            // thread; `h` is what `lua_gethook*` returned for it.
+            let r = unsafe {
+                lua.exec_raw::<()>((), |state| {
+                    ffi::lua_sethook(state, h.hook, h.mask, h.count);
+                })
+            };
+            // Only fails when Lua cannot grow its stack by 3 slots; the old
+            // hook then stays, which stops every call at once (no hang).
+            drop(r);
+        }
+    }
+
+    /// Replaces the budget hook by [`abort_hook`], which stops the running
+    /// code at its next instruction.
+    #[allow(unsafe_code)]
+    fn abort(&self, lua: &Lua) {
+        let mut saved = None;
+        // SAFETY: reads and sets the running thread's hook; no Lua error can
+        // be raised by these calls.
+        let r = unsafe {
+            lua.exec_raw::<()>((), |state| {
+                saved = Some(SavedHook {
+                    hook: ffi::lua_gethook(state),
+                    mask: ffi::lua_gethookmask(state),
+                    count: ffi::lua_gethookcount(state),
+                });
+                ffi::lua_sethook(state, Some(abort_hook), ffi::LUA_MASKCOUNT, 1);
+            })
+        };
+        drop(r);
+        if self.saved_hook.get().is_none() {
+            self.saved_hook.set(saved);
+        }
     }
 
     /// Context for converting an error of the current call.
@@ -188,9 +243,30 @@ pub(crate) fn install_hook(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
             ),
             traceback: stack_trace(lua, 0),
         };
-        *ctx.sticky.borrow_mut() = Some(r.clone());
-        Err(mlua::Error::external(r))
+        *ctx.sticky.borrow_mut() = Some(r);
+        // Stop with a raw hook at the next instruction rather than with an
+        // error from this callback: mlua's error path resets the stack top
+        // to the hooked function's base, which runs its to-be-closed
+        // variables' `__close` right here, inside the hook, where Lua runs
+        // no hooks: an endless `__close` would hang. Raised from
+        // `abort_hook`, the error unwinds normally and every `__close` runs
+        // under `abort_hook`, which stops it at its first instruction.
+        ctx.abort(lua);
+        Ok(VmState::Continue)
     })
+}
+
+/// Raises "instruction limit reached" at every instruction; installed by
+/// [`Ctx::abort`] once the budget is spent (the sticky error says where).
+#[allow(unsafe_code)]
+unsafe extern "C-unwind" fn abort_hook(state: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
+    // SAFETY: Lua calls this hook on `state` with room for LUA_MINSTACK
+    // values; `lua_error` unwinds (longjmp) past this frame, which holds no
+    // value with a destructor.
+    unsafe {
+        ffi::lua_pushstring(state, c"instruction limit reached".as_ptr());
+        ffi::lua_error(state);
+    }
 }
 
 /// The nearest script frame (not host code, not C) at or above level 1.

@@ -108,7 +108,7 @@ impl ScriptInstance {
                 }
                 state.host.raw_set("outs", host_outs).map_err(lua_err)?;
                 if let Some(init) = state.function("Init") {
-                    state.ctx.arm(limits.instructions_base);
+                    state.ctx.arm(&state.lua, limits.instructions_base);
                     init.call::<Value>(()).map_err(lua_err)?;
                 }
                 Mode::Quik { run, cur }
@@ -207,7 +207,9 @@ impl ScriptInstance {
                 settings.raw_set(key, v).map_err(lua_err)?;
             }
             if let Some(f) = self.state.function("OnChangeSettings") {
-                self.state.ctx.arm(self.limits.instructions_base);
+                self.state
+                    .ctx
+                    .arm(&self.state.lua, self.limits.instructions_base);
                 f.call::<()>(()).map_err(lua_err)?;
             }
         }
@@ -290,6 +292,7 @@ impl ScriptInstance {
         let st = &self.state;
         let n = inputs.len();
         st.ctx.arm(
+            &st.lua,
             self.limits
                 .instructions_per_bar
                 .saturating_mul(n.max(1) as u64),
@@ -427,7 +430,7 @@ impl ScriptInstance {
                 let state = if restart {
                     let s = st.lua.create_table()?;
                     if let Some(init) = init {
-                        st.ctx.arm(limits.instructions_base);
+                        st.ctx.arm(&st.lua, limits.instructions_base);
                         init.call::<()>((params, &s))?;
                     }
                     s
@@ -443,6 +446,7 @@ impl ScriptInstance {
                     }
                 };
                 st.ctx.arm(
+                    &st.lua,
                     limits
                         .instructions_per_bar
                         .saturating_mul((n - start).max(1) as u64),
@@ -489,7 +493,8 @@ impl ScriptInstance {
             .with_tables(&st.lua, &st.ctx, &st.host, inputs, from, || {
                 st.host.raw_set("len", n)?;
                 st.host.raw_set("low", f64::INFINITY)?;
-                st.ctx.arm(per_bar.saturating_mul((n - from).max(1) as u64));
+                st.ctx
+                    .arm(&st.lua, per_bar.saturating_mul((n - from).max(1) as u64));
                 let mut args: Vec<Value> = vec![
                     Value::Integer(from as i64 + 1),
                     Value::Integer(n as i64),
@@ -522,7 +527,7 @@ impl ScriptInstance {
             Mode::Vectorized { .. } => return err,
         };
         // A little budget for the getter itself; the sticky error is already taken.
-        self.state.ctx.budget.set(1_000_000);
+        self.state.ctx.arm(&self.state.lua, 1_000_000);
         err.bar = match cur.call::<i64>(()) {
             Ok(i) if i > 0 => Some(i as usize),
             _ => None,
@@ -592,7 +597,9 @@ impl Drop for ScriptInstance {
         if let Mode::Quik { .. } = self.mode
             && let Some(f) = self.state.function("OnDestroy")
         {
-            self.state.ctx.arm(self.limits.instructions_base);
+            self.state
+                .ctx
+                .arm(&self.state.lua, self.limits.instructions_base);
             let _ = f.call::<()>(());
         }
     }

@@ -187,7 +187,7 @@ impl State {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        self.ctx.arm(limits.instructions_base);
+        self.ctx.arm(&self.lua, limits.instructions_base);
         self.lua
             .load(source)
             .set_name(format!("@{name}"))

@@ -88,7 +88,7 @@ pub(crate) fn declarations(
                 Ok(t)
             })
             .map_err(|e| state.error(&e, None))?;
-        state.ctx.arm(limits.instructions_base);
+        state.ctx.arm(&state.lua, limits.instructions_base);
         let (count, init_err) = match quik::init_count(&init) {
             Ok(c) => (c, None),
             Err(e) => (None, Some(e)),

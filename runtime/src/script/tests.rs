@@ -3,6 +3,7 @@
 //! 1e-9 where two computations of the same formula differ in order).
 
 mod api;
+mod finalizers;
 mod kinds;
 mod limits;
 mod quik;
