@@ -90,7 +90,14 @@ pub(crate) fn declarations(
             .map_err(|e| state.error(&e, None))?;
         state.ctx.arm(&state.lua, limits.instructions_base);
         let (count, init_err) = match quik::init_count(&init) {
-            Ok(c) => (c, None),
+            Ok(quik::InitCount::Lines(n)) => (Some(n), None),
+            Ok(quik::InitCount::Nil) => (None, None),
+            Ok(quik::InitCount::Bad(msg)) => {
+                return Err(decl_err(
+                    (msg, Some("end Init() with `return <number of lines>`, e.g. `return #Settings.line`".into())),
+                    init.info().line_defined,
+                ));
+            }
             Err(e) => (None, Some(e)),
         };
         let after = match state.lua.globals().raw_get::<Value>("Settings") {
