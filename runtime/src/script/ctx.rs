@@ -18,8 +18,15 @@ use super::error::{ErrCtx, MEMORY_HELP, Raised, ScriptErrorKind};
 /// The count hook runs every this many VM instructions.
 pub(crate) const HOOK_EVERY: u32 = 1000;
 
-/// Log lines kept (oldest dropped first).
+/// Log lines kept until the host drains them (oldest dropped first).
 const LOG_CAP: usize = 1000;
+
+/// Log lines kept per run (a load, `Init`, one compute call); the rest are
+/// counted in one "… N more lines suppressed" line.
+pub const LOG_LINES_PER_RUN: usize = 20;
+
+/// Characters kept of one log line (the rest becomes `…`).
+pub const LOG_LINE_CHARS: usize = 300;
 
 /// Host state shared by the functions registered in one Lua state.
 pub(crate) struct Ctx {
@@ -44,6 +51,10 @@ pub(crate) struct Ctx {
     since_gc: Cell<usize>,
     /// Lines from `print`, `message`, `PrintDbgStr`.
     pub log: RefCell<VecDeque<String>>,
+    /// Lines logged in the current run.
+    run_lines: Cell<usize>,
+    /// Lines of the current run not kept (past [`LOG_LINES_PER_RUN`]).
+    suppressed: Cell<usize>,
     /// Nesting of `dofile`/`require`/`loadfile` calls.
     pub depth: Cell<u32>,
     /// Line of the `indicator{...}` call, once made.
@@ -76,6 +87,8 @@ impl Ctx {
             series_bytes: Cell::new(0),
             since_gc: Cell::new(0),
             log: RefCell::new(VecDeque::new()),
+            run_lines: Cell::new(0),
+            suppressed: Cell::new(0),
             depth: Cell::new(0),
             decl_line: Cell::new(None),
             elements: RefCell::new(Vec::new()),
@@ -144,13 +157,55 @@ impl Ctx {
         }
     }
 
-    /// Appends a line to the log.
-    pub fn log_line(&self, line: String) {
+    /// Appends what a script printed to the log: one line per text line,
+    /// control characters shown as `?`, long lines cut, at most
+    /// [`LOG_LINES_PER_RUN`] lines per run (tabs stay: `print` separates
+    /// its arguments by them).
+    pub fn log_line(&self, text: String) {
+        for line in text.split('\n') {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if self.run_lines.get() >= LOG_LINES_PER_RUN {
+                self.suppressed.set(self.suppressed.get() + 1);
+                continue;
+            }
+            self.run_lines.set(self.run_lines.get() + 1);
+            let mut clean: String = line
+                .chars()
+                .take(LOG_LINE_CHARS)
+                .map(|c| match c {
+                    c if c.is_control() && c != '\t' => '?',
+                    c => c,
+                })
+                .collect();
+            if line.chars().nth(LOG_LINE_CHARS).is_some() {
+                clean.push('…');
+            }
+            self.push_log(clean);
+        }
+    }
+
+    fn push_log(&self, line: String) {
         let mut log = self.log.borrow_mut();
         if log.len() == LOG_CAP {
             log.pop_front();
         }
         log.push_back(line);
+    }
+
+    /// Starts a run of the script (its per-run log quota).
+    pub fn begin_run(&self) {
+        self.run_lines.set(0);
+        self.suppressed.set(0);
+    }
+
+    /// Ends a run: says how many lines it printed past its quota.
+    pub fn end_run(&self) {
+        let k = self.suppressed.replace(0);
+        if k > 0 {
+            let s = if k == 1 { "" } else { "s" };
+            self.push_log(format!("… {k} more line{s} suppressed"));
+        }
+        self.run_lines.set(0);
     }
 
     /// Accounts `bytes` of a new series payload against the memory limit,

@@ -47,6 +47,8 @@ pub struct ScriptInstance {
     /// Rows the QUIK line tables may hold: the length of the last compute.
     quik_rows: usize,
     failed: bool,
+    /// What [`ScriptInstance::drain_log`] puts in front of each line.
+    log_tag: String,
     info: ScriptInfo,
     limits: ScriptLimits,
     // Declared last: the Lua state outlives the handles above.
@@ -114,6 +116,8 @@ impl ScriptInstance {
                 Mode::Quik { run, cur }
             }
         };
+        // The run that began with the top-level chunk (`Script::instance`).
+        state.ctx.end_run();
         if outs.is_empty() {
             for _ in 0..k {
                 outs.push(state.lua.create_table().map_err(lua_err)?);
@@ -127,6 +131,7 @@ impl ScriptInstance {
             prev_len: None,
             quik_rows: 0,
             failed: false,
+            log_tag: super::quik::stem(&info.path),
             info,
             limits,
             state,
@@ -143,9 +148,39 @@ impl ScriptInstance {
         self.state.ctx.memory_used(&self.state.lua)
     }
 
-    /// Takes the lines the script printed (`print`, QUIK `message`).
+    /// Takes the lines the script printed (`print`, QUIK `message`,
+    /// `PrintDbgStr`) since the last call, as printed (see
+    /// [`ScriptInstance::drain_log`] for lines to show).
+    ///
+    /// Each run (creating the instance, which runs the top-level chunk and
+    /// QUIK's `Init`; each [`ScriptInstance::compute`];
+    /// [`ScriptInstance::change_params`]) keeps at most
+    /// [`LOG_LINES_PER_RUN`](super::LOG_LINES_PER_RUN) lines of
+    /// [`LOG_LINE_CHARS`](super::LOG_LINE_CHARS) characters, then one
+    /// `… N more lines suppressed`; a text with newlines is several lines,
+    /// and control characters other than tabs show as `?`.
     pub fn take_log(&mut self) -> Vec<String> {
         self.state.ctx.log.borrow_mut().drain(..).collect()
+    }
+
+    /// Takes the log lines since the last call, each as `[tag] text`, for
+    /// the host to show (stderr, the window); the tag is the script's file
+    /// stem unless the host sets one ([`ScriptInstance::set_log_tag`]).
+    pub fn drain_log(&mut self) -> Vec<String> {
+        let tag = &self.log_tag;
+        self.state
+            .ctx
+            .log
+            .borrow_mut()
+            .drain(..)
+            .map(|l| format!("[{tag}] {l}"))
+            .collect()
+    }
+
+    /// Sets the tag [`ScriptInstance::drain_log`] puts in front of each line
+    /// (the chart's indicator id).
+    pub fn set_log_tag(&mut self, tag: &str) {
+        self.log_tag = tag.to_string();
     }
 
     /// Sets what QUIK's `getDataSourceInfo()` returns (interval in minutes).
@@ -193,6 +228,13 @@ impl ScriptInstance {
     /// [`ScriptInstance::compute`] starts again from the first bar, whatever
     /// its `from`.
     pub fn change_params(&mut self, params: &Json) -> Result<(), ScriptError> {
+        self.state.ctx.begin_run();
+        let r = self.change_params_run(params);
+        self.state.ctx.end_run();
+        r
+    }
+
+    fn change_params_run(&mut self, params: &Json) -> Result<(), ScriptError> {
         let p = build_params(&self.state, &self.info.params, params, &self.info.path)?;
         let lua_err = |e: mlua::Error| self.state.error(&e, None);
         if let Mode::Quik { .. } = self.mode {
@@ -231,11 +273,13 @@ impl ScriptInstance {
         from: usize,
     ) -> Result<(), ScriptError> {
         self.check_shapes(inputs, outputs, from)?;
+        self.state.ctx.begin_run();
         let r = match self.mode {
             Mode::Vectorized { .. } => self.compute_vectorized(inputs, outputs),
             Mode::PerBar { .. } => self.compute_perbar(inputs, outputs, from),
             Mode::Quik { .. } => self.compute_quik(inputs, outputs, from),
         };
+        self.state.ctx.end_run();
         self.failed = r.is_err();
         self.prev_len = Some(inputs.len());
         r

@@ -41,6 +41,7 @@ pub use error::{ScriptError, ScriptErrorKind};
 pub use instance::ScriptInstance;
 
 use ctx::Ctx;
+pub use ctx::{LOG_LINE_CHARS, LOG_LINES_PER_RUN};
 use error::ErrCtx;
 
 /// Resource limits of one script state.
@@ -243,6 +244,8 @@ impl Script {
     /// against [`Script::params_schema`], defaults applied).
     pub fn instance(&self, params: &serde_json::Value) -> Result<ScriptInstance, ScriptError> {
         let state = State::new(&self.info.path, &self.folder, &self.limits)?;
+        // One log run: the chunk and QUIK's Init (ended in `new`).
+        state.ctx.begin_run();
         state.run_chunk(&self.source, &self.limits)?;
         ScriptInstance::new(state, self.info.clone(), self.limits, params)
     }

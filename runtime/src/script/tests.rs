@@ -6,6 +6,7 @@ mod api;
 mod finalizers;
 mod kinds;
 mod limits;
+mod log;
 mod quik;
 mod sandbox;
 
