@@ -43,8 +43,15 @@ pub(crate) struct Ctx {
     /// A limit that was hit: every later `pcall` re-raises until the host
     /// call ends, so a script cannot catch its way past a limit.
     pub sticky: RefCell<Option<Raised>>,
-    /// Last script line the hook saw: memory errors carry no line of their own.
+    /// Last script line the hook saw in this call: memory errors carry no
+    /// line of their own.
     pub last_seen: RefCell<Option<(String, usize)>>,
+    /// The script's stack where the hook last saw it while over half the
+    /// memory limit (the traceback of a memory-limit error).
+    last_tb: RefCell<Option<String>>,
+    /// Instructions between two runs of the hook: [`HOOK_EVERY`], or 1 to
+    /// find the exact line of a memory error ([`Ctx::trace_every_instruction`]).
+    hook_every: Cell<u32>,
     /// Bytes held by series payloads (outside the Lua heap).
     pub series_bytes: Cell<usize>,
     /// Series bytes allocated since the last full collection.
@@ -84,6 +91,8 @@ impl Ctx {
             budget_total: Cell::new(0),
             sticky: RefCell::new(None),
             last_seen: RefCell::new(None),
+            last_tb: RefCell::new(None),
+            hook_every: Cell::new(HOOK_EVERY),
             series_bytes: Cell::new(0),
             since_gc: Cell::new(0),
             log: RefCell::new(VecDeque::new()),
@@ -103,6 +112,15 @@ impl Ctx {
         self.budget.set(n);
         self.budget_total.set(n);
         *self.sticky.borrow_mut() = None;
+        *self.last_seen.borrow_mut() = None;
+        *self.last_tb.borrow_mut() = None;
+    }
+
+    /// Makes the hook (installed after this call) run at every instruction,
+    /// so a memory error knows its exact line: for replaying a chunk whose
+    /// memory error came too soon for the every-[`HOOK_EVERY`] hook to see.
+    pub fn trace_every_instruction(&self) {
+        self.hook_every.set(1);
     }
 
     /// Puts the budget hook back after [`abort_hook`] stopped a call, so
@@ -154,6 +172,7 @@ impl Ctx {
             bar,
             sticky: self.sticky.borrow().clone(),
             last_seen: self.last_seen.borrow().clone(),
+            last_tb: self.last_tb.borrow().clone(),
         }
     }
 
@@ -256,7 +275,7 @@ impl Ctx {
             ),
             loc: caller_loc(lua),
             help: Some(MEMORY_HELP.into()),
-            traceback: None,
+            traceback: stack_trace(lua, 1),
         };
         *self.sticky.borrow_mut() = Some(r.clone());
         mlua::Error::external(r)
@@ -271,9 +290,10 @@ impl Ctx {
 /// Installs the instruction-budget hook on every thread of `lua`.
 pub(crate) fn install_hook(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
     let ctx = ctx.clone();
-    let triggers = HookTriggers::new().every_nth_instruction(HOOK_EVERY);
+    let every = ctx.hook_every.get();
+    let triggers = HookTriggers::new().every_nth_instruction(every);
     lua.set_global_hook(triggers, move |lua, debug| {
-        let left = ctx.budget.get() - i64::from(HOOK_EVERY);
+        let left = ctx.budget.get() - i64::from(every);
         ctx.budget.set(left);
         let src = debug.source().short_src.map(|s| s.into_owned());
         let loc = match (src, debug.current_line()) {
@@ -282,6 +302,11 @@ pub(crate) fn install_hook(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
         };
         if loc.is_some() {
             *ctx.last_seen.borrow_mut() = loc.clone();
+            // Near the limit, keep where the script is for a memory error
+            // (Lua reports those without a stack).
+            if ctx.memory_used(lua) > ctx.memory_limit / 2 {
+                *ctx.last_tb.borrow_mut() = stack_trace(lua, 0);
+            }
         }
         if left >= 0 {
             return Ok(VmState::Continue);

@@ -157,11 +157,26 @@ pub(crate) struct State {
 
 impl State {
     fn new(path: &Path, folder: &Path, limits: &ScriptLimits) -> Result<State, ScriptError> {
+        State::with_hook(path, folder, limits, false)
+    }
+
+    /// A state whose hook runs at every instruction when `every_instruction`.
+    fn with_hook(
+        path: &Path,
+        folder: &Path,
+        limits: &ScriptLimits,
+        every_instruction: bool,
+    ) -> Result<State, ScriptError> {
         let ctx = Ctx::new(
             path.to_path_buf(),
             folder.to_path_buf(),
             limits.memory_bytes,
         );
+        if every_instruction {
+            ctx.trace_every_instruction();
+            // The host's own setup code runs under that hook too.
+            ctx.budget.set(i64::MAX);
+        }
         let setup = || -> mlua::Result<(Lua, Table)> {
             let lua = sandbox::new_state(&ctx)?;
             series::register(&lua, &ctx)?;
@@ -220,7 +235,10 @@ impl Script {
         let source = source::read_text(path)?;
         let folder = locate(path)?;
         let state = State::new(path, &folder, &limits)?;
-        state.run_chunk(&source, &limits)?;
+        if let Err(e) = state.run_chunk(&source, &limits) {
+            drop(state);
+            return Err(locate_memory_error(e, path, &folder, &source, &limits));
+        }
         let info = setup::declarations(&state, path, &limits)?;
         Ok(Script {
             info,
@@ -248,6 +266,28 @@ impl Script {
         state.ctx.begin_run();
         state.run_chunk(&self.source, &self.limits)?;
         ScriptInstance::new(state, self.info.clone(), self.limits, params)
+    }
+}
+
+/// A memory-limit error of the top-level chunk that came before the hook
+/// saw any line (a string doubling in a few instructions, say) is found by
+/// running the chunk again with the hook at every instruction, which gives
+/// its line and stack; any other error is returned as it is.
+fn locate_memory_error(
+    e: ScriptError,
+    path: &Path,
+    folder: &Path,
+    source: &str,
+    limits: &ScriptLimits,
+) -> ScriptError {
+    if e.kind != ScriptErrorKind::MemoryLimit || e.line.is_some() {
+        return e;
+    }
+    let again = State::with_hook(path, folder, limits, true)
+        .and_then(|state| state.run_chunk(source, limits));
+    match again {
+        Err(found) if found.kind == ScriptErrorKind::MemoryLimit && found.line.is_some() => found,
+        _ => e,
     }
 }
 

@@ -139,3 +139,39 @@ fn a_new_instance_works_after_an_error() {
     let want: Vec<f64> = bars.close.iter().map(|c| c * 2.0).collect();
     assert_eq!(out[0], want);
 }
+
+#[test]
+fn a_memory_stop_names_its_line_and_stack() {
+    let d = Dir::new();
+    let limits = ScriptLimits {
+        memory_bytes: 8 << 20,
+        ..small_limits()
+    };
+    // A string doubling runs out within a few instructions, before the
+    // instruction hook ever saw a line.
+    let p = d.file(
+        "double.lua",
+        "local s = 'x'\nwhile true do\n  s = s .. s\nend\n",
+    );
+    let e = expect_kind(Script::load(&p, limits), ScriptErrorKind::MemoryLimit);
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.file.ends_with("double.lua"), "{e}");
+    assert_eq!(
+        e.traceback.as_deref(),
+        Some("double.lua:3: in main chunk"),
+        "{e}"
+    );
+    assert!(e.help.is_some());
+    // A table growing in a function: the stack names the function and its caller.
+    let p = d.file(
+        "grow.lua",
+        "local function grow(t)\n  for i = 1, 1e8 do t[#t + 1] = i end\nend\ngrow({})\n",
+    );
+    let e = expect_kind(Script::load(&p, limits), ScriptErrorKind::MemoryLimit);
+    assert_eq!(e.line, Some(2), "{e}");
+    assert_eq!(
+        e.traceback.as_deref(),
+        Some("grow.lua:2: in function 'grow'\ngrow.lua:4: in main chunk"),
+        "{e}"
+    );
+}
