@@ -370,11 +370,14 @@ pub(crate) fn caller_loc(lua: &Lua) -> Option<(String, usize)> {
 pub(crate) fn stack_trace(lua: &Lua, from_level: usize) -> Option<String> {
     let mut lines = Vec::new();
     for level in from_level..from_level + 40 {
-        let Some((src, line, name)) = lua.inspect_stack(level, |d| {
+        let Some((src, line, name, main, defined)) = lua.inspect_stack(level, |d| {
+            let source = d.source();
             (
-                d.source().short_src.map(|s| s.into_owned()),
+                source.short_src.map(|s| s.into_owned()),
                 d.current_line(),
                 d.names().name.map(|s| s.into_owned()),
+                source.what == "main",
+                source.line_defined,
             )
         }) else {
             break;
@@ -382,9 +385,12 @@ pub(crate) fn stack_trace(lua: &Lua, from_level: usize) -> Option<String> {
         if let (Some(src), Some(line)) = (src, line)
             && !src.starts_with('[')
         {
-            let what = match name {
-                Some(n) => format!("in function '{n}'"),
-                None => "in main chunk".to_string(),
+            // A function the host called has no name in Lua's eyes; Lua's
+            // own tracebacks then give where it is defined.
+            let what = match (name, main, defined) {
+                (Some(n), _, _) => format!("in function '{n}'"),
+                (None, true, _) | (None, false, None) => "in main chunk".to_string(),
+                (None, false, Some(d)) => format!("in function <{src}:{d}>"),
             };
             lines.push(format!("{src}:{line}: {what}"));
         }

@@ -49,6 +49,9 @@ pub struct ScriptInstance {
     failed: bool,
     /// What [`ScriptInstance::drain_log`] puts in front of each line.
     log_tag: String,
+    /// The script and params this instance was made from, to replay a
+    /// computation that ran out of memory before the hook saw its line.
+    replay: Option<Box<(super::Script, Json)>>,
     info: ScriptInfo,
     limits: ScriptLimits,
     // Declared last: the Lua state outlives the handles above.
@@ -132,6 +135,7 @@ impl ScriptInstance {
             quik_rows: 0,
             failed: false,
             log_tag: super::quik::stem(&info.path),
+            replay: None,
             info,
             limits,
             state,
@@ -175,6 +179,10 @@ impl ScriptInstance {
             .drain(..)
             .map(|l| format!("[{tag}] {l}"))
             .collect()
+    }
+
+    pub(crate) fn set_replay(&mut self, script: super::Script, params: Json) {
+        self.replay = Some(Box::new((script, params)));
     }
 
     /// Sets the tag [`ScriptInstance::drain_log`] puts in front of each line
@@ -282,7 +290,34 @@ impl ScriptInstance {
         self.state.ctx.end_run();
         self.failed = r.is_err();
         self.prev_len = Some(inputs.len());
-        r
+        r.map_err(|e| self.locate_memory_error(e, inputs))
+    }
+
+    /// A memory-limit error that came before the hook saw any line of the
+    /// call (a string doubling in a few instructions) is found by computing
+    /// every row again in a fresh instance whose hook runs at every
+    /// instruction; any other error, or one the replay does not reproduce,
+    /// is returned as it is.
+    fn locate_memory_error(&self, e: ScriptError, inputs: &ScriptInputs<'_>) -> ScriptError {
+        let Some(replay) = &self.replay else {
+            return e;
+        };
+        if e.kind != ScriptErrorKind::MemoryLimit || e.line.is_some() {
+            return e;
+        }
+        let (script, params) = &**replay;
+        let again = script.instance_with(params, true).and_then(|mut inst| {
+            inst.set_chart_elements(self.state.ctx.elements.borrow().clone());
+            let n = inputs.len();
+            let mut outs = vec![vec![f64::NAN; n]; self.info.outputs.len()];
+            inst.compute(inputs, &mut outs, 0)
+        });
+        match again {
+            Err(found) if found.kind == ScriptErrorKind::MemoryLimit && found.line.is_some() => {
+                found
+            }
+            _ => e,
+        }
     }
 
     fn host_err(&self, msg: String) -> ScriptError {

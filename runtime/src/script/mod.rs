@@ -141,7 +141,7 @@ impl ScriptInputs<'_> {
 #[derive(Debug, Clone)]
 pub struct Script {
     info: ScriptInfo,
-    source: String,
+    source: Arc<str>,
     limits: ScriptLimits,
     /// The script's folder, canonical (the sandbox's root).
     folder: PathBuf,
@@ -242,7 +242,7 @@ impl Script {
         let info = setup::declarations(&state, path, &limits)?;
         Ok(Script {
             info,
-            source,
+            source: source.into(),
             limits,
             folder,
         })
@@ -261,7 +261,24 @@ impl Script {
     /// A new isolated state computing this script with `params` (validated
     /// against [`Script::params_schema`], defaults applied).
     pub fn instance(&self, params: &serde_json::Value) -> Result<ScriptInstance, ScriptError> {
-        let state = State::new(&self.info.path, &self.folder, &self.limits)?;
+        let mut inst = self.instance_with(params, false)?;
+        inst.set_replay(self.clone(), params.clone());
+        Ok(inst)
+    }
+
+    /// An instance whose hook runs at every instruction when
+    /// `every_instruction` (to find where a memory error happened).
+    pub(crate) fn instance_with(
+        &self,
+        params: &serde_json::Value,
+        every_instruction: bool,
+    ) -> Result<ScriptInstance, ScriptError> {
+        let state = State::with_hook(
+            &self.info.path,
+            &self.folder,
+            &self.limits,
+            every_instruction,
+        )?;
         // One log run: the chunk and QUIK's Init (ended in `new`).
         state.ctx.begin_run();
         state.run_chunk(&self.source, &self.limits)?;
