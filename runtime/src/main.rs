@@ -161,8 +161,12 @@ fn fail(e: anyhow::Error) -> ! {
     std::process::exit(1);
 }
 
-/// Prints each failed part of `model` once on stderr.
+/// Prints what the scripts printed, then each failed part of `model` once,
+/// on stderr.
 fn report_failed(model: &gpu_charts::scene::ChartModel) -> Outcome {
+    for line in &model.build.script_log {
+        elog!("{line}");
+    }
     if model.failed.is_empty() {
         return Outcome::Complete;
     }
@@ -320,6 +324,9 @@ fn render_watch(
     let mut live = LiveSession::open(chart, options)?;
     let render = |gpu: &mut Offscreen, generation: &Generation| -> Result<()> {
         let t0 = Instant::now();
+        for line in &generation.model.build.script_log {
+            elog!("{line}");
+        }
         gpu.render_png(&generation.model, size, None, output)?;
         out!(
             "generation {}: wrote {} in {:.0} ms (load {:.0} ms)\n",

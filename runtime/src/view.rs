@@ -196,7 +196,7 @@ impl App {
     ) -> App {
         App {
             state: ViewState::new(&model),
-            banner: model.failure_report(),
+            banner: model.failure_report().or_else(|| model.script_log_report()),
             model,
             live,
             shown: 1,
@@ -232,7 +232,8 @@ impl App {
         self.banner = config
             .last_error()
             .map(|f| f.to_string())
-            .or_else(|| self.model.failure_report());
+            .or_else(|| self.model.failure_report())
+            .or_else(|| self.model.script_log_report());
         self.redraw();
     }
 

@@ -415,3 +415,63 @@ fn every_script_has_a_reference() {
     let expected: Vec<String> = SCRIPTS.iter().map(|s| format!("{s}.lua")).collect();
     assert_eq!(names, expected);
 }
+
+/// What scripts print reaches stderr of the one-shot commands, tagged with
+/// the indicator id and rate-limited per run.
+#[test]
+fn script_output_is_printed_on_stderr_with_the_indicator_id() {
+    let repo = scripts_dir().parent().expect("repo").to_path_buf();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("talk.lua"),
+        "Settings = { Name = 'Talk', line = { { Name = 'c' } } }\n\
+         function Init() message('ready') return 1 end\n\
+         function OnCalculate(i)\n  if i <= 30 then message('bar ' .. i, 2) end\n  return C(i)\nend\n",
+    )
+    .expect("write script");
+    let data = repo.join("data/stocks.csv.gz");
+    let chart = dir.path().join("talk.toml");
+    std::fs::write(
+        &chart,
+        format!(
+            "title = \"talk\"\n\n[sources.aapl]\nkind = \"csv\"\n\
+             params = {{ path = {:?}, symbol = \"AAPL\" }}\n\n\
+             [[indicators]]\nid = \"rsi_quik\"\nscript = \"talk.lua\"\ninput = \"aapl\"\nplot = false\n\n\
+             [[panes]]\n[[panes.series]]\ntype = \"candlestick\"\ndata = \"aapl\"\n",
+            data.display().to_string()
+        ),
+    )
+    .expect("write chart");
+    // `cargo test` leaves the plugin libraries next to this test binary.
+    let deps = std::env::current_exe()
+        .expect("test binary")
+        .parent()
+        .expect("deps dir")
+        .to_path_buf();
+    let csv = dir.path().join("out.csv");
+    for args in [
+        vec!["validate".to_string(), chart.display().to_string()],
+        vec![
+            "export".into(),
+            chart.display().to_string(),
+            "-o".into(),
+            csv.display().to_string(),
+        ],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
+            .args(&args)
+            .env("GPU_CHARTS_PLUGIN_PATH", &deps)
+            .output()
+            .expect("run gpu-charts");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("[rsi_quik]"))
+            .collect();
+        let mut want = vec!["[rsi_quik] ready".to_string()];
+        want.extend((1..=20).map(|i| format!("[rsi_quik] warning: bar {i}")));
+        want.push("[rsi_quik] … 10 more lines suppressed".into());
+        assert_eq!(lines, want, "{args:?}: {stderr}");
+    }
+}

@@ -147,6 +147,8 @@ pub(crate) fn with_series<R>(
         host.set("mat", mat)?;
         f()
     });
+    // The host's own Lua code below runs even after the budget ran out.
+    ctx.resume(lua);
     host.set("mat", Value::Nil)?;
     // Drop the globals' references and collect, so that only series the
     // script itself kept (or returned) are copied by `_detach`.

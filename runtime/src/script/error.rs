@@ -145,6 +145,8 @@ pub(crate) struct ErrCtx<'a> {
     pub sticky: Option<Raised>,
     /// The last script line the instruction hook saw (for memory errors).
     pub last_seen: Option<(String, usize)>,
+    /// The script's stack near the memory limit, if the hook saw it there.
+    pub last_tb: Option<String>,
 }
 
 /// Turns an mlua error into a [`ScriptError`].
@@ -215,7 +217,7 @@ fn memory_error(cx: &ErrCtx<'_>) -> ScriptError {
         ScriptErrorKind::MemoryLimit,
         "the script ran out of memory (memory limit reached)".into(),
         cx.last_seen.clone(),
-        None,
+        cx.last_seen.as_ref().and(cx.last_tb.clone()),
         Some(MEMORY_HELP.into()),
     )
 }

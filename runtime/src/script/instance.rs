@@ -47,6 +47,11 @@ pub struct ScriptInstance {
     /// Rows the QUIK line tables may hold: the length of the last compute.
     quik_rows: usize,
     failed: bool,
+    /// What [`ScriptInstance::drain_log`] puts in front of each line.
+    log_tag: String,
+    /// The script and params this instance was made from, to replay a
+    /// computation that ran out of memory before the hook saw its line.
+    replay: Option<Box<(super::Script, Json)>>,
     info: ScriptInfo,
     limits: ScriptLimits,
     // Declared last: the Lua state outlives the handles above.
@@ -108,12 +113,14 @@ impl ScriptInstance {
                 }
                 state.host.raw_set("outs", host_outs).map_err(lua_err)?;
                 if let Some(init) = state.function("Init") {
-                    state.ctx.arm(limits.instructions_base);
+                    state.ctx.arm(&state.lua, limits.instructions_base);
                     init.call::<Value>(()).map_err(lua_err)?;
                 }
                 Mode::Quik { run, cur }
             }
         };
+        // The run that began with the top-level chunk (`Script::instance`).
+        state.ctx.end_run();
         if outs.is_empty() {
             for _ in 0..k {
                 outs.push(state.lua.create_table().map_err(lua_err)?);
@@ -127,6 +134,8 @@ impl ScriptInstance {
             prev_len: None,
             quik_rows: 0,
             failed: false,
+            log_tag: super::quik::stem(&info.path),
+            replay: None,
             info,
             limits,
             state,
@@ -143,9 +152,43 @@ impl ScriptInstance {
         self.state.ctx.memory_used(&self.state.lua)
     }
 
-    /// Takes the lines the script printed (`print`, QUIK `message`).
+    /// Takes the lines the script printed (`print`, QUIK `message`,
+    /// `PrintDbgStr`) since the last call, as printed (see
+    /// [`ScriptInstance::drain_log`] for lines to show).
+    ///
+    /// Each run (creating the instance, which runs the top-level chunk and
+    /// QUIK's `Init`; each [`ScriptInstance::compute`];
+    /// [`ScriptInstance::change_params`]) keeps at most
+    /// [`LOG_LINES_PER_RUN`](super::LOG_LINES_PER_RUN) lines of
+    /// [`LOG_LINE_CHARS`](super::LOG_LINE_CHARS) characters, then one
+    /// `… N more lines suppressed`; a text with newlines is several lines,
+    /// and control characters other than tabs show as `?`.
     pub fn take_log(&mut self) -> Vec<String> {
         self.state.ctx.log.borrow_mut().drain(..).collect()
+    }
+
+    /// Takes the log lines since the last call, each as `[tag] text`, for
+    /// the host to show (stderr, the window); the tag is the script's file
+    /// stem unless the host sets one ([`ScriptInstance::set_log_tag`]).
+    pub fn drain_log(&mut self) -> Vec<String> {
+        let tag = &self.log_tag;
+        self.state
+            .ctx
+            .log
+            .borrow_mut()
+            .drain(..)
+            .map(|l| format!("[{tag}] {l}"))
+            .collect()
+    }
+
+    pub(crate) fn set_replay(&mut self, script: super::Script, params: Json) {
+        self.replay = Some(Box::new((script, params)));
+    }
+
+    /// Sets the tag [`ScriptInstance::drain_log`] puts in front of each line
+    /// (the chart's indicator id).
+    pub fn set_log_tag(&mut self, tag: &str) {
+        self.log_tag = tag.to_string();
     }
 
     /// Sets what QUIK's `getDataSourceInfo()` returns (interval in minutes).
@@ -193,6 +236,13 @@ impl ScriptInstance {
     /// [`ScriptInstance::compute`] starts again from the first bar, whatever
     /// its `from`.
     pub fn change_params(&mut self, params: &Json) -> Result<(), ScriptError> {
+        self.state.ctx.begin_run();
+        let r = self.change_params_run(params);
+        self.state.ctx.end_run();
+        r
+    }
+
+    fn change_params_run(&mut self, params: &Json) -> Result<(), ScriptError> {
         let p = build_params(&self.state, &self.info.params, params, &self.info.path)?;
         let lua_err = |e: mlua::Error| self.state.error(&e, None);
         if let Mode::Quik { .. } = self.mode {
@@ -207,7 +257,9 @@ impl ScriptInstance {
                 settings.raw_set(key, v).map_err(lua_err)?;
             }
             if let Some(f) = self.state.function("OnChangeSettings") {
-                self.state.ctx.arm(self.limits.instructions_base);
+                self.state
+                    .ctx
+                    .arm(&self.state.lua, self.limits.instructions_base);
                 f.call::<()>(()).map_err(lua_err)?;
             }
         }
@@ -229,14 +281,43 @@ impl ScriptInstance {
         from: usize,
     ) -> Result<(), ScriptError> {
         self.check_shapes(inputs, outputs, from)?;
+        self.state.ctx.begin_run();
         let r = match self.mode {
             Mode::Vectorized { .. } => self.compute_vectorized(inputs, outputs),
             Mode::PerBar { .. } => self.compute_perbar(inputs, outputs, from),
             Mode::Quik { .. } => self.compute_quik(inputs, outputs, from),
         };
+        self.state.ctx.end_run();
         self.failed = r.is_err();
         self.prev_len = Some(inputs.len());
-        r
+        r.map_err(|e| self.locate_memory_error(e, inputs))
+    }
+
+    /// A memory-limit error that came before the hook saw any line of the
+    /// call (a string doubling in a few instructions) is found by computing
+    /// every row again in a fresh instance whose hook runs at every
+    /// instruction; any other error, or one the replay does not reproduce,
+    /// is returned as it is.
+    fn locate_memory_error(&self, e: ScriptError, inputs: &ScriptInputs<'_>) -> ScriptError {
+        let Some(replay) = &self.replay else {
+            return e;
+        };
+        if e.kind != ScriptErrorKind::MemoryLimit || e.line.is_some() {
+            return e;
+        }
+        let (script, params) = &**replay;
+        let again = script.instance_with(params, true).and_then(|mut inst| {
+            inst.set_chart_elements(self.state.ctx.elements.borrow().clone());
+            let n = inputs.len();
+            let mut outs = vec![vec![f64::NAN; n]; self.info.outputs.len()];
+            inst.compute(inputs, &mut outs, 0)
+        });
+        match again {
+            Err(found) if found.kind == ScriptErrorKind::MemoryLimit && found.line.is_some() => {
+                found
+            }
+            _ => e,
+        }
     }
 
     fn host_err(&self, msg: String) -> ScriptError {
@@ -290,6 +371,7 @@ impl ScriptInstance {
         let st = &self.state;
         let n = inputs.len();
         st.ctx.arm(
+            &st.lua,
             self.limits
                 .instructions_per_bar
                 .saturating_mul(n.max(1) as u64),
@@ -427,7 +509,7 @@ impl ScriptInstance {
                 let state = if restart {
                     let s = st.lua.create_table()?;
                     if let Some(init) = init {
-                        st.ctx.arm(limits.instructions_base);
+                        st.ctx.arm(&st.lua, limits.instructions_base);
                         init.call::<()>((params, &s))?;
                     }
                     s
@@ -443,6 +525,7 @@ impl ScriptInstance {
                     }
                 };
                 st.ctx.arm(
+                    &st.lua,
                     limits
                         .instructions_per_bar
                         .saturating_mul((n - start).max(1) as u64),
@@ -489,7 +572,8 @@ impl ScriptInstance {
             .with_tables(&st.lua, &st.ctx, &st.host, inputs, from, || {
                 st.host.raw_set("len", n)?;
                 st.host.raw_set("low", f64::INFINITY)?;
-                st.ctx.arm(per_bar.saturating_mul((n - from).max(1) as u64));
+                st.ctx
+                    .arm(&st.lua, per_bar.saturating_mul((n - from).max(1) as u64));
                 let mut args: Vec<Value> = vec![
                     Value::Integer(from as i64 + 1),
                     Value::Integer(n as i64),
@@ -522,7 +606,7 @@ impl ScriptInstance {
             Mode::Vectorized { .. } => return err,
         };
         // A little budget for the getter itself; the sticky error is already taken.
-        self.state.ctx.budget.set(1_000_000);
+        self.state.ctx.arm(&self.state.lua, 1_000_000);
         err.bar = match cur.call::<i64>(()) {
             Ok(i) if i > 0 => Some(i as usize),
             _ => None,
@@ -592,7 +676,9 @@ impl Drop for ScriptInstance {
         if let Mode::Quik { .. } = self.mode
             && let Some(f) = self.state.function("OnDestroy")
         {
-            self.state.ctx.arm(self.limits.instructions_base);
+            self.state
+                .ctx
+                .arm(&self.state.lua, self.limits.instructions_base);
             let _ = f.call::<()>(());
         }
     }

@@ -41,6 +41,7 @@ pub use error::{ScriptError, ScriptErrorKind};
 pub use instance::ScriptInstance;
 
 use ctx::Ctx;
+pub use ctx::{LOG_LINE_CHARS, LOG_LINES_PER_RUN};
 use error::ErrCtx;
 
 /// Resource limits of one script state.
@@ -140,7 +141,7 @@ impl ScriptInputs<'_> {
 #[derive(Debug, Clone)]
 pub struct Script {
     info: ScriptInfo,
-    source: String,
+    source: Arc<str>,
     limits: ScriptLimits,
     /// The script's folder, canonical (the sandbox's root).
     folder: PathBuf,
@@ -156,11 +157,26 @@ pub(crate) struct State {
 
 impl State {
     fn new(path: &Path, folder: &Path, limits: &ScriptLimits) -> Result<State, ScriptError> {
+        State::with_hook(path, folder, limits, false)
+    }
+
+    /// A state whose hook runs at every instruction when `every_instruction`.
+    fn with_hook(
+        path: &Path,
+        folder: &Path,
+        limits: &ScriptLimits,
+        every_instruction: bool,
+    ) -> Result<State, ScriptError> {
         let ctx = Ctx::new(
             path.to_path_buf(),
             folder.to_path_buf(),
             limits.memory_bytes,
         );
+        if every_instruction {
+            ctx.trace_every_instruction();
+            // The host's own setup code runs under that hook too.
+            ctx.budget.set(i64::MAX);
+        }
         let setup = || -> mlua::Result<(Lua, Table)> {
             let lua = sandbox::new_state(&ctx)?;
             series::register(&lua, &ctx)?;
@@ -187,7 +203,7 @@ impl State {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        self.ctx.arm(limits.instructions_base);
+        self.ctx.arm(&self.lua, limits.instructions_base);
         self.lua
             .load(source)
             .set_name(format!("@{name}"))
@@ -219,11 +235,14 @@ impl Script {
         let source = source::read_text(path)?;
         let folder = locate(path)?;
         let state = State::new(path, &folder, &limits)?;
-        state.run_chunk(&source, &limits)?;
+        if let Err(e) = state.run_chunk(&source, &limits) {
+            drop(state);
+            return Err(locate_memory_error(e, path, &folder, &source, &limits));
+        }
         let info = setup::declarations(&state, path, &limits)?;
         Ok(Script {
             info,
-            source,
+            source: source.into(),
             limits,
             folder,
         })
@@ -242,9 +261,50 @@ impl Script {
     /// A new isolated state computing this script with `params` (validated
     /// against [`Script::params_schema`], defaults applied).
     pub fn instance(&self, params: &serde_json::Value) -> Result<ScriptInstance, ScriptError> {
-        let state = State::new(&self.info.path, &self.folder, &self.limits)?;
+        let mut inst = self.instance_with(params, false)?;
+        inst.set_replay(self.clone(), params.clone());
+        Ok(inst)
+    }
+
+    /// An instance whose hook runs at every instruction when
+    /// `every_instruction` (to find where a memory error happened).
+    pub(crate) fn instance_with(
+        &self,
+        params: &serde_json::Value,
+        every_instruction: bool,
+    ) -> Result<ScriptInstance, ScriptError> {
+        let state = State::with_hook(
+            &self.info.path,
+            &self.folder,
+            &self.limits,
+            every_instruction,
+        )?;
+        // One log run: the chunk and QUIK's Init (ended in `new`).
+        state.ctx.begin_run();
         state.run_chunk(&self.source, &self.limits)?;
         ScriptInstance::new(state, self.info.clone(), self.limits, params)
+    }
+}
+
+/// A memory-limit error of the top-level chunk that came before the hook
+/// saw any line (a string doubling in a few instructions, say) is found by
+/// running the chunk again with the hook at every instruction, which gives
+/// its line and stack; any other error is returned as it is.
+fn locate_memory_error(
+    e: ScriptError,
+    path: &Path,
+    folder: &Path,
+    source: &str,
+    limits: &ScriptLimits,
+) -> ScriptError {
+    if e.kind != ScriptErrorKind::MemoryLimit || e.line.is_some() {
+        return e;
+    }
+    let again = State::with_hook(path, folder, limits, true)
+        .and_then(|state| state.run_chunk(source, limits));
+    match again {
+        Err(found) if found.kind == ScriptErrorKind::MemoryLimit && found.line.is_some() => found,
+        _ => e,
     }
 }
 

@@ -20,19 +20,6 @@ pub(crate) fn perbar_driver(
     outputs: &[String],
 ) -> mlua::Result<(Function, Function)> {
     let k = outputs.len();
-    let outs: Vec<String> = (1..=k).map(|j| format!("o{j}")).collect();
-    let rets: Vec<String> = (1..=k).map(|j| format!("r{j}")).collect();
-    let stores: String = (1..=k)
-        .map(|j| format!("    o{j}[i] = r{j} or NaN\n"))
-        .collect();
-    let src = format!(
-        "local on_bar, too_many = ...\nlocal NaN = 0 / 0\nlocal cur = 0\n\
-         local function run(first, last, state, p, {outs})\n  for i = first, last do\n    cur = i\n    \
-         local {rets}, extra = on_bar(i, state, p)\n    if extra ~= nil then too_many(i) end\n{stores}  end\nend\n\
-         return run, function() return cur end\n",
-        outs = outs.join(", "),
-        rets = rets.join(", "),
-    );
     let names = outputs.join(", ");
     // The driver is host code: point at on_bar itself.
     let info = on_bar.info();
@@ -46,8 +33,70 @@ pub(crate) fn perbar_driver(
             traceback: None,
         }))
     })?;
+    if k > UNROLL_MAX {
+        return lua
+            .load(PERBAR_ANY)
+            .set_name(HOST_CHUNK)
+            .call((on_bar, too_many, k));
+    }
+    let outs: Vec<String> = (1..=k).map(|j| format!("o{j}")).collect();
+    let rets: Vec<String> = (1..=k).map(|j| format!("r{j}")).collect();
+    let stores: String = (1..=k)
+        .map(|j| format!("    o{j}[i] = r{j} or NaN\n"))
+        .collect();
+    let src = format!(
+        "local on_bar, too_many = ...\nlocal NaN = 0 / 0\nlocal cur = 0\n\
+         local function run(first, last, state, p, {outs})\n  for i = first, last do\n    cur = i\n    \
+         local {rets}, extra = on_bar(i, state, p)\n    if extra ~= nil then too_many(i) end\n{stores}  end\nend\n\
+         return run, function() return cur end\n",
+        outs = outs.join(", "),
+        rets = rets.join(", "),
+    );
     lua.load(src).set_name(HOST_CHUNK).call((on_bar, too_many))
 }
+
+/// Up to this many outputs the drivers name one local per output (fastest);
+/// beyond, they index tables, since a Lua function has at most 200 locals.
+const UNROLL_MAX: usize = 60;
+
+/// The per-bar driver for any number of outputs.
+const PERBAR_ANY: &str = "local on_bar, too_many, k = ...
+local NaN = 0 / 0
+local cur = 0
+local function run(first, last, state, p, ...)
+  local outs = { ... }
+  for i = first, last do
+    cur = i
+    local r = { on_bar(i, state, p) }
+    if r[k + 1] ~= nil then too_many(i) end
+    for j = 1, k do outs[j][i] = r[j] or NaN end
+  end
+end
+return run, function() return cur end
+";
+
+/// The QUIK driver for any number of lines.
+const QUIK_ANY: &str = "local OnCalculate, k = ...
+local NaN = 0 / 0
+local cur = 0
+local function run(first, last, stale, ...)
+  local outs = { ... }
+  for j = 1, k do
+    local o = outs[j]
+    for i = first, last do o[i] = NaN end
+    for i = last + 1, stale do o[i] = nil end
+  end
+  for i = first, last do
+    cur = i
+    local r = { OnCalculate(i) }
+    for j = 1, k do
+      local v = r[j]
+      if v ~= nil then outs[j][i] = v end
+    end
+  end
+end
+return run, function() return cur end
+";
 
 /// Builds the QUIK driver for `k` lines: `run(first, last, stale, o1..ok)`
 /// clears rows `first..=last` (and drops rows up to `stale` left from a
@@ -60,6 +109,9 @@ pub(crate) fn quik_driver(
     on_calc: Function,
     k: usize,
 ) -> mlua::Result<(Function, Function)> {
+    if k > UNROLL_MAX {
+        return lua.load(QUIK_ANY).set_name(HOST_CHUNK).call((on_calc, k));
+    }
     let outs: Vec<String> = (1..=k).map(|j| format!("o{j}")).collect();
     let rets: Vec<String> = (1..=k).map(|j| format!("r{j}")).collect();
     let clear: String = (1..=k).map(|j| format!("    o{j}[i] = NaN\n")).collect();

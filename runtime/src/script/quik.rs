@@ -554,8 +554,9 @@ pub(crate) struct QuikDecl {
     pub outputs: Vec<OutputDecl>,
 }
 
-/// Lines beyond this are dropped (a runaway `Init` count).
-const MAX_LINES: usize = 64;
+/// The most lines a QUIK script may draw; `Init()` returning more is an
+/// error naming this cap (real scripts declare up to about a hundred).
+pub(crate) const MAX_LINES: usize = 512;
 
 /// Reads a QUIK script's declarations: `Name` and the parameters (numbers,
 /// strings, booleans) from `before` (`Settings` as the file sets it, what
@@ -628,7 +629,17 @@ pub(crate) fn parse_settings(
             )));
         }
     }
-    let n = count.unwrap_or(styles.len()).min(MAX_LINES);
+    let n = count.unwrap_or(styles.len());
+    if n > MAX_LINES {
+        return Err((
+            format!(
+                "the QUIK script declares {n} lines in Settings.line, more than the {MAX_LINES} a QUIK script may draw"
+            ),
+            Some(format!(
+                "describe at most {MAX_LINES} lines, and return their number from Init()"
+            )),
+        ));
+    }
     if n == 0 {
         return Err((
             "the QUIK script declares no lines (Init() returned no count and Settings.line is empty)".into(),
@@ -731,13 +742,46 @@ fn colorref(c: i64) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
+/// What `Init()` returned.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum InitCount {
+    /// A number of lines, `1..=MAX_LINES`.
+    Lines(usize),
+    /// Nothing: every `Settings.line` entry is a line.
+    Nil,
+    /// Something else: the message says what and what is expected.
+    Bad(String),
+}
+
 /// Calls `Init()` and reads the line count it returns.
-pub(crate) fn init_count(init: &Function) -> mlua::Result<Option<usize>> {
-    Ok(match init.call::<Value>(())? {
-        Value::Integer(n) if n > 0 => Some(n as usize),
-        Value::Number(n) if n >= 1.0 && n.is_finite() => Some(n as usize),
+pub(crate) fn init_count(init: &Function) -> mlua::Result<InitCount> {
+    let v = init.call::<Value>(())?;
+    Ok(line_count(&v))
+}
+
+/// Reads `Init()`'s result as a number of lines.
+pub(crate) fn line_count(v: &Value) -> InitCount {
+    let whole = match v {
+        Value::Nil => return InitCount::Nil,
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(x) if x.is_finite() && x.fract() == 0.0 => Some(*x),
         _ => None,
-    })
+    };
+    let got = match v {
+        Value::Integer(n) => n.to_string(),
+        Value::Number(x) => x.to_string(),
+        Value::String(s) => format!("a string (\"{}\")", s.to_string_lossy()),
+        other => format!("a {}", super::series::type_name(other)),
+    };
+    match whole {
+        Some(n) if n >= 1.0 && n <= MAX_LINES as f64 => InitCount::Lines(n as usize),
+        Some(n) if n > MAX_LINES as f64 => InitCount::Bad(format!(
+            "`Init()` returned {got}: more lines than the {MAX_LINES} a QUIK script may draw"
+        )),
+        _ => InitCount::Bad(format!(
+            "`Init()` returned {got}; it must return the number of lines the script draws, a whole number from 1 to {MAX_LINES}"
+        )),
+    }
 }
 
 /// Sets the source description `getDataSourceInfo()` returns.

@@ -3,8 +3,8 @@
 //!
 //! Forbidden things (`io`, `os.execute`, `debug`, `string.dump`,
 //! `package.loadlib`, `collectgarbage("stop")`, binary chunks, files outside
-//! the folder) raise a [`ScriptErrorKind::Sandbox`] error naming what was
-//! tried, rather than a bare "attempt to index a nil value".
+//! the folder, `__gc` finalizers) raise a [`ScriptErrorKind::Sandbox`] error
+//! naming what was tried, rather than a bare "attempt to index a nil value".
 
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -72,9 +72,20 @@ pub(crate) fn new_state(ctx: &Rc<Ctx>) -> mlua::Result<Lua> {
             Err(c.memory_error(lua, bytes))
         }
     })?;
+    let no_gc = lua.create_function(|lua, ()| -> mlua::Result<()> {
+        Err(raise(
+            lua,
+            ScriptErrorKind::Sandbox,
+            "setmetatable: a metatable with `__gc` (a finalizer) is not allowed: Lua runs \
+             finalizers outside the instruction limit, so one that never returns would hang \
+             the chart"
+                .into(),
+            Some(GC_HELP),
+        ))
+    })?;
     lua.load(PRELUDE)
         .set_name(HOST_CHUNK)
-        .call::<()>((forbid, limit_hit, mem_hit, modules, mem_check))?;
+        .call::<()>((forbid, limit_hit, mem_hit, modules, mem_check, no_gc))?;
     lua.set_memory_limit(ctx.memory_limit)?;
     install_hook(&lua, ctx)?;
     Ok(lua)
@@ -83,8 +94,20 @@ pub(crate) fn new_state(ctx: &Rc<Ctx>) -> mlua::Result<Lua> {
 /// Replaces the unsafe parts of the standard library with stubs that raise
 /// sandbox errors, and wraps `pcall`/`xpcall` so a limit error cannot be caught.
 const PRELUDE: &str = r#"
-local forbid, limit_hit, mem_hit, modules, mem_check = ...
-local setmetatable, error, tostring, type = setmetatable, error, tostring, type
+local forbid, limit_hit, mem_hit, modules, mem_check, no_gc = ...
+local setmetatable, error, tostring, type, rawget = setmetatable, error, tostring, type, rawget
+-- Lua 5.4 runs `__gc` finalizers with hooks off (so without the instruction
+-- limit), at any allocation and when the state closes: one that never
+-- returns would hang the host. Lua marks an object for finalization only if
+-- its metatable has a `__gc` field when `setmetatable` is called (manual
+-- §2.5.3) and looks the finalizer up again when it runs, so any non-nil
+-- `__gc` (even `false`, replaced later) is refused here; a `__gc` added to
+-- a metatable afterwards marks nothing. Userdata metatables are locked by
+-- mlua (`__metatable`), and `debug.setmetatable` does not exist.
+_G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then no_gc() end
+  return setmetatable(t, mt)
+end
 local function stub(name)
   return setmetatable({}, {
     __index = function(_, k) forbid(name .. "." .. tostring(k)) end,
@@ -174,6 +197,11 @@ xpcall = function(f, msgh, ...)
   end, ...))
 end
 "#;
+
+/// Help of the `__gc` refusal.
+const GC_HELP: &str = "release what the script holds explicitly, or use a to-be-closed variable \
+                       (`local x <close> = ...` with a `__close` metamethod), which runs under the \
+                       instruction limit";
 
 fn print_fn(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<Function> {
     let c = ctx.clone();

@@ -24,7 +24,7 @@ pub(crate) fn declarations(
         e.help = help;
         e
     };
-    let found: Vec<&str> = ["calculate", "on_bar", "OnCalculate"]
+    let found: Vec<&str> = ENTRY_POINTS
         .into_iter()
         .filter(|n| state.function(n).is_some())
         .collect();
@@ -33,10 +33,20 @@ pub(crate) fn declarations(
         ["on_bar"] => ScriptKind::PerBar,
         ["OnCalculate"] => ScriptKind::Quik,
         [] => {
+            let how = "define `function calculate(p)` (whole series), `function on_bar(i, state, p)` (bar by bar) or QUIK's `OnCalculate(index)`";
+            let (help, line) = match misspelled(state, &ENTRY_POINTS) {
+                Some((defined, want, line)) => (
+                    format!("did you mean `{want}`? the script defines `{defined}`"),
+                    line,
+                ),
+                None => (how.to_string(), None),
+            };
             return Err(decl_err(
-                ("the script defines none of calculate, on_bar or OnCalculate".into(),
-                 Some("define `function calculate(p)` (whole series), `function on_bar(i, state, p)` (bar by bar) or QUIK's `OnCalculate(index)`".into())),
-                None,
+                (
+                    "the script defines none of calculate, on_bar or OnCalculate".into(),
+                    Some(help),
+                ),
+                line,
             ));
         }
         more => {
@@ -56,20 +66,35 @@ pub(crate) fn declarations(
         let settings = match state.lua.globals().raw_get::<Value>("Settings") {
             Ok(Value::Table(t)) => t,
             _ => {
+                let help = match misspelled_table(state, "Settings") {
+                    Some(defined) => format!("did you mean `Settings`? the script defines `{defined}`"),
+                    None => "add `Settings = { Name = \"...\", line = { { Name = \"...\", Type = TYPE_LINE } } }`".into(),
+                };
                 return Err(decl_err(
-                    ("a QUIK script (OnCalculate) needs a global `Settings` table".into(),
-                     Some("add `Settings = { Name = \"...\", line = { { Name = \"...\", Type = TYPE_LINE } } }`".into())),
+                    (
+                        "a QUIK script (OnCalculate) needs a global `Settings` table".into(),
+                        Some(help),
+                    ),
                     None,
                 ));
             }
         };
         let Some(init) = state.function("Init") else {
+            let (help, line) = match misspelled(state, &["Init"]) {
+                Some((defined, want, line)) => (
+                    Some(format!(
+                        "did you mean `{want}`? the script defines `{defined}`"
+                    )),
+                    line,
+                ),
+                None => (None, None),
+            };
             return Err(decl_err(
                 (
                     "a QUIK script needs `function Init()` returning the number of lines".into(),
-                    None,
+                    help,
                 ),
-                None,
+                line,
             ));
         };
         // QUIK calls Init() before drawing, and draws as many lines as it
@@ -88,9 +113,16 @@ pub(crate) fn declarations(
                 Ok(t)
             })
             .map_err(|e| state.error(&e, None))?;
-        state.ctx.arm(limits.instructions_base);
+        state.ctx.arm(&state.lua, limits.instructions_base);
         let (count, init_err) = match quik::init_count(&init) {
-            Ok(c) => (c, None),
+            Ok(quik::InitCount::Lines(n)) => (Some(n), None),
+            Ok(quik::InitCount::Nil) => (None, None),
+            Ok(quik::InitCount::Bad(msg)) => {
+                return Err(decl_err(
+                    (msg, Some("end Init() with `return <number of lines>`, e.g. `return #Settings.line`".into())),
+                    init.info().line_defined,
+                ));
+            }
             Err(e) => (None, Some(e)),
         };
         let after = match state.lua.globals().raw_get::<Value>("Settings") {
@@ -137,6 +169,76 @@ pub(crate) fn declarations(
         input_names,
         path: path.to_path_buf(),
     })
+}
+
+/// The functions a script can define for the host to call.
+const ENTRY_POINTS: [&str; 3] = ["calculate", "on_bar", "OnCalculate"];
+
+/// A global function of the script's own files whose name is close to one
+/// of `wanted` but not equal (a typo): (its name, the wanted name, its line).
+fn misspelled(
+    state: &State,
+    wanted: &[&'static str],
+) -> Option<(String, &'static str, Option<usize>)> {
+    let mut defined: Vec<(String, Option<usize>)> = state
+        .lua
+        .globals()
+        .pairs::<Value, Value>()
+        .filter_map(Result::ok)
+        .filter_map(|(k, v)| match (k, v) {
+            (Value::String(k), Value::Function(f)) => {
+                let info = f.info();
+                let own = info.what == "Lua"
+                    && info
+                        .short_src
+                        .as_deref()
+                        .is_some_and(|s| !s.starts_with('['));
+                own.then(|| (k.to_string_lossy(), info.line_defined))
+            }
+            _ => None,
+        })
+        .collect();
+    // Globals come in hash order: report the first one in the file.
+    defined.sort_by_key(|(_, line)| *line);
+    defined.into_iter().find_map(|(name, line)| {
+        let want = crate::config::suggest(&name, wanted.iter().copied())?;
+        (want != name).then_some((name, want, line))
+    })
+}
+
+/// A global table of the script whose name is close to `wanted` (a typo).
+fn misspelled_table(state: &State, wanted: &'static str) -> Option<String> {
+    const HOST: [&str; 14] = [
+        "string",
+        "table",
+        "math",
+        "utf8",
+        "os",
+        "io",
+        "debug",
+        "coroutine",
+        "package",
+        "series",
+        "ta",
+        "bit",
+        "inputs",
+        "_G",
+    ];
+    state
+        .lua
+        .globals()
+        .pairs::<Value, Value>()
+        .filter_map(Result::ok)
+        .find_map(|(k, v)| match (k, v) {
+            (Value::String(k), Value::Table(_)) => {
+                let name = k.to_string_lossy();
+                let close = !HOST.contains(&name.as_str())
+                    && name != wanted
+                    && crate::config::suggest(&name, [wanted]).is_some();
+                close.then_some(name)
+            }
+            _ => None,
+        })
 }
 
 /// The Lua `p` table from validated params (defaults filled in if absent).

@@ -3,8 +3,10 @@
 //! 1e-9 where two computations of the same formula differ in order).
 
 mod api;
+mod finalizers;
 mod kinds;
 mod limits;
+mod log;
 mod quik;
 mod sandbox;
 

@@ -33,6 +33,12 @@ pub(super) trait IndicatorEngine {
         outs: &mut [Vec<f64>],
         from: usize,
     ) -> Result<(), String>;
+
+    /// Takes what the engine logged since the last call (a script's
+    /// `print`/`message` lines, `[id] text`); none by default.
+    fn drain_log(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// An indicator with its state, updated in place when its input grows.

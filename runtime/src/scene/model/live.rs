@@ -116,6 +116,7 @@ impl LiveChart {
         // build time, and so does everything reading it.
         let deps = indicator_deps(&self.loaded.config);
         let mut k = 0;
+        let mut script_log = Vec::new();
         while k < self.live.len() {
             let li = &mut self.live[k];
             let i = li.index;
@@ -125,19 +126,19 @@ impl LiveChart {
                     .timeline(&self.by_name)
                     .is_some_and(|t| t.source_id == source_id) =>
                 {
-                    li.evaluate(&mut self.by_name, keep)
-                        .err()
-                        .map(|msg| FailedPart {
-                            id: li.id.clone(),
-                            index: i,
-                            because_of: None,
-                            error: b.map.error_at(
-                                &format!("indicators[{i}]"),
-                                li.error_kind,
-                                msg,
-                                None,
-                            ),
-                        })
+                    let evaluated = li.evaluate(&mut self.by_name, keep);
+                    script_log.extend(li.engine.drain_log());
+                    evaluated.err().map(|msg| FailedPart {
+                        id: li.id.clone(),
+                        index: i,
+                        because_of: None,
+                        error: b.map.error_at(
+                            &format!("indicators[{i}]"),
+                            li.error_kind,
+                            msg,
+                            None,
+                        ),
+                    })
                 }
                 None => None,
             };
@@ -169,6 +170,7 @@ impl LiveChart {
             .collect();
         let stats = BuildStats {
             indicators_computed: self.live.iter().map(|l| l.id.clone()).collect(),
+            script_log,
             ..BuildStats::default()
         };
         let left_out = self.failed.iter().map(|f| f.id.clone()).collect();

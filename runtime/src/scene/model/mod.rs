@@ -210,6 +210,26 @@ impl ChartModel {
         }
         Some(text)
     }
+
+    /// The last lines the build's scripts printed, for the window (the
+    /// command line prints them all on stderr).
+    pub fn script_log_report(&self) -> Option<String> {
+        const SHOWN: usize = 8;
+        let log = &self.build.script_log;
+        if log.is_empty() {
+            return None;
+        }
+        let skip = log.len().saturating_sub(SHOWN);
+        let mut text = String::from("script output:");
+        if skip > 0 {
+            text.push_str(&format!(" (last {SHOWN} of {} lines)", log.len()));
+        }
+        for l in &log[skip..] {
+            text.push('\n');
+            text.push_str(l);
+        }
+        Some(text)
+    }
 }
 
 /// What a build did: which sources were read through their plugins and which
@@ -226,6 +246,10 @@ pub struct BuildStats {
     pub indicators_computed: Vec<String>,
     /// Indicator ids whose outputs were reused from an earlier build.
     pub indicators_reused: Vec<String>,
+    /// What the build's scripts printed (`print`, QUIK `message`), each
+    /// line as `[indicator id] text` (rate-limited per run: see
+    /// [`crate::script::ScriptInstance::take_log`]).
+    pub script_log: Vec<String>,
 }
 
 /// Indicator outputs kept for reuse by a later build of a chart.
@@ -352,7 +376,9 @@ pub(super) fn build(
             ),
             None => script_indicator(&mut b, i, &tables, &by_name)?,
         };
-        let timeline = match li.evaluate(&mut by_name, 0) {
+        let evaluated = li.evaluate(&mut by_name, 0);
+        stats.script_log.extend(li.engine.drain_log());
+        let timeline = match evaluated {
             Ok(t) => t,
             Err(msg) => {
                 failed.push(FailedPart {

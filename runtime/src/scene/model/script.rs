@@ -100,6 +100,10 @@ impl IndicatorEngine for ScriptEngine {
             .compute(&inputs, outs, from)
             .map_err(|e| e.to_string())
     }
+
+    fn drain_log(&mut self) -> Vec<String> {
+        self.instance.drain_log()
+    }
 }
 
 /// Phase 2 for a Lua script indicator: loads the script (limits from the
@@ -267,7 +271,11 @@ pub(super) fn script_indicator(
         engine: Box::new(ScriptEngine {
             present: prices.each_ref().map(Option::is_some),
             named: named.into_iter().map(|(k, _)| k).collect(),
-            instance: Box::new(instance),
+            instance: Box::new({
+                let mut instance = instance;
+                instance.set_log_tag(&ind.id);
+                instance
+            }),
             elements: tables
                 .iter()
                 .map(|(id, t)| (id.clone(), t.names.clone()))

@@ -301,3 +301,73 @@ fn error_display_has_location_bar_traceback_and_help() {
         "error: attempt to index a nil value\n  --> scripts/x.lua:12\n   = bar: 57\n   = traceback:\n       x.lua:12: in function 'on_bar'\n   = help: check the value"
     );
 }
+
+#[test]
+fn a_misspelled_entry_point_gets_a_did_you_mean() {
+    let cases = [
+        (
+            "local k = 2\nfunction OnCalculat(i) return C(i) end\nSettings = { line = {} }\n",
+            "did you mean `OnCalculate`? the script defines `OnCalculat`",
+            Some(2),
+        ),
+        (
+            "indicator { outputs = { { name = 'v' } } }\nfunction on_bars(i, state, p) return close[i] end\n",
+            "did you mean `on_bar`? the script defines `on_bars`",
+            Some(2),
+        ),
+        (
+            "local function helper() end\n\nfunction Calculate(p) return { value = close } end\n",
+            "did you mean `calculate`? the script defines `Calculate`",
+            Some(3),
+        ),
+    ];
+    for (src, help, line) in cases {
+        let (_d, r) = load_src("typo.lua", src);
+        let e = expect_kind(r, ScriptErrorKind::Declaration);
+        assert_eq!(
+            e.message, "the script defines none of calculate, on_bar or OnCalculate",
+            "{e}"
+        );
+        assert_eq!(e.help.as_deref(), Some(help), "{e}");
+        assert_eq!(e.line, line, "{e}");
+    }
+    // Nothing close: the help says what to define.
+    let (_d, r) = load_src("none.lua", "function compute(p) end\n");
+    let e = expect_kind(r, ScriptErrorKind::Declaration);
+    assert!(
+        e.help
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("define `function calculate(p)`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_misspelled_quik_init_or_settings_gets_a_did_you_mean() {
+    let (_d, r) = load_src(
+        "init.lua",
+        "Settings = { line = { { Name = 'a' } } }\nfunction Inti() return 1 end\nfunction OnCalculate(i) return C(i) end\n",
+    );
+    let e = expect_kind(r, ScriptErrorKind::Declaration);
+    assert_eq!(
+        e.message,
+        "a QUIK script needs `function Init()` returning the number of lines"
+    );
+    assert_eq!(
+        e.help.as_deref(),
+        Some("did you mean `Init`? the script defines `Inti`"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(2), "{e}");
+    let (_d, r) = load_src(
+        "settings.lua",
+        "settings = { line = { { Name = 'a' } } }\nfunction Init() return 1 end\nfunction OnCalculate(i) return C(i) end\n",
+    );
+    let e = expect_kind(r, ScriptErrorKind::Declaration);
+    assert_eq!(
+        e.help.as_deref(),
+        Some("did you mean `Settings`? the script defines `settings`"),
+        "{e}"
+    );
+}

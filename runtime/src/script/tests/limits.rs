@@ -139,3 +139,80 @@ fn a_new_instance_works_after_an_error() {
     let want: Vec<f64> = bars.close.iter().map(|c| c * 2.0).collect();
     assert_eq!(out[0], want);
 }
+
+#[test]
+fn a_memory_stop_names_its_line_and_stack() {
+    let d = Dir::new();
+    let limits = ScriptLimits {
+        memory_bytes: 8 << 20,
+        ..small_limits()
+    };
+    // A string doubling runs out within a few instructions, before the
+    // instruction hook ever saw a line.
+    let p = d.file(
+        "double.lua",
+        "local s = 'x'\nwhile true do\n  s = s .. s\nend\n",
+    );
+    let e = expect_kind(Script::load(&p, limits), ScriptErrorKind::MemoryLimit);
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.file.ends_with("double.lua"), "{e}");
+    assert_eq!(
+        e.traceback.as_deref(),
+        Some("double.lua:3: in main chunk"),
+        "{e}"
+    );
+    assert!(e.help.is_some());
+    // A table growing in a function: the stack names the function and its caller.
+    let p = d.file(
+        "grow.lua",
+        "local function grow(t)\n  for i = 1, 1e8 do t[#t + 1] = i end\nend\ngrow({})\n",
+    );
+    let e = expect_kind(Script::load(&p, limits), ScriptErrorKind::MemoryLimit);
+    assert_eq!(e.line, Some(2), "{e}");
+    assert_eq!(
+        e.traceback.as_deref(),
+        Some("grow.lua:2: in function 'grow'\ngrow.lua:4: in main chunk"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_memory_stop_in_a_computation_names_its_line_and_bar() {
+    let d = Dir::new();
+    let limits = ScriptLimits {
+        memory_bytes: 8 << 20,
+        ..small_limits()
+    };
+    // The chunk runs enough code for the hook to see a line (which must
+    // not be reported for the later error).
+    let p = d.file(
+        "calc.lua",
+        "local warm = 0\nfor i = 1, 5000 do warm = warm + i end\n\
+         function calculate(p)\n  local s = 'y'\n  for i = 1, 40 do s = s .. s end\n  return { value = close }\nend\n",
+    );
+    let s = Script::load(&p, limits).unwrap_or_else(|e| panic!("{e}"));
+    let mut inst = s.instance(&serde_json::json!({})).expect("instance");
+    let e = expect_kind(
+        full(&mut inst, &Bars::new(5).all()),
+        ScriptErrorKind::MemoryLimit,
+    );
+    assert_eq!(e.line, Some(5), "{e}");
+    assert_eq!(
+        e.traceback.as_deref(),
+        Some("calc.lua:5: in function <calc.lua:3>"),
+        "{e}"
+    );
+    let p = d.file(
+        "bar.lua",
+        "Settings = { Name = 'm', line = { { Name = 'a' } } }\nfunction Init() return 1 end\n\
+         function OnCalculate(i)\n  if i == 3 then\n    local s = 'z'\n    for k = 1, 40 do s = s .. s end\n  end\n  return C(i)\nend\n",
+    );
+    let s = Script::load(&p, limits).unwrap_or_else(|e| panic!("{e}"));
+    let mut inst = s.instance(&serde_json::json!({})).expect("instance");
+    let e = expect_kind(
+        full(&mut inst, &Bars::new(5).all()),
+        ScriptErrorKind::MemoryLimit,
+    );
+    assert_eq!(e.line, Some(6), "{e}");
+    assert_eq!(e.bar, Some(3), "{e}");
+}

@@ -1101,3 +1101,130 @@ fn indicator_elements_by_tag_give_their_lines() {
     let out = full(&mut inst, &bars.all()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out[0], second);
 }
+
+#[test]
+fn quik_script_with_102_lines_draws_all_of_them() {
+    // A public script returns 102 from Init(); lines past 64 used to be cut.
+    let src = "Settings = { Name = 'Many', line = {} }\n\
+      for k = 1, 102 do Settings.line[k] = { Name = 'L' .. k, Type = TYPE_LINE } end\n\
+      function Init() return 102 end\n\
+      function OnCalculate(i)\n\
+        local ok = SetValue(i, 100, C(i) * 2)\n\
+        if not ok then error('SetValue to line 100 failed') end\n\
+        local out = {}\n\
+        for k = 1, 102 do out[k] = C(i) + k end\n\
+        out[100] = nil\n\
+        return table.unpack(out, 1, 102)\n\
+      end\n";
+    let (_d, s) = must_load("many.lua", src);
+    assert_eq!(s.info().outputs.len(), 102);
+    assert_eq!(s.info().outputs[99].name, "L100");
+    let mut inst = s
+        .instance(&serde_json::json!({}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bars = Bars::new(6);
+    let out = full(&mut inst, &bars.all()).unwrap_or_else(|e| panic!("{e}"));
+    let line100: Vec<f64> = bars.close.iter().map(|c| c * 2.0).collect();
+    let line102: Vec<f64> = bars.close.iter().map(|c| c + 102.0).collect();
+    assert_eq!(out[99], line100);
+    assert_eq!(out[101], line102);
+    // An update of the last bar recomputes it in every line.
+    let mut more = out.clone();
+    for o in &mut more {
+        o.push(f64::NAN);
+    }
+    let bars7 = Bars::new(7);
+    inst.compute(&bars7.all(), &mut more, 6)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(more[99][6], bars7.close[6] * 2.0);
+    assert_eq!(more[101][6], bars7.close[6] + 102.0);
+}
+
+#[test]
+fn per_bar_script_with_120_outputs() {
+    let outs: Vec<String> = (1..=120).map(|k| format!("{{ name = 'o{k}' }}")).collect();
+    let src = format!(
+        "indicator {{ outputs = {{ {} }} }}\n\
+         function on_bar(i, state, p)\n  local r = {{}}\n  \
+         for k = 1, 120 do r[k] = close[i] * k end\n  return table.unpack(r, 1, 120)\nend\n",
+        outs.join(", ")
+    );
+    let (_d, s) = must_load("wide.lua", &src);
+    let mut inst = s
+        .instance(&serde_json::json!({}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bars = Bars::new(5);
+    let out = full(&mut inst, &bars.all()).unwrap_or_else(|e| panic!("{e}"));
+    let want: Vec<f64> = bars.close.iter().map(|c| c * 120.0).collect();
+    assert_eq!(out[119], want);
+}
+
+#[test]
+fn quik_init_returning_garbage_says_what_it_got() {
+    let cases = [
+        (
+            "-1e12",
+            "`Init()` returned -1000000000000; it must return the number of lines the script draws, a whole number from 1 to 512",
+        ),
+        (
+            "2.5",
+            "`Init()` returned 2.5; it must return the number of lines the script draws, a whole number from 1 to 512",
+        ),
+        (
+            "0 / 0",
+            "`Init()` returned NaN; it must return the number of lines the script draws, a whole number from 1 to 512",
+        ),
+        (
+            "0",
+            "`Init()` returned 0; it must return the number of lines the script draws, a whole number from 1 to 512",
+        ),
+        (
+            "'two'",
+            "`Init()` returned a string (\"two\"); it must return the number of lines the script draws, a whole number from 1 to 512",
+        ),
+        (
+            "true",
+            "`Init()` returned a boolean; it must return the number of lines the script draws, a whole number from 1 to 512",
+        ),
+        (
+            "600",
+            "`Init()` returned 600: more lines than the 512 a QUIK script may draw",
+        ),
+    ];
+    for (ret, want) in cases {
+        let src = format!(
+            "Settings = {{ Name = 'Bad', line = {{ {{ Name = 'a' }} }} }}\n\
+             function Init()\n  return {ret}\nend\n\
+             function OnCalculate(i) return C(i) end\n"
+        );
+        let (_d, r) = load_src("bad_init.lua", &src);
+        let e = expect_kind(r, ScriptErrorKind::Declaration);
+        assert_eq!(e.message, want, "Init returning {ret}");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.help.as_deref().unwrap_or("").contains("return"), "{e}");
+    }
+    // Nil with lines described in Settings.line: every entry is a line.
+    let src = "Settings = { Name = 'Nil', line = { { Name = 'a' }, { Name = 'b' } } }\n\
+      function Init() end\nfunction OnCalculate(i) return C(i) end\n";
+    let (_d, s) = must_load("nil_init.lua", src);
+    assert_eq!(s.info().outputs.len(), 2);
+    // Nil without any: the error says so.
+    let (_d, r) = load_src(
+        "nil_none.lua",
+        "Settings = { Name = 'Nil' }\nfunction Init() end\nfunction OnCalculate(i) return C(i) end\n",
+    );
+    let e = expect_kind(r, ScriptErrorKind::Declaration);
+    assert!(e.message.contains("declares no lines"), "{e}");
+    // More Settings.line entries than the cap, without a count.
+    let (_d, r) = load_src(
+        "huge.lua",
+        "Settings = { Name = 'Huge', line = {} }\nfor k = 1, 513 do Settings.line[k] = {} end\n\
+         function Init() end\nfunction OnCalculate(i) return C(i) end\n",
+    );
+    let e = expect_kind(r, ScriptErrorKind::Declaration);
+    assert!(
+        e.message
+            .contains("513 lines in Settings.line, more than the 512"),
+        "{e}"
+    );
+}
