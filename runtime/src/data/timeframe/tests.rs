@@ -796,3 +796,55 @@ fn append_reports_replace_versus_append_and_keeps_state_on_error() {
     );
     assert_eq!(agg.bars().low, vec![0.5, 7.0, 8.0, 9.0]);
 }
+
+/// UTC ns of local midnight in New York of `YYYY-MM-DD`.
+fn ny_midnight(date: &str) -> i64 {
+    let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    let t = America::New_York
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap();
+    t.timestamp() * NS_PER_SEC
+}
+
+#[test]
+fn weekly_and_monthly_aapl_bars_equal_the_pandas_resample() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/timeframes");
+    let daily = std::fs::read_to_string(dir.join("aapl_daily.csv")).unwrap();
+    let mut b = Bars::default();
+    for line in daily.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        b.time.push(ny_midnight(f[0]));
+        b.open.push(f[1].parse().unwrap());
+        b.high.push(f[2].parse().unwrap());
+        b.low.push(f[3].parse().unwrap());
+        b.close.push(f[4].parse().unwrap());
+        b.volume.push(f[5].parse().unwrap());
+        b.count.push(1);
+    }
+    let reference = std::fs::read_to_string(dir.join("reference.csv")).unwrap();
+    let mut checked = 0;
+    for text in ["1w", "1M"] {
+        let got =
+            aggregate_bars(&al(text, Some(America::New_York)), &BarsIn::from_bars(&b)).unwrap();
+        let mut want = Bars::default();
+        for line in reference
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with(&format!("{text},")))
+        {
+            let f: Vec<&str> = line.split(',').collect();
+            want.time.push(ny_midnight(f[1]));
+            want.open.push(f[2].parse().unwrap());
+            want.high.push(f[3].parse().unwrap());
+            want.low.push(f[4].parse().unwrap());
+            want.close.push(f[5].parse().unwrap());
+            want.volume.push(f[6].parse().unwrap());
+            want.count.push(f[7].parse().unwrap());
+        }
+        assert!(want.len() > 30, "{text}: reference has {} bars", want.len());
+        checked += want.len();
+        assert_bars_eq(&got, &want, text);
+    }
+    assert_eq!(checked, 157 + 36);
+}
