@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod lod;
+pub mod timeframe;
 
 use std::sync::Arc;
 
