@@ -63,9 +63,9 @@ pub const PARAMS_SCHEMA: &str = r#"{
       "description": "Header of the time column."
     },
     "time_format": {
-      "enum": ["auto", "date", "datetime", "rfc3339", "epoch_s", "epoch_ms", "epoch_ns"],
+      "enum": ["auto", "date", "datetime", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns", "yyyymmdd", "dd.mm.yyyy", "yyyy.mm.dd", "mm/dd/yyyy", "dd/mm/yyyy"],
       "default": "auto",
-      "description": "How times are written: date = YYYY-MM-DD (midnight in `timezone`), datetime = YYYY-MM-DD HH:MM:SS[.fff] (local time in `timezone`), rfc3339 = with an offset, epoch_* = numbers since 1970-01-01 UTC. auto detects it from the first data row."
+      "description": "How times are written: date = YYYY-MM-DD (midnight in `timezone`), datetime = YYYY-MM-DD HH:MM:SS[.fff] (local time in `timezone`), rfc3339 = with an offset, epoch_* = numbers since 1970-01-01 UTC, yyyymmdd / dd.mm.yyyy / yyyy.mm.dd / mm/dd/yyyy / dd/mm/yyyy = exchange and Excel date patterns (optionally followed by a space and HH:MM[:SS]). auto detects it from the first data row (never the slashed patterns, which differ by country)."
     },
     "timezone": {
       "type": "string",
@@ -227,6 +227,7 @@ fn load(params: &Params, base_dir: &str) -> Result<CsvSource, PluginError> {
     let values = value_columns(&headers, params.columns.as_ref(), &shown)?;
 
     let mut format = params.time_format;
+    let mut zone = time::Zone::new(tz);
     let mut timestamps = Vec::new();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); values.len()];
     // Symbols seen, for the "no rows matched" message. Files are usually
@@ -251,18 +252,18 @@ fn load(params: &Params, base_dir: &str) -> Result<CsvSource, PluginError> {
         }
         let time_text = field_text(&record, time_index);
         if format == TimeFormat::Auto {
-            format = time::detect(&time_text).ok_or_else(|| {
+            format = time::detect(time_text.as_bytes()).ok_or_else(|| {
                 PluginError::data(format!(
                     "{shown}: row {row}, column `{}`: cannot tell the time format of `{}`",
                     headers[time_index],
                     clip(&time_text)
                 ))
                 .with_help(
-                    "set time_format to one of \"date\", \"datetime\", \"rfc3339\", \"epoch_s\", \"epoch_ms\", \"epoch_ns\"",
+                    "set time_format to one of \"date\", \"datetime\", \"rfc3339\", \"epoch_s\", \"epoch_ms\", \"epoch_us\", \"epoch_ns\", \"yyyymmdd\", \"dd.mm.yyyy\", \"yyyy.mm.dd\", \"mm/dd/yyyy\", \"dd/mm/yyyy\"",
                 )
             })?;
         }
-        let ts = time::parse(&time_text, format, tz).map_err(|e| {
+        let ts = time::parse(time_text.as_bytes(), None, format, &mut zone).map_err(|e| {
             let at = format!("{shown}: row {row}, column `{}`", headers[time_index]);
             let detected = params.time_format == TimeFormat::Auto;
             time_error(e, &at, &time_text, format, detected, &params.timezone)
@@ -493,6 +494,10 @@ fn time_error(
             ))
             .with_help("fix the field, or set time_format to match the file")
         }
+        TimeError::ClockSyntax => PluginError::data(format!(
+            "{at}: the time of day is not HHMMSS or HH:MM[:SS]"
+        ))
+        .with_help("fix the field, or set time_format to match the file"),
         TimeError::NonexistentLocal => PluginError::data(format!(
             "{at}: local time `{}` does not exist in timezone {tz} (skipped by a daylight-saving change)",
             clip(text)

@@ -183,6 +183,14 @@ fn each_time_format_reads_the_same_instants() {
         ("1704205800250", "epoch_ms", t0 + NS / 4),
         ("1704205800250", "auto", t0 + NS / 4),
         ("1704205800000000001", "epoch_ns", t0 + 1),
+        ("1704205800250000", "epoch_us", t0 + NS / 4),
+        ("1704205800000000", "auto", t0),
+        ("02.01.2024 14:30", "auto", t0),
+        ("2024.01.02 14:30:00", "auto", t0),
+        ("02.01.2024 14:30:00", "dd.mm.yyyy", t0),
+        ("01/02/2024 14:30", "mm/dd/yyyy", t0),
+        ("02/01/2024 14:30", "dd/mm/yyyy", t0),
+        ("20240102 14:30:00", "yyyymmdd", t0),
     ];
     for (text, format, expected) in cases {
         let dir = temp_csv(&format!("time,price\n{text},1.0\n"));
