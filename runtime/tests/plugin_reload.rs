@@ -433,7 +433,10 @@ fn a_panicking_new_version_is_contained_and_the_old_one_keeps_working() {
     let failed_parts = &partial.model.failed;
     assert_eq!(failed_parts.len(), 1, "{failed_parts:?}");
     assert_eq!(
-        (failed_parts[0].error.kind, failed_parts[0].error.key_path.as_str()),
+        (
+            failed_parts[0].error.kind,
+            failed_parts[0].error.key_path.as_str()
+        ),
         (ConfigErrorKind::Plugin, "indicators[0]")
     );
     assert!(

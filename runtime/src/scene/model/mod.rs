@@ -205,7 +205,7 @@ impl ChartModel {
             if n == 1 { "is" } else { "are" }
         );
         for f in &self.failed {
-            text.push_str("\n");
+            text.push('\n');
             text.push_str(&f.error.to_string());
         }
         Some(text)
