@@ -191,6 +191,14 @@ fn warn_plugins(session: &ChartSession) {
     }
 }
 
+/// Loads `chart`, printing the plugin-load warnings whether or not it loads
+/// (a broken library may be why it does not).
+fn load_warned(session: &mut ChartSession, chart: &Path) -> Result<gpu_charts::scene::ChartModel> {
+    let model = session.load(chart);
+    warn_plugins(session);
+    Ok(model?)
+}
+
 fn run(cli: Cli) -> Result<Outcome> {
     if cli.verbose {
         gpu_charts::plugins::set_log_level(gpu_charts_plugin_api::GC_LOG_DEBUG);
@@ -210,9 +218,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 Ok(max) => session.set_max_image_side(Some(max)),
                 Err(e) => elog!("warning: `size` not checked against the GPU's limits: {e}"),
             }
-            let model = session.load(&chart);
-            warn_plugins(&session);
-            let model = model?;
+            let model = load_warned(&mut session, &chart)?;
             let rows: usize = model.tables.values().map(|t| t.len()).sum();
             let ids: Vec<&str> = model.failed.iter().map(|f| f.id.as_str()).collect();
             let verdict = if ids.is_empty() {
@@ -231,9 +237,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             return Ok(report_failed(&model));
         }
         Command::Export { chart, output } => {
-            let model = session.load(&chart);
-            warn_plugins(&session);
-            let model = model?;
+            let model = load_warned(&mut session, &chart)?;
             if output.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 let mut lock = std::io::BufWriter::new(stdout.lock());
@@ -273,9 +277,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             let mut gpu = Offscreen::new()?;
             check_size_flag(&gpu, size)?;
             session.set_max_image_side(Some(gpu.max_image_side()));
-            let model = session.load(&chart);
-            warn_plugins(&session);
-            let model = model?;
+            let model = load_warned(&mut session, &chart)?;
             gpu.render_png(&model, size, None, &output)?;
             out!("{}\n", output.display())?;
             return Ok(report_failed(&model));

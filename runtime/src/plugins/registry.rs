@@ -559,21 +559,19 @@ impl PluginRegistry {
         name: &str,
         known: impl Iterator<Item = &'a str>,
     ) -> PluginError {
-        {
-            let mut available: Vec<String> = known.map(str::to_string).collect();
-            available.sort();
-            // A library whose file name carries the wanted name most likely
-            // provides it (`libgpu_charts_plugin_line.so` for `line`): it
-            // comes first.
-            let mut failed: Vec<(PathBuf, String)> = self.failed.clone();
-            failed.sort_by_key(|(path, _)| !names_item(path, name));
-            PluginError::Unknown {
-                kind,
-                name: name.to_string(),
-                suggestion: did_you_mean(name, available.iter().map(String::as_str)),
-                available,
-                failed_libraries: failed,
-            }
+        let mut available: Vec<String> = known.map(str::to_string).collect();
+        available.sort();
+        // A library whose file name carries the wanted name most likely
+        // provides it (`libgpu_charts_plugin_line.so` for `line`): it
+        // comes first.
+        let mut failed: Vec<(PathBuf, String)> = self.failed.clone();
+        failed.sort_by_key(|(path, _)| !names_item(path, name));
+        PluginError::Unknown {
+            kind,
+            name: name.to_string(),
+            suggestion: did_you_mean(name, available.iter().map(String::as_str)),
+            available,
+            failed_libraries: failed,
         }
     }
 }
