@@ -1,5 +1,5 @@
 //! Checks that a JSON Schema cannot express: time zone names, view times,
-//! unique ids.
+//! unique ids, timeframes.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -10,6 +10,7 @@ use super::error::{ConfigError, ConfigErrorKind};
 use super::source_map::{SourceMap, join_key};
 use super::suggest::suggest;
 use super::time::{TIME_FORMATS_HELP, parse_time};
+use super::timeframe::Timeframe;
 use super::types::ChartConfig;
 use super::{ConfigErrors, LoadedChart};
 
@@ -27,6 +28,7 @@ pub(super) fn check(config: &ChartConfig, map: &SourceMap) -> Result<Checked, Ve
     let mut errors = Vec::new();
     check_source_ids(config, map, &mut errors);
     check_indicator_ids(config, map, &mut errors);
+    check_timeframes(config, map, &mut errors);
     let timezone = check_timezone(&config.timezone, map, &mut errors);
     let (mut view_start_ns, mut view_end_ns) = (None, None);
     if let Some(tz) = timezone {
@@ -63,6 +65,36 @@ pub(super) fn check(config: &ChartConfig, map: &SourceMap) -> Result<Checked, Ve
             view_end_ns,
         }),
         _ => Err(errors),
+    }
+}
+
+/// Help for a bad `timeframe`.
+pub(crate) const TIMEFRAME_HELP: &str = "write a count and a unit: s, m, h, d, w (weeks from Monday) or M (months), e.g. \"5m\", \"1h\", \"1d\", \"1w\", \"1M\"";
+
+/// Every `timeframe` (sources and series) must parse.
+fn check_timeframes(config: &ChartConfig, map: &SourceMap, errors: &mut Vec<ConfigError>) {
+    let sources = config.sources.iter().map(|(id, s)| {
+        (
+            format!("{}.timeframe", join_key("sources", id)),
+            &s.timeframe,
+        )
+    });
+    let series = config.panes.iter().enumerate().flat_map(|(p, pane)| {
+        pane.series
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| (format!("panes[{p}].series[{i}].timeframe"), &s.timeframe))
+    });
+    for (key, value) in sources.chain(series) {
+        let Some(text) = value else { continue };
+        if let Err(e) = text.parse::<Timeframe>() {
+            errors.push(map.error_at(
+                &key,
+                ConfigErrorKind::Timeframe,
+                format!("invalid `timeframe`: {e}"),
+                Some(TIMEFRAME_HELP.to_string()),
+            ));
+        }
     }
 }
 

@@ -34,6 +34,8 @@ pub enum ConfigErrorKind {
     Timezone,
     /// A `view` time could not be parsed, or the range is empty.
     Time,
+    /// A `timeframe` is not a count and a unit (`5m`, `1h`, `1d`, ...).
+    Timeframe,
     /// Two things share an id that must be unique.
     DuplicateId,
     /// A plugin is missing, failed to load, or returned an error (its

@@ -8,7 +8,8 @@
 //!    ([`chart_schema`]), turning each violation into a [`ConfigError`] with
 //!    line, column, key path and a `help:` (did you mean …?);
 //! 3. deserialize into [`ChartConfig`];
-//! 4. check what a schema cannot: the time zone, `view` times, unique ids.
+//! 4. check what a schema cannot: the time zone, `view` times, unique ids,
+//!    timeframes.
 //!
 //! Plugin parameters are validated later, once the plugins are loaded, with
 //! [`validate_params`] and the chart's [`SourceMap`], so those errors are
@@ -20,6 +21,7 @@ mod schema;
 mod source_map;
 mod suggest;
 mod time;
+pub mod timeframe;
 pub mod types;
 
 #[cfg(test)]
@@ -51,6 +53,10 @@ pub struct LoadedChart {
     pub view_start_ns: Option<i64>,
     /// `config.view.end` as UTC nanoseconds, if given.
     pub view_end_ns: Option<i64>,
+    /// A timeframe chosen outside the file (the window's timeframe keys):
+    /// `Some(Some(tf))` shows every source that holds bars or ticks at `tf`,
+    /// `Some(None)` shows them as read; `None` follows the file.
+    pub timeframe_override: Option<Option<timeframe::Timeframe>>,
 }
 
 /// Reads and validates a chart file. Errors name `path` as given.
@@ -106,5 +112,6 @@ pub fn parse_chart_str(text: &str, path: &Path) -> Result<LoadedChart, ConfigErr
         timezone: checked.timezone,
         view_start_ns: checked.view_start_ns,
         view_end_ns: checked.view_end_ns,
+        timeframe_override: None,
     })
 }

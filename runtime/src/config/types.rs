@@ -104,6 +104,18 @@ pub struct SourceConfig {
     /// Parameters, validated against the plugin's own schema.
     #[serde(default = "empty_object")]
     pub params: serde_json::Value,
+    /// Show this source as bars of this timeframe: a count and a unit, `s`,
+    /// `m`, `h`, `d`, `w` (weeks from Monday) or `M` (months), e.g. `"5m"`,
+    /// `"1h"`, `"1d"`. Days, weeks and months are calendar buckets in the
+    /// chart's `timezone`. A source with open, high, low and close columns
+    /// is read as bars (first open, highest high, lowest low, last close,
+    /// summed volume); otherwise a `price` (or `value`) column makes it
+    /// ticks, with `size` (or `volume`) summed as volume. Every reference to
+    /// the source (`aapl.close`, indicators, bar series) then sees the bars:
+    /// columns `open`, `high`, `low`, `close`, `volume` (when the input has
+    /// one) and `count` (ticks or finer bars per bar). Default: as read.
+    #[serde(default)]
+    pub timeframe: Option<String>,
 }
 
 /// An indicator: an indicator plugin applied to input columns.
@@ -260,6 +272,13 @@ pub struct SeriesConfig {
     /// Chart type parameters, validated against the plugin's own schema.
     #[serde(default = "empty_object")]
     pub params: serde_json::Value,
+    /// Draw this series' source data as bars of this timeframe (as a
+    /// source's `timeframe`, for this series only); `data` must name a
+    /// source (`"aapl"`) or a source column (`"aapl.close"`). On a bar axis
+    /// every series must share one timeline, so mix timeframes with
+    /// `x_axis = "time"`.
+    #[serde(default)]
+    pub timeframe: Option<String>,
 }
 
 fn default_size() -> [u32; 2] {

@@ -60,159 +60,15 @@
 use chrono::{NaiveDate, NaiveDateTime, Offset as _, TimeZone, Timelike};
 use chrono_tz::Tz;
 use rayon::prelude::*;
-use std::fmt;
+
+// The timeframe value itself is a chart-file type (config parses it, with
+// located errors); aggregation lives here.
+pub use crate::config::timeframe::{Timeframe, TimeframeParseError, Unit};
 
 const NS_PER_SEC: i64 = 1_000_000_000;
 const NS_PER_DAY: i64 = 86_400 * NS_PER_SEC;
-/// The longest timeframe accepted, in seconds (200 Julian years).
-const MAX_SECONDS: u128 = 200 * 36_525 * 864;
 /// Input rows per chunk below which splitting does not pay.
 const MIN_CHUNK: usize = 1 << 16;
-
-/// The unit of a [`Timeframe`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Unit {
-    /// `s`.
-    Second,
-    /// `m` (lower case; upper-case `M` is months).
-    Minute,
-    /// `h`.
-    Hour,
-    /// `d`: a calendar day.
-    Day,
-    /// `w`: a calendar week starting Monday.
-    Week,
-    /// `M` or `mo`: a calendar month.
-    Month,
-}
-
-impl Unit {
-    /// Nominal length in seconds (months as 31 days), for limits only.
-    fn nominal_seconds(self) -> u128 {
-        match self {
-            Unit::Second => 1,
-            Unit::Minute => 60,
-            Unit::Hour => 3_600,
-            Unit::Day => 86_400,
-            Unit::Week => 7 * 86_400,
-            Unit::Month => 31 * 86_400,
-        }
-    }
-
-    fn suffix(self) -> &'static str {
-        match self {
-            Unit::Second => "s",
-            Unit::Minute => "m",
-            Unit::Hour => "h",
-            Unit::Day => "d",
-            Unit::Week => "w",
-            Unit::Month => "M",
-        }
-    }
-}
-
-/// A bar period: a positive count of a [`Unit`], parsed from `"5m"`, `"1h"`,
-/// `"1d"`, `"1w"`, `"1M"` or `"3mo"`; `Display` writes the canonical form
-/// (`"3mo"` → `"3M"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Timeframe {
-    /// How many units one bar spans (≥ 1).
-    pub count: u32,
-    /// The unit.
-    pub unit: Unit,
-}
-
-/// Why a timeframe string was rejected. Messages quote the text and say what
-/// is expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TimeframeParseError {
-    /// Nothing but blanks.
-    #[error("empty timeframe; write a count and a unit, e.g. `5m`, `1h`, `1d`, `1w` or `1M`")]
-    Empty,
-    /// No leading count.
-    #[error(
-        "timeframe `{text}` has no count; write a positive whole number before the unit, e.g. `1{text}`"
-    )]
-    MissingCount {
-        /// The text as given.
-        text: String,
-    },
-    /// A count but no unit.
-    #[error(
-        "timeframe `{text}` has no unit; add one of s, m, h, d, w or M (months), e.g. `{text}m`"
-    )]
-    MissingUnit {
-        /// The text as given.
-        text: String,
-    },
-    /// The unit is not one of the known ones.
-    #[error("unknown timeframe unit `{unit}` in `{text}`; use s, m, h, d, w or M (months)")]
-    UnknownUnit {
-        /// The unit part.
-        unit: String,
-        /// The text as given.
-        text: String,
-    },
-    /// Count 0.
-    #[error("timeframe `{text}` has count 0; the count must be at least 1")]
-    Zero {
-        /// The text as given.
-        text: String,
-    },
-    /// Longer than 200 years (or a count that overflows).
-    #[error("timeframe `{text}` is too long; the longest timeframe is 200 years")]
-    TooLong {
-        /// The text as given.
-        text: String,
-    },
-}
-
-impl std::str::FromStr for Timeframe {
-    type Err = TimeframeParseError;
-
-    fn from_str(s: &str) -> Result<Timeframe, TimeframeParseError> {
-        let text = s.trim();
-        if text.is_empty() {
-            return Err(TimeframeParseError::Empty);
-        }
-        let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-        let (num, unit) = text.split_at(digits);
-        if num.is_empty() {
-            return Err(TimeframeParseError::MissingCount { text: text.into() });
-        }
-        let unit = match unit.trim_start() {
-            "" => return Err(TimeframeParseError::MissingUnit { text: text.into() }),
-            "s" => Unit::Second,
-            "m" => Unit::Minute,
-            "h" => Unit::Hour,
-            "d" => Unit::Day,
-            "w" => Unit::Week,
-            "M" | "mo" => Unit::Month,
-            other => {
-                return Err(TimeframeParseError::UnknownUnit {
-                    unit: other.into(),
-                    text: text.into(),
-                });
-            }
-        };
-        let count: u32 = num
-            .parse()
-            .map_err(|_| TimeframeParseError::TooLong { text: text.into() })?;
-        if count == 0 {
-            return Err(TimeframeParseError::Zero { text: text.into() });
-        }
-        if u128::from(count) * unit.nominal_seconds() > MAX_SECONDS {
-            return Err(TimeframeParseError::TooLong { text: text.into() });
-        }
-        Ok(Timeframe { count, unit })
-    }
-}
-
-impl fmt::Display for Timeframe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.count, self.unit.suffix())
-    }
-}
 
 /// Why an aggregation failed. Indices are 0-based positions in the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -917,6 +773,21 @@ impl TimeframeAgg {
         &self.al
     }
 
+    /// Continues an aggregation after `rows` input rows whose bars, all
+    /// closed, are `closed`: the next row appended must lie in a later
+    /// bucket than the last of them (typically the caller drops the last,
+    /// still open, bar and appends that bucket's input rows again, which
+    /// costs O(rows in one bucket), not a re-aggregation of the history).
+    /// Row numbers in later errors count from `rows`.
+    pub fn resume(al: Aligner, closed: Bars, rows: usize) -> TimeframeAgg {
+        TimeframeAgg {
+            al,
+            bars: closed,
+            cur: Cursor::new(),
+            rows,
+        }
+    }
+
     /// Appends ticks (timestamps not before the last one appended). On an
     /// error the bars stay as they were before the call; row numbers in the
     /// error count every tick appended since the aggregation was made.
@@ -930,10 +801,21 @@ impl TimeframeAgg {
         if let Some(s) = size {
             check_len("size", s.len(), time.len())?;
         }
+        self.append_rows(Ticks { time, price, size }, time.len())
+    }
+
+    /// Appends finer bars (as [`aggregate_bars`] reads them), with the same
+    /// contract as [`TimeframeAgg::append`].
+    pub fn append_bars(&mut self, bars: &BarsIn<'_>) -> Result<Update, AggregateError> {
+        bars.check()?;
+        self.append_rows(*bars, bars.time.len())
+    }
+
+    fn append_rows<R: Rows>(&mut self, inner: R, n: usize) -> Result<Update, AggregateError> {
         // Offsets shift local indices to the global row numbers.
         let rows = Shifted {
             base: self.rows,
-            inner: Ticks { time, price, size },
+            inner,
         };
         let before_len = self.bars.len();
         let before_open = self.cur.bar;
@@ -943,7 +825,7 @@ impl TimeframeAgg {
         run(
             &self.al,
             &rows,
-            self.rows..self.rows + time.len(),
+            self.rows..self.rows + n,
             &mut cur,
             &mut closed,
         )?;
@@ -989,7 +871,7 @@ impl TimeframeAgg {
         }
         update.appended = self.bars.len() - before_len;
         self.cur = cur;
-        self.rows += time.len();
+        self.rows += n;
         Ok(update)
     }
 }

@@ -12,6 +12,7 @@ use crate::plugins::PluginRegistry;
 use crate::scene::theme::Palette;
 
 use super::plots::{AutoPlot, PlotPane, SeriesBuilder, SeriesRequest};
+use super::timeframes::TimeframeTables;
 use super::{
     BuildStats, Builder, ChartModel, ColumnData, NamedColumn, PaneModel, SeriesData, XMode,
 };
@@ -26,6 +27,7 @@ pub(super) fn assemble(
     outputs: &[(String, Vec<String>)],
     auto_plots: &[(usize, Arc<Timeline>, Vec<AutoPlot>)],
     left_out: &HashSet<String>,
+    timeframes: &TimeframeTables,
 ) -> Result<ChartModel, ConfigErrors> {
     let loaded = b.loaded;
     let cfg = &loaded.config;
@@ -72,12 +74,20 @@ pub(super) fn assemble(
     for (pi, pane) in cfg.panes.iter().enumerate() {
         let mut series = Vec::new();
         for (si, s) in pane.series.iter().enumerate() {
+            // A series' own timeframe draws its source's bars at it.
+            let tf = s.timeframe.as_deref().and_then(|t| t.parse().ok());
+            let data = timeframes.series_data(&s.data, tf);
+            let label = match (&s.label, tf) {
+                (Some(l), _) => l.clone(),
+                (None, Some(tf)) => format!("{} {tf}", s.data),
+                (None, None) => s.data.clone(),
+            };
             let req = SeriesRequest {
                 path: format!("panes[{pi}].series[{si}]"),
                 chart_type: &s.chart_type,
-                data: &s.data,
+                data: &data,
                 with: None,
-                label: s.label.clone().unwrap_or_else(|| s.data.clone()),
+                label,
                 color: s.color.as_deref(),
                 up_color: s.up_color.as_deref(),
                 down_color: s.down_color.as_deref(),
@@ -209,5 +219,6 @@ pub(super) fn assemble(
         initial_view,
         build: BuildStats::default(),
         failed: Vec::new(),
+        timeframes: timeframes.info.clone(),
     })
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::config::{ConfigErrorKind, ConfigErrors, LoadedChart};
+use crate::data::timeframe::TimeframeAgg;
 use crate::data::{DataCache, Table, Timeline};
 use crate::plugins::PluginRegistry;
 
@@ -12,6 +13,7 @@ use super::assemble::assemble;
 use super::engine::LiveIndicator;
 use super::order::indicator_deps;
 use super::plots::AutoPlot;
+use super::timeframes::TimeframeTables;
 use super::{BuildStats, Builder, ChartModel, ColumnData, FailedPart, build, failed_input};
 
 /// A chart that keeps every indicator's state, so bars appended to a source
@@ -26,6 +28,25 @@ pub struct LiveChart {
     pub(super) auto_plots: Vec<(usize, Arc<Timeline>, Vec<AutoPlot>)>,
     /// Indicators left out (they failed, or read one that did).
     pub(super) failed: Vec<FailedPart>,
+    /// Tables aggregated to a timeframe and the raw tables they come from.
+    pub(super) timeframes: TimeframeTables,
+    /// The live aggregation of each of `timeframes.aggregated`, made at
+    /// its first append.
+    pub(super) aggs: Vec<Option<TimeframeAgg>>,
+    /// What the last append did to each aggregated table.
+    pub(super) last_update: Vec<BarsUpdate>,
+}
+
+/// What an append did to a table aggregated to a timeframe: its first
+/// `unchanged` bars kept their values (the rest were replaced or added).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarsUpdate {
+    /// The table (`aapl`, or `aapl@1d` for a series' own timeframe).
+    pub table: String,
+    /// Leading bars left as they were.
+    pub unchanged: usize,
+    /// Bars now.
+    pub len: usize,
 }
 
 /// Builds a [`LiveChart`] (the model plus the indicator states). Every
@@ -59,7 +80,9 @@ impl LiveChart {
             errors: Vec::new(),
         };
         let path = format!("sources.{source_id}");
-        let Some(old) = self.tables.get(source_id).cloned() else {
+        // A source shown at a timeframe keeps its rows as read aside.
+        let raw_kept = self.timeframes.raw.get(source_id).cloned();
+        let Some(old) = raw_kept.or_else(|| self.tables.get(source_id).cloned()) else {
             b.err(
                 "sources",
                 ConfigErrorKind::Reference,
@@ -102,16 +125,61 @@ impl LiveChart {
         let table = Table::from_raw(source_id, old.names.clone(), ts, cols)
             .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e.to_string(), None))?;
         let table = Arc::new(table);
-        for (name, col) in table.names.iter().zip(&table.columns) {
-            self.by_name.insert(
-                format!("{source_id}.{name}"),
-                ColumnData {
-                    timeline: table.timeline.clone(),
-                    column: col.clone(),
-                },
+        // Rows of each table that kept their values, by table id (the
+        // timeline's source id).
+        let mut unchanged: HashMap<String, usize> = HashMap::new();
+        if let Some(raw) = self.timeframes.raw.get_mut(source_id) {
+            *raw = table.clone();
+        }
+        let shown_raw = !self
+            .timeframes
+            .aggregated
+            .iter()
+            .any(|a| a.table_id == source_id);
+        if shown_raw {
+            unchanged.insert(source_id.to_string(), keep);
+            insert_table(
+                &mut self.tables,
+                &mut self.by_name,
+                source_id,
+                table.clone(),
             );
         }
-        self.tables.insert(source_id.to_string(), table);
+        // Aggregated tables: O(update) through their live aggregation.
+        self.last_update.clear();
+        for (k, a) in self.timeframes.aggregated.iter().enumerate() {
+            if a.source_id != source_id {
+                continue;
+            }
+            let Some(shown) = self.tables.get(&a.table_id).cloned() else {
+                continue;
+            };
+            let agg = match &mut self.aggs[k] {
+                Some(agg) => agg,
+                slot => slot.insert(
+                    a.live(&old, &shown)
+                        .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e, None))?,
+                ),
+            };
+            let kept = a
+                .append(agg, &table, keep..table.len(), replace_last)
+                .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e, None))?;
+            let bars = a
+                .table(agg.bars())
+                .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e.to_string(), None))?;
+            self.last_update.push(BarsUpdate {
+                table: a.table_id.clone(),
+                unchanged: kept,
+                len: bars.len(),
+            });
+            unchanged.insert(a.table_id.clone(), kept);
+            insert_table(
+                &mut self.tables,
+                &mut self.by_name,
+                &a.table_id,
+                Arc::new(bars),
+            );
+        }
         // An indicator that fails now drops out like one that failed at
         // build time, and so does everything reading it.
         let deps = indicator_deps(&self.loaded.config);
@@ -120,12 +188,12 @@ impl LiveChart {
         while k < self.live.len() {
             let li = &mut self.live[k];
             let i = li.index;
-            let failure = match failed_input(&b, i, &deps[i], &self.failed) {
-                Some(f) => Some(f),
-                None if li
-                    .timeline(&self.by_name)
-                    .is_some_and(|t| t.source_id == source_id) =>
-                {
+            let changed_from = li
+                .timeline(&self.by_name)
+                .and_then(|t| unchanged.get(&t.source_id).copied());
+            let failure = match (failed_input(&b, i, &deps[i], &self.failed), changed_from) {
+                (Some(f), _) => Some(f),
+                (None, Some(keep)) => {
                     let evaluated = li.evaluate(&mut self.by_name, keep);
                     script_log.extend(li.engine.drain_log());
                     evaluated.err().map(|msg| FailedPart {
@@ -140,7 +208,7 @@ impl LiveChart {
                         ),
                     })
                 }
-                None => None,
+                (None, None) => None,
             };
             match failure {
                 Some(f) => {
@@ -182,9 +250,35 @@ impl LiveChart {
             &outputs,
             &self.auto_plots,
             &left_out,
+            &self.timeframes,
         )?;
         self.model.build = stats;
         self.model.failed = self.failed.clone();
         Ok(())
     }
+
+    /// What the last [`LiveChart::append`] did to each table aggregated
+    /// from the source it appended to.
+    pub fn last_bars_update(&self) -> &[BarsUpdate] {
+        &self.last_update
+    }
+}
+
+/// Puts `table` in place under `id`, with its columns by reference.
+fn insert_table(
+    tables: &mut BTreeMap<String, Arc<Table>>,
+    by_name: &mut HashMap<String, ColumnData>,
+    id: &str,
+    table: Arc<Table>,
+) {
+    for (name, col) in table.names.iter().zip(&table.columns) {
+        by_name.insert(
+            format!("{id}.{name}"),
+            ColumnData {
+                timeline: table.timeline.clone(),
+                column: col.clone(),
+            },
+        );
+    }
+    tables.insert(id.to_string(), table);
 }

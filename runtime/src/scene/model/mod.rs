@@ -6,7 +6,8 @@
 //! into tables through the [`DataCache`]), [`order`] (dependency order of
 //! indicators), [`fingerprint`] (what an indicator's outputs depend on, for
 //! reuse), the indicator engines behind [`engine`] ([`plugin`] and
-//! [`script`]), [`plots`] (series styling and script auto-plots) and
+//! [`script`]), [`timeframes`] (sources and series shown as bars of a
+//! timeframe), [`plots`] (series styling and script auto-plots) and
 //! [`assemble`] (panes, axis, view). [`live`] keeps the engines' states for
 //! bar appends.
 
@@ -20,6 +21,7 @@ mod plugin;
 mod refs;
 mod script;
 mod sources;
+mod timeframes;
 mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +32,7 @@ use chrono_tz::Tz;
 use gpu_charts_plugin_api::GC_USER_UNIFORM_FLOATS;
 
 use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap};
+use crate::data::timeframe::Timeframe;
 use crate::data::{Column, Table, Timeline};
 use crate::plugins::PluginRegistry;
 use crate::scene::theme::{Palette, Rgba};
@@ -37,7 +40,7 @@ use crate::scene::types::ViewRange;
 
 pub use crate::data::DataCache;
 pub use crate::scene::types::ChartTypeSpec;
-pub use live::{LiveChart, build_live};
+pub use live::{BarsUpdate, LiveChart, build_live};
 pub use plots::{AutoPlot, PlotPane};
 
 use assemble::assemble;
@@ -172,6 +175,23 @@ pub struct ChartModel {
     /// Indicators left out because they failed to compute (or read one
     /// that did); everything else is drawn. Empty for a complete chart.
     pub failed: Vec<FailedPart>,
+    /// The timeframe shown, for the readout and the window's keys.
+    pub timeframes: TimeframeInfo,
+}
+
+/// The timeframe a chart is shown at and what the window may switch to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimeframeInfo {
+    /// The timeframe of the first source shown at one (by id); `None`:
+    /// every source as read.
+    pub current: Option<Timeframe>,
+    /// The first source's `timeframe` in the chart file (by id).
+    pub file: Option<Timeframe>,
+    /// The smallest step between the rows of the sources holding bars or
+    /// ticks, as read (coarser timeframes only are worth switching to).
+    pub finest_ns: Option<i64>,
+    /// Some source holds bars or ticks, so its timeframe can be switched.
+    pub switchable: bool,
 }
 
 /// An indicator that failed while computing (a Lua runtime error, an
@@ -246,6 +266,10 @@ pub struct BuildStats {
     pub indicators_computed: Vec<String>,
     /// Indicator ids whose outputs were reused from an earlier build.
     pub indicators_reused: Vec<String>,
+    /// Aggregated tables computed, as `source@timeframe`.
+    pub timeframes_aggregated: Vec<String>,
+    /// Aggregated tables taken from the cache, as `source@timeframe`.
+    pub timeframes_cached: Vec<String>,
     /// What the build's scripts printed (`print`, QUIK `message`), each
     /// line as `[indicator id] text` (rate-limited per run: see
     /// [`crate::script::ScriptInstance::take_log`]).
@@ -341,7 +365,9 @@ pub(super) fn build(
         errors: Vec::new(),
     };
     let mut stats = BuildStats::default();
-    let (tables, source_keys) = load_sources(&mut b, registry, cache, &mut stats)?;
+    let (mut tables, mut source_keys) = load_sources(&mut b, registry, cache, &mut stats)?;
+    let timeframes =
+        timeframes::apply_timeframes(&mut b, cache, &mut tables, &mut source_keys, &mut stats)?;
     let mut by_name = source_columns(&tables);
     let order = indicator_order(&mut b)?;
     let mut live = Vec::new();
@@ -422,9 +448,11 @@ pub(super) fn build(
         &outputs,
         &auto_plots,
         &left_out,
+        &timeframes,
     )?;
     model.build = stats;
     model.failed = failed.clone();
+    let aggs = vec![None; timeframes.aggregated.len()];
     Ok(LiveChart {
         loaded: loaded.clone(),
         model,
@@ -433,6 +461,9 @@ pub(super) fn build(
         live,
         auto_plots,
         failed,
+        timeframes,
+        aggs,
+        last_update: Vec::new(),
     })
 }
 
