@@ -220,7 +220,8 @@ impl App {
         };
         let current = config.current();
         if current.number != self.shown {
-            self.state = self.state.carried_to(&current.model);
+            // A new timeframe keeps the same time span on screen.
+            self.state = self.state.carried_across(&self.model, &current.model);
             self.model = current.model.clone();
             self.shown = current.number;
             self.drag = None;
@@ -487,7 +488,6 @@ impl App {
     }
 }
 
-/// "Title — gpu-charts" (the file name when the chart has no title).
 /// A window's surface size the device can draw: at least 1 pixel a side
 /// (minimised windows report 0) and at most its largest texture side (a
 /// chart's `size` or a window dragged larger would fail the surface
@@ -497,10 +497,16 @@ fn surface_size(ctx: &GpuContext, size: [u32; 2]) -> [u32; 2] {
     size.map(|s| s.clamp(1, max))
 }
 
+/// "Title · 5m — gpu-charts" (the file name when the chart has no title;
+/// the timeframe shown, when there is one).
 fn window_title(model: &ChartModel) -> String {
-    match &model.config.title {
-        Some(t) => format!("{t} — gpu-charts"),
-        None => format!("{} — gpu-charts", model.path.display()),
+    let name = match &model.config.title {
+        Some(t) => t.clone(),
+        None => model.path.display().to_string(),
+    };
+    match model.timeframes.current {
+        Some(tf) => format!("{name} · {tf} — gpu-charts"),
+        None => format!("{name} — gpu-charts"),
     }
 }
 
@@ -594,6 +600,15 @@ impl ApplicationHandler<Wake> for App {
                     let plot_w = self.plot_width();
                     self.state.key(k, plot_w);
                     self.redraw();
+                }
+                // `]` coarser, `[` finer: the live session rebuilds the
+                // chart at that timeframe and wakes us with it.
+                if let WKey::Character(c) = &event.logical_key
+                    && (c == "]" || c == "[")
+                    && let Some((handle, _)) = &self.live
+                    && let Some(choice) = interact::step_timeframe(&self.model.timeframes, c == "]")
+                {
+                    handle.set_timeframe(choice);
                 }
             }
             _ => {}

@@ -63,6 +63,7 @@ use std::time::{Duration, Instant};
 use arc_swap::{ArcSwap, ArcSwapOption};
 
 use crate::config::{self, ConfigError, ConfigErrorKind, ConfigErrors};
+use crate::data::timeframe::Timeframe;
 use crate::plugins::{LoadMode, PluginError};
 use crate::render::{ChartSession, Error};
 use crate::scene::ChartModel;
@@ -229,6 +230,35 @@ pub struct LiveSession {
     /// A plugin library changed and no reload has loaded the new version
     /// yet (it failed): the next reload starts a fresh session again.
     plugins_pending: bool,
+    /// The timeframe chosen in the window, over the file's.
+    timeframe: TimeframeChoice,
+}
+
+/// The window's timeframe (see [`LiveSession::set_timeframe`]) and the
+/// file's `timeframe` values it was chosen over: an edit of those clears
+/// the choice (the file is the newer word).
+#[derive(Debug, Default)]
+struct TimeframeChoice {
+    chosen: Option<Option<Timeframe>>,
+    file: Option<Vec<Option<String>>>,
+}
+
+impl TimeframeChoice {
+    /// Applies the choice to `loaded`, first dropping it if the file's
+    /// timeframes changed since the last load.
+    fn apply(&mut self, loaded: &mut config::LoadedChart) {
+        let file: Vec<Option<String>> = loaded
+            .config
+            .sources
+            .values()
+            .map(|s| s.timeframe.clone())
+            .collect();
+        if self.file.as_ref().is_some_and(|f| *f != file) {
+            self.chosen = None;
+        }
+        self.file = Some(file);
+        loaded.timeframe_override = self.chosen;
+    }
 }
 
 impl LiveSession {
@@ -238,7 +268,8 @@ impl LiveSession {
     pub fn open(path: &Path, options: LiveOptions) -> Result<LiveSession, LiveError> {
         let mut session = new_session(&options);
         let t0 = Instant::now();
-        let (built, deps, _) = build(&mut session, path, &options, None);
+        let mut timeframe = TimeframeChoice::default();
+        let (built, deps, _) = build(&mut session, path, &options, None, &mut timeframe);
         if options.print_errors {
             // Libraries in the plugin folders that did not load (as `render`
             // and `validate` report them).
@@ -268,7 +299,17 @@ impl LiveSession {
             deps,
             watcher,
             plugins_pending: false,
+            timeframe,
         })
+    }
+
+    /// Shows every source holding bars or ticks at `choice` (`None`: as
+    /// read) instead of the file's `timeframe`, and rebuilds now (through
+    /// the cache: a timeframe shown before is not aggregated again). An
+    /// edit of a `timeframe` in the file later drops the choice.
+    pub fn set_timeframe(&mut self, choice: Option<Timeframe>) -> Reload {
+        self.timeframe.chosen = Some(choice);
+        self.reload(Vec::new(), false)
     }
 
     /// The live config, to share with readers.
@@ -327,8 +368,20 @@ impl LiveSession {
         let mut fresh = plugins_changed.then(|| new_session(&self.options));
         let used_plugins: Vec<PathBuf> = self.deps.plugins.iter().cloned().collect();
         let (built, deps, plugin_errors) = match fresh.as_mut() {
-            Some(session) => build(session, &self.path, &self.options, Some(&used_plugins)),
-            None => build(&mut self.session, &self.path, &self.options, None),
+            Some(session) => build(
+                session,
+                &self.path,
+                &self.options,
+                Some(&used_plugins),
+                &mut self.timeframe,
+            ),
+            None => build(
+                &mut self.session,
+                &self.path,
+                &self.options,
+                None,
+                &mut self.timeframe,
+            ),
         };
         // A failed version may already name new files (a script not written
         // yet): watch them too, and keep watching what the good one uses.
@@ -429,8 +482,9 @@ fn build(
     path: &Path,
     options: &LiveOptions,
     required_plugins: Option<&[PathBuf]>,
+    timeframe: &mut TimeframeChoice,
 ) -> (Result<ChartModel, Error>, Dependencies, Vec<PluginError>) {
-    let loaded = match config::load_chart_file(path) {
+    let mut loaded = match config::load_chart_file(path) {
         Ok(l) => l,
         Err(e) => {
             return (
@@ -440,6 +494,7 @@ fn build(
             );
         }
     };
+    timeframe.apply(&mut loaded);
     let mut built = session.model(&loaded);
     let dirs: Vec<PathBuf> = loaded
         .config
@@ -493,10 +548,18 @@ fn with_plugin_errors(chart: &Path, plugin_errors: &[PluginError], built: Option
     Error::Config(ConfigErrors(errors))
 }
 
+/// What a [`LiveHandle`] asks of its session thread.
+#[derive(Debug, Clone, Copy)]
+enum Command {
+    /// [`LiveSession::set_timeframe`].
+    Timeframe(Option<Timeframe>),
+}
+
 /// A [`LiveSession`] running on a thread of its own.
 pub struct LiveHandle {
     config: Arc<LiveConfig>,
     reloads: mpsc::Receiver<Reload>,
+    commands: mpsc::Sender<Command>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -518,6 +581,7 @@ impl LiveHandle {
     ) -> Result<LiveHandle, LiveError> {
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<Arc<LiveConfig>, LiveError>>(1);
         let (reload_tx, reloads) = mpsc::channel();
+        let (commands, command_rx) = mpsc::channel::<Command>();
         let stop = Arc::new(AtomicBool::new(false));
         let path = path.to_path_buf();
         let stop_flag = stop.clone();
@@ -536,6 +600,10 @@ impl LiveHandle {
                 }
                 // Short waits so a dropped handle stops the thread promptly.
                 while !stop_flag.load(Ordering::Relaxed) {
+                    while let Ok(Command::Timeframe(choice)) = command_rx.try_recv() {
+                        let _ = reload_tx.send(live.set_timeframe(choice));
+                        wake();
+                    }
                     if let Some(r) = live.wait(Duration::from_millis(50)) {
                         // Nobody listening is fine: readers may use `config` only.
                         let _ = reload_tx.send(r);
@@ -548,6 +616,7 @@ impl LiveHandle {
             Ok(Ok(config)) => Ok(LiveHandle {
                 config,
                 reloads,
+                commands,
                 stop,
                 thread: Some(thread),
             }),
@@ -572,6 +641,13 @@ impl LiveHandle {
     /// Every reload's outcome, in order.
     pub fn reloads(&self) -> &mpsc::Receiver<Reload> {
         &self.reloads
+    }
+
+    /// Asks the session thread to show the chart at `choice` (see
+    /// [`LiveSession::set_timeframe`]); the outcome comes as a reload.
+    pub fn set_timeframe(&self, choice: Option<Timeframe>) {
+        // A stopped thread has nothing left to show.
+        let _ = self.commands.send(Command::Timeframe(choice));
     }
 }
 

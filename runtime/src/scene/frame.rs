@@ -849,8 +849,14 @@ pub fn build_frame_with(
         // Lines wider than the image are left out rather than cut.
         let fits_w = |text: &str, size: f32| plot_left + 8.0 * r + text::measure(text, size) <= w;
         let mut ly = top + 6.0 * r;
+        // The title carries the timeframe shown (the window switches it).
+        let title = match (&model.config.title, model.timeframes.current) {
+            (Some(t), Some(tf)) => Some(format!("{t} · {tf}")),
+            (None, Some(tf)) => Some(tf.to_string()),
+            (t, None) => t.clone(),
+        };
         if pi == 0
-            && let Some(t) = &model.config.title
+            && let Some(t) = &title
             && fits(ly + TITLE_FONT * r)
             && fits_w(t, TITLE_FONT * r)
         {

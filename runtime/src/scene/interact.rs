@@ -6,7 +6,8 @@
 //! O(series × log rows). The cursor queries on a frame (`hit_test`,
 //! `row_at`, ...) and the crosshair overlay live in
 //! [`crate::scene::frame::cursor`] (the frame draws the crosshair); they are
-//! re-exported here.
+//! re-exported here. [`timeframe`] holds the timeframe keys' ladder and
+//! carries the view across a change of timeframe.
 
 use crate::scene::frame::{FrameScene, legend_value};
 use crate::scene::model::ChartModel;
@@ -14,6 +15,11 @@ use crate::scene::types::ViewRange;
 
 pub use crate::scene::frame::cursor::{Hit, hit_test, pane_step, row_at, time_label};
 pub use crate::scene::types::{Bounds, MIN_BARS, ViewState};
+pub use timeframe::{
+    TIMEFRAME_LADDER, axis_to_time, step_timeframe, time_to_axis, timeframe_ladder,
+};
+
+mod timeframe;
 
 /// How far (as a fraction of the visible span) the view may leave the data.
 pub const EDGE_MARGIN: f64 = 0.25;
