@@ -278,4 +278,81 @@ mod tests {
         let keys: Vec<&str> = both.iter().map(|e| e.key_path.as_str()).collect();
         assert_eq!(keys, ["size[0]", "size[1]"]);
     }
+
+    #[test]
+    fn bad_timeframes_are_located_errors_by_kind_and_message() {
+        let text = "[sources.a]\nkind = \"csv\"\ntimeframe = \"5x\"\n[[panes]]\n[[panes.series]]\ntype = \"line\"\ndata = \"a.close\"\ntimeframe = \"0h\"\n";
+        let errors =
+            parse_chart_str(text, Path::new("chart.toml")).expect_err("two bad timeframes");
+        let e = &errors.0[..];
+        assert_eq!(e.len(), 2, "{errors}");
+        assert_eq!(e[0].kind, ConfigErrorKind::Timeframe);
+        assert_eq!((e[0].line, e[0].column), (3, 13));
+        assert_eq!(e[0].key_path, "sources.a.timeframe");
+        assert_eq!(
+            e[0].message,
+            "invalid `timeframe`: unknown timeframe unit `x` in `5x`; use s, m, h, d, w or M (months)"
+        );
+        assert_eq!(e[0].help.as_deref(), Some(super::TIMEFRAME_HELP));
+        assert!(super::TIMEFRAME_HELP.contains("e.g. \"5m\""));
+        assert_eq!(e[1].kind, ConfigErrorKind::Timeframe);
+        assert_eq!((e[1].line, e[1].column), (8, 13));
+        assert_eq!(e[1].key_path, "panes[0].series[0].timeframe");
+        assert_eq!(
+            e[1].message,
+            "invalid `timeframe`: timeframe `0h` has count 0; the count must be at least 1"
+        );
+        // The rendered error names file:line:col and the help.
+        let shown = e[0].to_string();
+        assert!(shown.contains("--> chart.toml:3:13"), "{shown}");
+        assert!(
+            shown.contains("= help: write a count and a unit"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn every_timeframe_form_is_checked() {
+        for (value, message) in [
+            (
+                "",
+                "invalid `timeframe`: empty timeframe; write a count and a unit, e.g. `5m`, `1h`, `1d`, `1w` or `1M`",
+            ),
+            (
+                "m",
+                "invalid `timeframe`: timeframe `m` has no count; write a positive whole number before the unit, e.g. `1m`",
+            ),
+            (
+                "15",
+                "invalid `timeframe`: timeframe `15` has no unit; add one of s, m, h, d, w or M (months), e.g. `15m`",
+            ),
+            (
+                "300y",
+                "invalid `timeframe`: unknown timeframe unit `y` in `300y`; use s, m, h, d, w or M (months)",
+            ),
+            (
+                "3000M",
+                "invalid `timeframe`: timeframe `3000M` is too long; the longest timeframe is 200 years",
+            ),
+        ] {
+            let text = format!(
+                "[sources.a]\nkind = \"csv\"\ntimeframe = \"{value}\"\n{}",
+                &CHART[CHART.find("[[panes]]").unwrap_or(0)..]
+            );
+            let errors = parse_chart_str(&text, Path::new("chart.toml")).expect_err(value);
+            assert_eq!(errors.0.len(), 1, "{errors}");
+            assert_eq!(errors.0[0].kind, ConfigErrorKind::Timeframe, "{value}");
+            assert_eq!(errors.0[0].message, message, "{value}");
+        }
+        for good in ["1s", "5m", "1h", "4h", "1d", "2w", "1M", "3mo", " 15m "] {
+            let text = format!(
+                "[sources.a]\nkind = \"csv\"\ntimeframe = \"{good}\"\n{}",
+                &CHART[CHART.find("[[panes]]").unwrap_or(0)..]
+            );
+            assert!(
+                parse_chart_str(&text, Path::new("chart.toml")).is_ok(),
+                "{good}"
+            );
+        }
+    }
 }
