@@ -1,7 +1,9 @@
 """Independent reference for data::timeframe: AAPL daily bars 2010-2012 from
 data/stocks.csv.gz resampled by pandas into weeks (starting Monday) and
 calendar months. Dates are New York (exchange) dates. Writes aapl_daily.csv
-(the input) and reference.csv next to this script.
+(the input) and reference.csv next to this script, and reference_sma.csv:
+a 4-week simple moving average (pandas rolling mean) of the weekly closes,
+for the model test of an indicator computed on aggregated bars.
 Run: python3 runtime/tests/data/timeframes/make_reference.py (pandas)."""
 import pathlib
 import pandas as pd
@@ -23,3 +25,6 @@ for kind, freq in [("1w", "W-SUN"), ("1M", "M")]:
                      int(r.volume), int(r["count"])])
 out = pd.DataFrame(rows, columns=["timeframe", "start", "open", "high", "low", "close", "volume", "count"])
 out.to_csv(here / "reference.csv", index=False)
+weekly = out[out.timeframe == "1w"]
+sma = pd.DataFrame({"start": weekly.start, "sma4": weekly.close.astype(float).rolling(4).mean()})
+sma.dropna().to_csv(here / "reference_sma.csv", index=False, float_format="%.17g")
