@@ -57,6 +57,12 @@ fn quik_scripts_unmodified_cp1251_bollinger_atr_and_cross_markers() {
 }
 
 #[test]
+fn synthetic_ticks_as_five_minute_candles_with_the_timeframe_in_the_title() {
+    let img = render("examples/ticks_candles.toml", [1000, 600]);
+    common::assert_golden_image("ticks_candles", &img);
+}
+
+#[test]
 fn lua_ichimoku_cloud_band() {
     let img = render("examples/aapl_ichimoku.toml", [1000, 600]);
     common::assert_golden_image("aapl_ichimoku", &img);
