@@ -220,7 +220,13 @@ fn run(cli: Cli) -> Result<Outcome> {
                 Err(e) => elog!("warning: `size` not checked against the GPU's limits: {e}"),
             }
             let model = load_warned(&mut session, &chart)?;
-            let rows: usize = model.tables.values().map(|t| t.len()).sum();
+            // The sources' tables (at their timeframe), not series tables.
+            let shown = model
+                .config
+                .sources
+                .keys()
+                .filter_map(|id| model.tables.get(id));
+            let rows: usize = shown.map(|t| t.len()).sum();
             let ids: Vec<&str> = model.failed.iter().map(|f| f.id.as_str()).collect();
             let verdict = if ids.is_empty() {
                 "ok".to_string()
@@ -230,7 +236,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             out!(
                 "{}: {verdict} ({} sources, {} rows, {} indicators, {} panes)\n",
                 chart.display(),
-                model.tables.len(),
+                model.config.sources.len(),
                 rows,
                 model.config.indicators.len(),
                 model.panes.len()
