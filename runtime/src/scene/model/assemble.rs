@@ -19,6 +19,8 @@ use super::{
 
 /// Phase 3: series (listed and auto-plotted), horizontal axis, view; the
 /// export column order (sources, then indicators in dependency order).
+// The phases' results, passed as they are by `build` and `LiveChart::append`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn assemble(
     b: &mut Builder<'_>,
     registry: &PluginRegistry,

@@ -125,28 +125,10 @@ impl LiveChart {
         let table = Table::from_raw(source_id, old.names.clone(), ts, cols)
             .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e.to_string(), None))?;
         let table = Arc::new(table);
-        // Rows of each table that kept their values, by table id (the
-        // timeline's source id).
-        let mut unchanged: HashMap<String, usize> = HashMap::new();
-        if let Some(raw) = self.timeframes.raw.get_mut(source_id) {
-            *raw = table.clone();
-        }
-        let shown_raw = !self
-            .timeframes
-            .aggregated
-            .iter()
-            .any(|a| a.table_id == source_id);
-        if shown_raw {
-            unchanged.insert(source_id.to_string(), keep);
-            insert_table(
-                &mut self.tables,
-                &mut self.by_name,
-                source_id,
-                table.clone(),
-            );
-        }
-        // Aggregated tables: O(update) through their live aggregation.
-        self.last_update.clear();
+        // Aggregated tables: O(update) through their live aggregation. All
+        // of them are made before anything is replaced, so a failure leaves
+        // the chart as it was (and the aggregations to be made again).
+        let mut made: Vec<(String, Arc<Table>, BarsUpdate)> = Vec::new();
         for (k, a) in self.timeframes.aggregated.iter().enumerate() {
             if a.source_id != source_id {
                 continue;
@@ -154,31 +136,49 @@ impl LiveChart {
             let Some(shown) = self.tables.get(&a.table_id).cloned() else {
                 continue;
             };
-            let agg = match &mut self.aggs[k] {
-                Some(agg) => agg,
-                slot => slot.insert(
-                    a.live(&old, &shown)
-                        .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e, None))?,
-                ),
+            let step = |slot: &mut Option<TimeframeAgg>| -> Result<(usize, Table), String> {
+                let agg = match slot {
+                    Some(agg) => agg,
+                    slot => slot.insert(a.live(&old, &shown)?),
+                };
+                let kept = a.append(agg, &table, keep..table.len(), replace_last)?;
+                let bars = a.table(agg.bars()).map_err(|e| e.to_string())?;
+                Ok((kept, bars))
             };
-            let kept = a
-                .append(agg, &table, keep..table.len(), replace_last)
-                .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e, None))?;
-            let bars = a
-                .table(agg.bars())
-                .map_err(|e| b.fail(&path, ConfigErrorKind::Data, e.to_string(), None))?;
-            self.last_update.push(BarsUpdate {
-                table: a.table_id.clone(),
-                unchanged: kept,
-                len: bars.len(),
-            });
-            unchanged.insert(a.table_id.clone(), kept);
-            insert_table(
-                &mut self.tables,
-                &mut self.by_name,
-                &a.table_id,
-                Arc::new(bars),
-            );
+            match step(&mut self.aggs[k]) {
+                Ok((kept, bars)) => {
+                    let update = BarsUpdate {
+                        table: a.table_id.clone(),
+                        unchanged: kept,
+                        len: bars.len(),
+                    };
+                    made.push((a.table_id.clone(), Arc::new(bars), update));
+                }
+                Err(e) => {
+                    for (j, other) in self.timeframes.aggregated.iter().enumerate() {
+                        if other.source_id == source_id {
+                            self.aggs[j] = None;
+                        }
+                    }
+                    return Err(b.fail(&path, ConfigErrorKind::Data, e, None));
+                }
+            }
+        }
+        // Rows of each table that kept their values, by table id (the
+        // timeline's source id).
+        let mut unchanged: HashMap<String, usize> = HashMap::new();
+        if let Some(raw) = self.timeframes.raw.get_mut(source_id) {
+            *raw = table.clone();
+        }
+        if !made.iter().any(|(id, _, _)| id == source_id) {
+            unchanged.insert(source_id.to_string(), keep);
+            insert_table(&mut self.tables, &mut self.by_name, source_id, table);
+        }
+        self.last_update.clear();
+        for (id, bars, update) in made {
+            unchanged.insert(id.clone(), update.unchanged);
+            insert_table(&mut self.tables, &mut self.by_name, &id, bars);
+            self.last_update.push(update);
         }
         // An indicator that fails now drops out like one that failed at
         // build time, and so does everything reading it.
