@@ -295,6 +295,14 @@ pub fn layout(buf: &[u8], params: &Params, path: &str) -> Result<Layout, CsvErro
         ..Detected::default()
     };
     let header_end = memchr::memchr(b'\n', &buf[bom..]).map_or(buf.len(), |k| bom + k + 1);
+    // Classic Mac files end lines with a lone CR: without this the whole
+    // file would read as one header line.
+    if header_end == buf.len() && memchr::memchr(b'\r', buf[bom..].trim_ascii_end()).is_some() {
+        return Err(CsvError::data(format!(
+            "{path}: lines end with a lone carriage return (CR, classic Mac), not LF or CRLF"
+        ))
+        .with_help("re-save the file with Windows (CRLF) or Unix (LF) line endings"));
+    }
     let delimiter = match &p.delimiter {
         Some(d) => parse_delimiter(d)?,
         None => {

@@ -216,3 +216,15 @@ fn errors_are_data_errors_in_the_rust_api_too() {
         "api.csv: line 2, column `Close`: cannot parse `oops` as a number"
     );
 }
+
+#[test]
+fn lone_cr_line_endings() {
+    let e = error_for(b"Date,Close\r2024-01-02,1\r2024-01-03,2\r", P);
+    assert_message(
+        &e,
+        "data.csv: lines end with a lone carriage return (CR, classic Mac), not LF or CRLF",
+    );
+    // A one-line CRLF file (header only) is fine.
+    let t = parse_bytes(b"Date,Close\r\n", &Params::new("h.csv")).expect("header only");
+    assert!(t.is_empty());
+}
