@@ -44,11 +44,10 @@ fn messy_file(seed: u64, rows: usize) -> String {
     s
 }
 
-fn parse(
-    bytes: &[u8],
-    params: &Params,
-    chunk: usize,
-) -> Result<(Table, Vec<i64>, Vec<Vec<f64>>), CsvError> {
+/// A table with its rows flattened (chunks differ by chunk size; rows must not).
+type Flat = (Table, Vec<i64>, Vec<Vec<f64>>);
+
+fn parse(bytes: &[u8], params: &Params, chunk: usize) -> Result<Flat, CsvError> {
     parse_bytes_chunked(bytes, params, chunk).map(|t| {
         let ts = t.timestamps();
         let cols = (0..t.names.len()).map(|i| t.column(i)).collect();
