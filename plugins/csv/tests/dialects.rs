@@ -203,3 +203,14 @@ fn us_dates_only_when_set() {
         [JAN_2_2024_UTC_S * NS, (JAN_2_2024_UTC_S + 86_400) * NS]
     );
 }
+
+#[test]
+fn keys_set_win_over_the_preset() {
+    let t = read(r#"{"path": "finam_sber_h1.csv", "preset": "finam", "timezone": "UTC"}"#);
+    // 10:00 read as UTC instead of Moscow: three hours later.
+    assert_eq!(t.timestamps[0], (JAN_3_2024_10_MSK_S + 3 * 3600) * NS);
+    let t =
+        read(r#"{"path": "mt5_eurusd_h1.csv", "preset": "mt5", "columns": {"close": "<CLOSE>"}}"#);
+    assert_eq!(t.names, ["close"]);
+    assert_eq!(t.columns[0], [0.9695, 0.9699, 0.9694]);
+}

@@ -169,3 +169,34 @@ fn unsorted_and_duplicate_bars_across_boundaries() {
     );
     assert_same_for_every_chunk_size(back.as_bytes(), &Params::new("bars.csv"));
 }
+
+#[test]
+fn a_mapped_file_of_several_default_chunks_equals_one_pass() {
+    // About 10 MB: more than two of `load`'s 4 MB chunks, read through the
+    // memory map and the rayon pool as the plugin does.
+    let mut text = String::from("timestamp,price,volume\n");
+    let mut r = Rng(99);
+    let mut t = 1_704_205_800_000_000i64;
+    while text.len() < 10 << 20 {
+        t += r.below(1000) as i64;
+        text.push_str(&format!(
+            "{t},{}.{:02},{}\n",
+            100 + r.below(50),
+            r.below(100),
+            r.below(900)
+        ));
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("big.csv"), &text).expect("write");
+    let params = Params::from_json(
+        r#"{"path": "big.csv", "columns": {"close": "price", "volume": "volume"}}"#,
+    )
+    .expect("params");
+    let loaded =
+        gpu_charts_plugin_csv::load(&params, dir.path().to_str().expect("utf-8")).expect("load");
+    assert!(loaded.chunks.len() >= 3, "{} chunks", loaded.chunks.len());
+    let (_, ts, cols) = parse(text.as_bytes(), &params, usize::MAX).expect("one pass");
+    assert_eq!(loaded.timestamps(), ts);
+    assert_eq!(loaded.column(0), cols[0]);
+    assert_eq!(loaded.column(1), cols[1]);
+}
