@@ -116,7 +116,7 @@ fn corrupt_csv_row_names_row_and_column() {
     assert_eq!(e.kind, ConfigErrorKind::Plugin);
     let text = e.to_string();
     assert!(
-        text.contains("row 3") && text.contains("Close") && text.contains("eleven"),
+        text.contains("line 3, column `Close`: cannot parse `eleven` as a number"),
         "{text}"
     );
 }
@@ -129,31 +129,33 @@ fn nan_values_are_rejected_with_row_and_column() {
     let mut s = ChartSession::default();
     let text = one(&mut s, &path).to_string();
     assert!(
-        text.contains("row 2") && text.contains("Close") && text.contains("NaN"),
+        text.contains("line 2, column `Close`: `NaN` is not a finite number"),
         "{text}"
     );
 }
 
 #[test]
-fn unsorted_timestamps_name_both_rows() {
+fn unsorted_timestamps_name_both_lines() {
+    // The csv plugin checks the order itself, so the message names the
+    // file's physical lines (header = line 1), CRLF endings included.
     let dir = tempfile::tempdir().unwrap();
     let csv = format!(
-        "{HEADER}X,2024-01-03,10,11,9,10.5,1000,10.5\nX,2024-01-02,10.5,12,10,11.5,1200,11.5\n"
+        "{HEADER}X,2024-01-03,10,11,9,10.5,1000,10.5\r\nX,2024-01-02,10.5,12,10,11.5,1200,11.5\r\n"
     );
     let path = write(dir.path(), &csv, &chart("", "csv", "px", ""));
     let mut s = ChartSession::default();
     let e = one(&mut s, &path);
-    assert_eq!(e.kind, ConfigErrorKind::Data);
+    assert_eq!(e.kind, ConfigErrorKind::Plugin);
     assert_eq!(e.key_path, "sources.px");
     assert!(e.line > 0, "located at the source table: {e}");
     let text = e.to_string();
     assert!(
         text.contains(
-            "data row 2 (2024-01-02T00:00:00Z) comes before data row 1 (2024-01-03T00:00:00Z)"
+            "px.csv: line 3, column `Date`: time `2024-01-02` (2024-01-02T00:00:00Z) comes before 2024-01-03T00:00:00Z on line 2"
         ),
         "{text}"
     );
-    assert!(text.contains("help: sort the data by time"), "{text}");
+    assert!(text.contains("sort the file by time"), "{text}");
     good_chart_still_works(&mut s);
 }
 

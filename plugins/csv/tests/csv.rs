@@ -78,14 +78,19 @@ fn aapl_from_the_real_file() {
 }
 
 #[test]
-fn whole_file_without_a_symbol_keeps_file_order() {
-    let t = stocks(r#"{"path": "stocks.csv.gz"}"#);
-    // 12,155 lines including the header.
-    assert_eq!(t.timestamps.len(), 12_154);
-    // Row 3271 (0-based 3270) is FB's first: the file is grouped by ticker, not
-    // sorted by time, and the source must not sort it.
-    assert!(t.timestamps[3270] < t.timestamps[3269]);
-    assert_eq!(t.columns[0][3270], 42.05);
+fn whole_file_without_a_symbol_is_unsorted_at_the_second_ticker() {
+    // The file is grouped by ticker, not sorted by time: line 3272 (FB's
+    // first, `zcat data/stocks.csv.gz | sed -n 3272p`) goes back to 2012
+    // after AAPL's last row on line 3271.
+    let e = read(r#"{"path": "stocks.csv.gz"}"#, DATA_DIR).unwrap_err();
+    assert_eq!(e.status, GC_ERR_DATA);
+    assert_mentions(
+        &e,
+        &[
+            "stocks.csv.gz: line 3272, column `Date`: time `2012-05-18` (2012-05-18T00:00:00Z) comes before 2013-03-01T00:00:00Z on line 3271",
+        ],
+    );
+    assert!(e.help.contains("set symbol = "), "{}", e.help);
 }
 
 #[test]
@@ -308,7 +313,7 @@ fn unparsable_number_names_row_column_and_text() {
     assert_eq!(e.status, GC_ERR_DATA);
     assert_mentions(
         &e,
-        &["data.csv: row 4, column `Volume`: cannot parse `5O` as a number"],
+        &["data.csv: line 4, column `Volume`: cannot parse `5O` as a number"],
     );
 }
 
@@ -325,7 +330,7 @@ fn row_numbers_count_lines_in_a_filtered_gzip_file() {
     assert_eq!(e.status, GC_ERR_DATA);
     assert_mentions(
         &e,
-        &["row 4, column `Close`: cannot parse `oops` as a number"],
+        &["line 4, column `Close`: cannot parse `oops` as a number"],
     );
 }
 
@@ -336,7 +341,7 @@ fn empty_numeric_field_is_an_error() {
         r#"{"path": "data.csv"}"#,
     );
     assert_eq!(e.status, GC_ERR_DATA);
-    assert_mentions(&e, &["row 2, column `Close`: empty value"]);
+    assert_mentions(&e, &["line 2, column `Close`: empty value"]);
     assert!(
         e.help.contains("missing values are not supported"),
         "{}",
@@ -355,7 +360,7 @@ fn nan_and_infinity_are_errors() {
         assert_mentions(
             &e,
             &[&format!(
-                "row 3, column `Close`: `{text}` is not a finite number"
+                "line 3, column `Close`: `{text}` is not a finite number"
             )],
         );
     }
@@ -368,7 +373,7 @@ fn wrong_field_count_names_the_row() {
         r#"{"path": "data.csv"}"#,
     );
     assert_eq!(e.status, GC_ERR_DATA);
-    assert_mentions(&e, &["row 3 has 3 fields, the header has 2"]);
+    assert_mentions(&e, &["line 3 has 3 fields, the header has 2"]);
 }
 
 #[test]
@@ -381,7 +386,7 @@ fn bad_time_names_row_column_and_text() {
     assert_mentions(
         &e,
         &[
-            "row 3, column `Date`: `2024-02-30` does not match time_format \"date\" (detected from the first data row); expected YYYY-MM-DD",
+            "line 3, column `Date`: `2024-02-30` does not match time_format \"date\" (detected from the first data row); expected YYYY-MM-DD",
         ],
     );
 
@@ -392,7 +397,7 @@ fn bad_time_names_row_column_and_text() {
     assert_eq!(e.status, GC_ERR_DATA);
     assert_mentions(
         &e,
-        &["row 2, column `Date`: `2024-01-02` does not match time_format \"epoch_ms\""],
+        &["line 2, column `Date`: `2024-01-02` does not match time_format \"epoch_ms\""],
     );
 }
 
@@ -402,7 +407,7 @@ fn undetectable_time_format() {
     assert_eq!(e.status, GC_ERR_DATA);
     assert_mentions(
         &e,
-        &["row 2, column `Date`: cannot tell the time format of `01/02/2024`"],
+        &["line 2, column `Date`: cannot tell the time format of `01/02/2024`"],
     );
     assert!(e.help.contains("time_format"), "{}", e.help);
 }
@@ -417,7 +422,7 @@ fn local_time_in_a_dst_gap() {
     assert_eq!(e.status, GC_ERR_DATA);
     assert_mentions(
         &e,
-        &["row 2", "does not exist in timezone America/New_York"],
+        &["line 2", "does not exist in timezone America/New_York"],
     );
 }
 
@@ -494,13 +499,7 @@ fn schema_defaults_are_the_plugin_defaults() {
     let keys: Vec<&str> = params.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        [
-            "delimiter",
-            "symbol_column",
-            "time_column",
-            "time_format",
-            "timezone"
-        ]
+        ["decimal", "symbol_column", "time_format", "timezone"]
     );
     params.insert("path".into(), "stocks.csv.gz".into());
     params.insert("symbol".into(), "GOOG".into());
