@@ -77,6 +77,21 @@ impl GpuContext {
         Ok(crate::gpu::max_image_side(&adapter.limits()))
     }
 
+    /// What `quality = "auto"` looks at in the default adapter, without
+    /// opening a device (the window picks before its surface exists).
+    pub fn probe_adapter_facts() -> Result<crate::quality::AdapterFacts, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        Ok(crate::quality::AdapterFacts::of(&adapter))
+    }
+
     /// Opens a device on `adapter`.
     pub fn with_adapter(
         instance: wgpu::Instance,

@@ -209,5 +209,7 @@ pub(super) fn assemble(
         initial_view,
         build: BuildStats::default(),
         failed: Vec::new(),
+        quality: Default::default(),
+        memory_budget: Default::default(),
     })
 }

@@ -172,6 +172,13 @@ pub struct ChartModel {
     /// Indicators left out because they failed to compute (or read one
     /// that did); everything else is drawn. Empty for a complete chart.
     pub failed: Vec<FailedPart>,
+    /// The quality preset in effect (MSAA, bucket width: the frame reads
+    /// `lod_px`, renderers the rest); `balanced` unless the chart file,
+    /// the command line or `auto` says otherwise (set by
+    /// [`crate::render::ChartSession`]).
+    pub quality: crate::quality::QualitySettings,
+    /// The memory budget in effect and where it came from.
+    pub memory_budget: crate::quality::MemoryBudget,
 }
 
 /// An indicator that failed while computing (a Lua runtime error, an
