@@ -8,8 +8,8 @@
 //! |---|---|---|---|---|
 //! | `quality` | 4× | MSAA | 0.5 px / 1 px | 4 GiB |
 //! | `balanced` (default) | 4× | MSAA | 1 px / 2 px | 2 GiB |
-//! | `performance` | off | none | 2 px / 4 px | 2 GiB |
-//! | `low-power` | off | none | 3 px / 6 px | 512 MiB |
+//! | `performance` | off | none | 1.5 px / 3 px | 2 GiB |
+//! | `low-power` | off | none | 2 px / 4 px | 512 MiB |
 //!
 //! Lines are antialiased by MSAA only (chart types draw hard-edged quads), so
 //! a preset without MSAA draws aliased lines. `balanced` is exactly what
@@ -76,8 +76,8 @@ impl QualitySettings {
         let (msaa, lod_px, budget) = match preset {
             Quality::Quality => (4, 0.5, 4u64 << 30),
             Quality::Balanced | Quality::Auto => (4, 1.0, 2 << 30),
-            Quality::Performance => (1, 2.0, 2 << 30),
-            Quality::LowPower => (1, 3.0, 512 << 20),
+            Quality::Performance => (1, 1.5, 2 << 30),
+            Quality::LowPower => (1, 2.0, 512 << 20),
         };
         let preset = if preset == Quality::Auto {
             Quality::Balanced

@@ -164,11 +164,7 @@ impl ChartSession {
     /// The quality settings and memory budget for `loaded` (command line
     /// over chart file over preset default).
     pub fn settings_for(&self, loaded: &LoadedChart) -> (QualitySettings, MemoryBudget) {
-        let requested = self
-            .options
-            .quality
-            .or(loaded.config.quality)
-            .unwrap_or_default();
+        let requested = self.options.quality.unwrap_or(loaded.config.quality);
         let settings = quality::resolve(requested, self.options.adapter.as_ref());
         // A malformed file value was a located error at parse time.
         let file = loaded

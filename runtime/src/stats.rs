@@ -4,9 +4,11 @@
 //! table for people or JSON (`--json`). [`overlay_text`] is the same
 //! figures in a few lines for the window's statistics overlay.
 //!
-//! The pan: the chart's initial view zoomed in to a quarter of its span
-//! (about its centre), then `frames` frames, the first half panning 8 px to
-//! earlier data per frame, the second half back. Each frame is built
+//! The script: the chart's initial view zoomed in to a quarter of its span
+//! (about its centre), then `frames` frames: the first third pans 8 px to
+//! earlier data per frame, the second third back, the last zooms out 1.1×
+//! per frame (so frames change size and the pool's size classes with
+//! them). Each frame is built
 //! (CPU scene), encoded and submitted, then waited for; the wait is
 //! reported as "GPU (wait)", an upper bound of the GPU's own time
 //! (timestamp queries are not requested from the device).
@@ -26,6 +28,9 @@ use crate::scene::model::BuildStats;
 
 /// Pixels the scripted pan moves per frame.
 const PAN_PX: f64 = 8.0;
+
+/// Zoom factor per frame in the last third of the script (out).
+const ZOOM_STEP: f64 = 1.1;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -254,12 +259,11 @@ pub fn run(
     let (mut scene_ms, mut encode_ms, mut wait_ms, mut total_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..options.frames {
-        let dx = if i < options.frames / 2 {
-            -PAN_PX
-        } else {
-            PAN_PX
-        };
-        state.pan(dx, plot_w);
+        match i * 3 / options.frames.max(1) {
+            0 => state.pan(-PAN_PX, plot_w),
+            1 => state.pan(PAN_PX, plot_w),
+            _ => state.zoom_at(plot_w / 2.0, 1.0 / ZOOM_STEP, plot_w),
+        }
         let t = Instant::now();
         let scene = build_frame_with(&model, &state, size, 1.0);
         let built = ms_since(t);
@@ -375,7 +379,7 @@ impl StatsReport {
         let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<16}{v}\n"));
         let q = &self.quality;
         let head = format!(
-            "gpu-charts stats: {}\n  {:<16}{}\n  {:<16}{}x{}, {} frames (scripted pan)\nquality\n",
+            "gpu-charts stats: {}\n  {:<16}{}\n  {:<16}{}x{}, {} frames (scripted pan and zoom)\nquality\n",
             self.chart, "GPU", self.adapter, "size", self.size[0], self.size[1], self.frames
         );
         let preset = if q.requested == "auto" {
@@ -467,6 +471,19 @@ impl StatsReport {
         );
         line3("peak frame", format_bytes(p.peak_frame_bytes));
         line3("over budget", format!("{} frames", p.frames_over_budget));
+        if p.frames_over_budget > 0 {
+            // Drawn anyway (a chart is not left blank for a few KiB), but said.
+            line3(
+                "warning",
+                format!(
+                    "{} frames needed more than the GPU pool's share ({} > {}): raise the memory budget to at least {}",
+                    p.frames_over_budget,
+                    format_bytes(p.peak_frame_bytes),
+                    format_bytes(b.gpu_bytes),
+                    format_bytes(p.peak_frame_bytes * 8)
+                ),
+            );
+        }
         let f = &self.frame_ms;
         let mut s4 = format!(
             "frame time (ms)     {:>8} {:>8} {:>8}\n",
@@ -507,6 +524,14 @@ pub fn overlay_text(
             format_bytes(model.memory_budget.gpu_bytes())
         ),
     ];
+    let b = &model.build;
+    lines.push(format!(
+        "last load: sources {} read, {} cached; indicators {} computed, {} reused",
+        b.sources_read.len(),
+        b.sources_cached.len(),
+        b.indicators_computed.len(),
+        b.indicators_reused.len()
+    ));
     if let Some((c, resident)) = cache {
         lines.push(format!(
             "cache: {} hits, {} misses, {} evictions, {} resident",
@@ -530,4 +555,59 @@ pub fn overlay_text(
         ));
     }
     lines.join("\n")
+}
+
+/// Draws `text` (from [`overlay_text`]) in a box at the bottom left of
+/// `scene`, over the chart, with the chart's own text rendering.
+pub fn draw_overlay(
+    scene: &mut crate::scene::FrameScene,
+    palette: &crate::scene::theme::Palette,
+    text: &str,
+    pixel_ratio: f32,
+) {
+    use crate::gpu::types::RectInstance;
+    use crate::scene::frame::TextItem;
+    let r = pixel_ratio.max(0.25);
+    let (w, h) = (scene.size[0] as f32, scene.size[1] as f32);
+    let font = 12.0 * r;
+    let line_h = font * 1.4;
+    let pad = 8.0 * r;
+    let lines = crate::scene::banner::wrap(text, font, (w - 2.0 * pad).max(font * 4.0));
+    let box_h = (2.0 * pad + lines.len() as f32 * line_h).min(h);
+    let top = h - box_h;
+    let box_w = lines
+        .iter()
+        .map(|l| crate::scene::text::measure(l, font))
+        .fold(0.0f32, f32::max)
+        + 2.0 * pad;
+    let box_w = box_w.min(w);
+    // Text draws above every rectangle: drop the chart's labels under the box.
+    scene.texts.retain(|t| !(t.y > top && t.x < box_w));
+    scene.over.push(RectInstance {
+        min: [0.0, top],
+        max: [box_w, h],
+        color: palette.error_bg,
+    });
+    for (k, line) in lines.into_iter().enumerate() {
+        scene.texts.push(TextItem {
+            text: line,
+            x: pad,
+            y: top + pad + (k as f32 + 0.75) * line_h,
+            size_px: font,
+            color: palette.text_strong,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_mean_median_and_max() {
+        let s = Summary::of(&[3.0, 1.0, 2.0, 10.0]);
+        assert_eq!((s.mean, s.median, s.max), (4.0, 3.0, 10.0));
+        let e = Summary::of(&[]);
+        assert_eq!((e.mean, e.median, e.max), (0.0, 0.0, 0.0));
+    }
 }

@@ -55,13 +55,14 @@ pub struct ChartConfig {
     /// gets an eighth of it, the CPU cache the rest. Default: the quality
     /// preset's (2 GiB for `balanced`). `--memory-budget` overrides it.
     #[serde(default)]
+    #[schemars(with = "ByteSize")]
     pub memory_budget: Option<ByteSize>,
     /// Quality preset: MSAA, line antialiasing, level-of-detail bucket width
     /// and the default memory budget. `balanced` (the default) is what
     /// earlier versions drew; `auto` picks from the GPU and the frame time.
     /// `--quality` overrides it.
     #[serde(default)]
-    pub quality: Option<Quality>,
+    pub quality: Quality,
     /// Panes from top to bottom; they share the time axis.
     #[schemars(length(min = 1))]
     pub panes: Vec<PaneConfig>,
@@ -221,23 +222,25 @@ fn default_instructions_base() -> u64 {
 #[serde(untagged)]
 pub enum ByteSize {
     /// Bytes.
-    Bytes(#[schemars(range(min = 1))] u64),
+    Bytes(u64),
     /// A number and a unit, e.g. `"2 GiB"` or `"512 MiB"`.
-    Text(#[schemars(regex(pattern = r"^\s*[0-9]+(\.[0-9]+)?\s*([kKMGT]i?B|B)?\s*$"))] String),
+    // No schema pattern: `config::bytes` says what is wrong with a bad
+    // text (an unknown unit, zero, too large), which `anyOf` cannot.
+    Text(String),
 }
 
 /// A quality preset (see `runtime/src/quality.rs` for what each sets).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Quality {
-    /// Cheapest frames that still look right: no MSAA, 2-px buckets.
+    /// Cheaper frames: no MSAA, 1.5-px buckets.
     Performance,
     /// Today's look: MSAA 4x, 1-px buckets, 2 GiB.
     #[default]
     Balanced,
     /// Finest: MSAA 4x, half-pixel buckets, 4 GiB.
     Quality,
-    /// Least work and memory: no MSAA, 3-px buckets, 512 MiB.
+    /// Least work and memory: no MSAA, 2-px buckets, 512 MiB.
     LowPower,
     /// Picked from the GPU (a software adapter gets `low-power`, others
     /// `balanced`) and stepped down while frames are slow.
