@@ -79,7 +79,8 @@ enum Command {
         exit_after_ms: Option<u64>,
     },
     /// Open a chart file in an interactive window (drag pans, wheel zooms,
-    /// double-click resets; needs a display, see `render` for headless use).
+    /// double-click resets, F3 shows statistics; needs a display, see
+    /// `render` for headless use).
     View {
         /// The chart file (.toml or .json). It is reloaded when it, a script
         /// it uses or a plugin library changes; a bad save keeps the last

@@ -214,3 +214,66 @@ fn the_command_line_preset_wins_over_the_file() {
     assert_eq!(plain.quality.preset, Quality::Balanced);
     assert_eq!(plain.quality.msaa_samples, 4);
 }
+
+/// The window's F3 overlay: the preset, the budget's split, the last load,
+/// the pool and the frame time, drawn in a box at the bottom left with the
+/// chart's text.
+#[test]
+fn the_statistics_overlay_names_preset_budget_pool_and_frame_time() {
+    let model = session(RenderOptions {
+        quality: Some(Quality::Performance),
+        memory_budget_bytes: Some(1 << 30),
+        ..Default::default()
+    })
+    .load(&common::repo().join("examples/aapl.toml"))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let _ = draw(&model);
+    let pool = gpu()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .renderer
+        .stats()
+        .pool;
+    let text = gpu_charts::stats::overlay_text(&model, None, &pool, Some((0.5, 1.25)));
+    for part in [
+        "quality: performance: MSAA off, line antialiasing none, LOD bucket 1.5 px",
+        "memory budget 1.00 GiB (--memory-budget): CPU 896 MiB, GPU 128 MiB",
+        "last load: sources 1 read, 0 cached; indicators 2 computed, 0 reused",
+        "buffer pool:",
+        "frame: CPU scene 0.50 ms, encode+submit 1.25 ms",
+    ] {
+        assert!(text.contains(part), "`{part}` missing:\n{text}");
+    }
+    let mut scene = build_frame(&model, model.initial_view, [900, 500], 1.0);
+    let (rects, texts) = (scene.over.len(), scene.texts.len());
+    gpu_charts::stats::draw_overlay(&mut scene, &model.palette, &text, 1.0);
+    assert_eq!(scene.over.len(), rects + 1, "one box");
+    let boxed = scene.over[rects];
+    assert_eq!(boxed.max[1], 500.0, "at the bottom");
+    assert_eq!(boxed.min[0], 0.0, "at the left");
+    let lines: Vec<&str> = scene.texts.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("quality: performance")),
+        "{lines:?}"
+    );
+    // Every overlay line is inside the box; chart labels under it went.
+    let added: Vec<_> = scene.texts[texts.min(scene.texts.len())..].to_vec();
+    let mine: Vec<_> = scene
+        .texts
+        .iter()
+        .filter(|t| text.lines().any(|l| l == t.text))
+        .collect();
+    assert_eq!(mine.len(), text.lines().count(), "{added:?}");
+    for t in &mine {
+        assert!(
+            t.x < boxed.max[0] && t.y > boxed.min[1] && t.y < boxed.max[1],
+            "{t:?}"
+        );
+    }
+    for t in scene.texts.iter().filter(|t| !mine.contains(t)) {
+        assert!(
+            !(t.y > boxed.min[1] && t.x < boxed.max[0]),
+            "under the box: {t:?}"
+        );
+    }
+}

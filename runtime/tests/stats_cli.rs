@@ -90,7 +90,10 @@ fn json_has_every_field_consistent_with_the_run() {
         .iter()
         .map(|p| f(&v, &format!("/frame_ms/{p}/mean")))
         .sum();
-    assert!((total - parts).abs() < 1e-6 * total.max(1.0), "{total} vs {parts}");
+    assert!(
+        (total - parts).abs() < 1e-6 * total.max(1.0),
+        "{total} vs {parts}"
+    );
     assert!(v["frame_ms"]["gpu_timestamps"].is_null());
 }
 
@@ -147,7 +150,11 @@ fn the_table_names_every_figure_and_the_preset() {
         "--quality",
         "performance",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     for label in [
         "GPU",
