@@ -81,6 +81,7 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pipeline(
     device: &wgpu::Device,
     label: &str,
