@@ -91,7 +91,7 @@ impl QualitySettings {
             line_antialiasing: msaa > 1,
             lod_px,
             default_budget_bytes: budget,
-            reason: "chosen".into(),
+            reason: "named in the chart file or by --quality".into(),
         }
     }
 
