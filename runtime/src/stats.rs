@@ -10,8 +10,10 @@
 //! per frame (so frames change size and the pool's size classes with
 //! them). Each frame is built
 //! (CPU scene), encoded and submitted, then waited for; the wait is
-//! reported as "GPU (wait)", an upper bound of the GPU's own time
-//! (timestamp queries are not requested from the device).
+//! reported as "GPU (wait)", an upper bound of the GPU's own time. Where
+//! the adapter has timestamp queries (`TIMESTAMP_QUERY` and
+//! `TIMESTAMP_QUERY_INSIDE_ENCODERS`), timestamps written around the frame's
+//! commands give "GPU (timestamps)", the GPU's own time.
 
 use std::path::Path;
 use std::time::Instant;
@@ -169,7 +171,7 @@ pub struct FrameTimes {
     pub gpu_wait: Summary,
     /// All three.
     pub total: Summary,
-    /// GPU time from timestamp queries, when measured (not yet: `null`).
+    /// GPU time from timestamp queries (`null` where the adapter has none).
     pub gpu_timestamps: Option<Summary>,
 }
 
@@ -255,6 +257,8 @@ pub fn run(
             .map_or(size[0] as f32, |p| p.plot[2]),
     );
     state.zoom_at(plot_w / 2.0, 4.0, plot_w);
+    let timer = GpuTimer::new(gpu);
+    let mut gpu_ms = Vec::new();
     let mut tuner = AutoTuner::default();
     let (mut scene_ms, mut encode_ms, mut wait_ms, mut total_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -274,8 +278,14 @@ pub fn run(
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("stats"),
             });
+        if let Some(t) = &timer {
+            encoder.write_timestamp(&t.set, 0);
+        }
         gpu.renderer
             .encode(&gpu.ctx, &mut encoder, &scene, &target)?;
+        if let Some(t) = &timer {
+            t.finish(&mut encoder);
+        }
         gpu.ctx.queue.submit([encoder.finish()]);
         let encoded = ms_since(t);
         let t = Instant::now();
@@ -284,6 +294,9 @@ pub fn run(
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| crate::gpu::GpuError::Wgpu(e.to_string()))?;
         let waited = ms_since(t);
+        if let Some(ms) = timer.as_ref().and_then(|t| t.read_ms(gpu)) {
+            gpu_ms.push(ms);
+        }
         let total = built + encoded + waited;
         scene_ms.push(built);
         encode_ms.push(encoded);
@@ -342,9 +355,72 @@ pub fn run(
             encode_submit: Summary::of(&encode_ms),
             gpu_wait: Summary::of(&wait_ms),
             total: Summary::of(&total_ms),
-            gpu_timestamps: None,
+            gpu_timestamps: (!gpu_ms.is_empty()).then(|| Summary::of(&gpu_ms)),
         },
     })
+}
+
+/// Timestamps around one frame's commands, read back after the frame.
+struct GpuTimer {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    read: wgpu::Buffer,
+    period_ns: f64,
+}
+
+impl GpuTimer {
+    fn new(gpu: &Offscreen) -> Option<GpuTimer> {
+        if !gpu.ctx.has_timestamps() {
+            return None;
+        }
+        let device = &gpu.ctx.device;
+        let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("stats timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let buffer = |usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stats timestamps"),
+                size: 16,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        Some(GpuTimer {
+            set,
+            resolve: buffer(wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC),
+            read: buffer(wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ),
+            period_ns: f64::from(gpu.ctx.queue.get_timestamp_period()),
+        })
+    }
+
+    /// The second timestamp and the copy to the readable buffer.
+    fn finish(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.write_timestamp(&self.set, 1);
+        encoder.resolve_query_set(&self.set, 0..2, &self.resolve, 0);
+        encoder.copy_buffer_to_buffer(&self.resolve, 0, &self.read, 0, 16);
+    }
+
+    /// The frame's GPU time in ms (after the frame finished).
+    fn read_ms(&self, gpu: &Offscreen) -> Option<f64> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.read.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        gpu.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .ok()?;
+        rx.recv().ok()?.ok()?;
+        let ticks = {
+            let data = self.read.get_mapped_range(..).ok()?;
+            let t: &[u64] = bytemuck::cast_slice(&data[..16]);
+            t[1].checked_sub(t[0])
+        };
+        self.read.unmap();
+        Some(ticks? as f64 * self.period_ns / 1e6)
+    }
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -500,9 +576,15 @@ impl StatsReport {
                 v.mean, v.median, v.max
             ));
         }
-        s4.push_str(
-            "  GPU timestamps    not measured (TIMESTAMP_QUERY is not requested; see GPU (wait))\n",
-        );
+        match f.gpu_timestamps {
+            Some(v) => s4.push_str(&format!(
+                "  {:<18}{:>8.3} {:>8.3} {:>8.3}\n",
+                "GPU (timestamps)", v.mean, v.median, v.max
+            )),
+            None => s4.push_str(
+                "  GPU (timestamps)  not measured: the adapter has no timestamp queries\n",
+            ),
+        }
         format!("{head}{s}memory budget\n{s2}buffer pool\n{s3}{s4}")
     }
 }
