@@ -220,3 +220,52 @@ fn auto_picks_from_the_adapter() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("low-power"));
 }
+
+/// `--memory-budget` and `--quality` reach every command that loads a chart.
+#[test]
+fn budget_and_preset_flags_apply_to_render_export_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("a.png");
+    let png = png.to_str().unwrap();
+    for args in [
+        vec![
+            "render",
+            "examples/aapl.toml",
+            "-o",
+            png,
+            "--memory-budget",
+            "100KiB",
+        ],
+        vec!["export", "examples/aapl.toml", "--memory-budget", "100KiB"],
+        vec![
+            "validate",
+            "examples/aapl.toml",
+            "--memory-budget",
+            "100KiB",
+        ],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("is smaller than this chart needs"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = run(&[
+        "render",
+        "examples/aapl.toml",
+        "-o",
+        png,
+        "--memory-budget",
+        "64MiB",
+        "--quality",
+        "low-power",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::path::Path::new(png).is_file());
+}
