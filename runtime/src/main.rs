@@ -34,6 +34,14 @@ struct Cli {
     /// warnings and errors always show.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Memory budget over data and GPU buffers, e.g. `2GiB`, `512MiB` or
+    /// bytes (overrides the chart file's `memory_budget`).
+    #[arg(long, global = true, value_parser = gpu_charts::config::bytes::parse_byte_size)]
+    memory_budget: Option<u64>,
+    /// Quality preset: performance, balanced, quality, low-power or auto
+    /// (overrides the chart file's `quality`).
+    #[arg(long, global = true, value_parser = gpu_charts::quality::parse_preset)]
+    quality: Option<gpu_charts::config::Quality>,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,8 +79,8 @@ enum Command {
         exit_after_ms: Option<u64>,
     },
     /// Open a chart file in an interactive window (drag pans, wheel zooms,
-    /// double-click resets, `]`/`[` step the timeframe up/down; needs a
-    /// display, see `render` for headless use).
+    /// double-click resets, `]`/`[` step the timeframe up/down, F3 shows
+    /// statistics; needs a display, see `render` for headless use).
     View {
         /// The chart file (.toml or .json). It is reloaded when it, a script
         /// it uses or a plugin library changes; a bad save keeps the last
@@ -91,6 +99,21 @@ enum Command {
     Plugins,
     /// Print the chart file's JSON Schema.
     Schema,
+    /// Draw a scripted pan headless and print cache, buffer-pool and frame
+    /// statistics with the quality preset and memory budget in effect.
+    Stats {
+        /// The chart file.
+        chart: PathBuf,
+        /// Frames of the pan.
+        #[arg(long, default_value_t = 60)]
+        frames: usize,
+        /// Size as WIDTHxHEIGHT (default: the chart file's `size`).
+        #[arg(long, value_parser = parse_size)]
+        size: Option<[u32; 2]>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the chart's computed data (sources and indicators) as CSV.
     Export {
         /// The chart file.
@@ -205,6 +228,12 @@ fn run(cli: Cli) -> Result<Outcome> {
         gpu_charts::plugins::set_log_level(gpu_charts_plugin_api::GC_LOG_DEBUG);
     }
     let mut session = ChartSession::new(cli.plugin_dirs.clone());
+    let mut render_options = gpu_charts::render::RenderOptions {
+        quality: cli.quality,
+        memory_budget_bytes: cli.memory_budget,
+        adapter: None,
+    };
+    session.set_options(render_options.clone());
     match cli.command {
         Command::Schema => {
             out!("{}", gpu_charts::config::chart_schema_pretty())?;
@@ -272,7 +301,14 @@ fn run(cli: Cli) -> Result<Outcome> {
                 max_generations,
                 exit_after: exit_after_ms.map(std::time::Duration::from_millis),
             };
-            render_watch(&cli.plugin_dirs, &chart, &output, size, stop)?;
+            render_watch(
+                &cli.plugin_dirs,
+                render_options,
+                &chart,
+                &output,
+                size,
+                stop,
+            )?;
             // Each generation's failed parts were printed as it was drawn.
         }
         Command::Render {
@@ -284,6 +320,8 @@ fn run(cli: Cli) -> Result<Outcome> {
             let mut gpu = Offscreen::new()?;
             check_size_flag(&gpu, size)?;
             session.set_max_image_side(Some(gpu.max_image_side()));
+            render_options.adapter = Some(gpu.adapter_facts());
+            session.set_options(render_options);
             let model = load_warned(&mut session, &chart)?;
             gpu.render_png(&model, size, None, &output)?;
             out!("{}\n", output.display())?;
@@ -293,7 +331,9 @@ fn run(cli: Cli) -> Result<Outcome> {
             chart,
             trace_frames,
         } => {
+            render_options.adapter = gpu_charts::gpu::GpuContext::probe_adapter_facts().ok();
             let live = gpu_charts::live::LiveOptions {
+                render: render_options,
                 extra_plugin_dirs: cli.plugin_dirs.clone(),
                 ..Default::default()
             };
@@ -301,8 +341,40 @@ fn run(cli: Cli) -> Result<Outcome> {
             gpu_charts::view::run_live(&chart, live, options)?;
         }
         Command::Demo { examples, out } => return demo(&mut session, &examples, &out),
+        Command::Stats {
+            chart,
+            frames,
+            size,
+            json,
+        } => stats(&mut session, render_options, &chart, frames, size, json)?,
     }
     Ok(Outcome::Complete)
+}
+
+/// `stats`: the scripted pan's figures as a table or JSON.
+fn stats(
+    session: &mut ChartSession,
+    mut render: gpu_charts::render::RenderOptions,
+    chart: &Path,
+    frames: usize,
+    size: Option<[u32; 2]>,
+    json: bool,
+) -> Result<()> {
+    let mut gpu = Offscreen::new()?;
+    check_size_flag(&gpu, size)?;
+    session.set_max_image_side(Some(gpu.max_image_side()));
+    render.adapter = Some(gpu.adapter_facts());
+    session.set_options(render);
+    let options = gpu_charts::stats::StatsOptions { frames, size };
+    let report = gpu_charts::stats::run(session, &mut gpu, chart, &options);
+    warn_plugins(session);
+    let report = report?;
+    if json {
+        out!("{}\n", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        out!("{}", report.table())?;
+    }
+    Ok(())
 }
 
 /// When `render --watch` stops by itself (tests); otherwise it runs until Ctrl-C.
@@ -316,6 +388,7 @@ struct WatchStop {
 /// PNG keeps showing the last good version.
 fn render_watch(
     plugin_dirs: &[PathBuf],
+    mut render: gpu_charts::render::RenderOptions,
     chart: &Path,
     output: &Path,
     size: Option<[u32; 2]>,
@@ -325,7 +398,9 @@ fn render_watch(
     // The GPU first: its limits decide which sizes a reload accepts.
     let mut gpu = Offscreen::new()?;
     check_size_flag(&gpu, size)?;
+    render.adapter = Some(gpu.adapter_facts());
     let options = LiveOptions {
+        render,
         extra_plugin_dirs: plugin_dirs.to_vec(),
         max_image_side: Some(gpu.max_image_side()),
         ..LiveOptions::default()
@@ -405,6 +480,9 @@ fn demo(session: &mut ChartSession, examples: &Path, out: &Path) -> Result<Outco
     charts.sort();
     let mut gpu = Offscreen::new()?;
     session.set_max_image_side(Some(gpu.max_image_side()));
+    let mut render = session.options().clone();
+    render.adapter = Some(gpu.adapter_facts());
+    session.set_options(render);
     elog!("GPU: {}", gpu.ctx.adapter_summary());
     let mut failed = 0;
     let mut outcome = Outcome::Complete;

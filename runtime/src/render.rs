@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{self, ConfigErrors, LoadedChart};
 use crate::gpu::{GpuContext, GpuError, Renderer};
 use crate::plugins::{LoadMode, PluginError, PluginRegistry, default_search_dirs};
+use crate::quality::{self, AdapterFacts, BudgetSource, MemoryBudget, QualitySettings};
 use crate::scene::model::DataCache;
 use crate::scene::{ChartModel, FrameScene, ViewRange, build_frame, build_model};
 
@@ -42,6 +43,20 @@ pub struct ChartSession {
     cache: DataCache,
     load_mode: LoadMode,
     max_image_side: Option<u32>,
+    options: RenderOptions,
+}
+
+/// What the command line adds to every chart a session loads: a quality
+/// preset and a memory budget overriding the chart file's, and the
+/// adapter `quality = "auto"` picks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderOptions {
+    /// `--quality`.
+    pub quality: Option<crate::config::Quality>,
+    /// `--memory-budget`, in bytes.
+    pub memory_budget_bytes: Option<u64>,
+    /// The GPU that will draw (for `auto`); `None`: `auto` is `balanced`.
+    pub adapter: Option<AdapterFacts>,
 }
 
 impl Default for ChartSession {
@@ -60,7 +75,24 @@ impl ChartSession {
             cache: DataCache::default(),
             load_mode: LoadMode::InPlace,
             max_image_side: None,
+            options: RenderOptions::default(),
         }
+    }
+
+    /// Sets the command line's preset and budget overrides and the adapter.
+    pub fn set_options(&mut self, options: RenderOptions) {
+        self.options = options;
+    }
+
+    /// The command line's overrides and the adapter.
+    pub fn options(&self) -> &RenderOptions {
+        &self.options
+    }
+
+    /// The data cache's statistics (hits, misses, evictions) and the bytes
+    /// it holds.
+    pub fn cache_stats(&self) -> (crate::data::cache::CacheStats, usize) {
+        (self.cache.stats(), self.cache.used_bytes())
     }
 
     /// The same session opening plugin libraries as `mode` says (live
@@ -119,8 +151,68 @@ impl ChartSession {
             Some((_, r)) => r,
             None => unreachable!("registry_for sets it"),
         };
-        Ok(build_model(loaded, registry, &mut self.cache)?)
+        let (settings, budget) = self.settings_for(loaded);
+        self.cache.set_budget(budget.cpu_bytes() as usize);
+        self.cache.begin_build();
+        let mut model = build_model(loaded, registry, &mut self.cache)?;
+        check_working_set(loaded, &budget, self.cache.working_bytes() as u64)?;
+        model.quality = settings;
+        model.memory_budget = budget;
+        Ok(model)
     }
+
+    /// The quality settings and memory budget for `loaded` (command line
+    /// over chart file over preset default).
+    pub fn settings_for(&self, loaded: &LoadedChart) -> (QualitySettings, MemoryBudget) {
+        let requested = self.options.quality.unwrap_or(loaded.config.quality);
+        let settings = quality::resolve(requested, self.options.adapter.as_ref());
+        // A malformed file value was a located error at parse time.
+        let file = loaded
+            .config
+            .memory_budget
+            .as_ref()
+            .and_then(|b| b.bytes().ok());
+        let budget = MemoryBudget::choose(self.options.memory_budget_bytes, file, &settings);
+        (settings, budget)
+    }
+}
+
+/// A budget whose CPU share is smaller than what the chart keeps resident
+/// (its source tables, aggregated bars and indicator outputs, `needed`
+/// bytes) is an error: the chart would be read again on every reload
+/// (thrashing) while holding more than it promised. Located at
+/// `memory_budget` when the file set it.
+fn check_working_set(
+    loaded: &LoadedChart,
+    budget: &MemoryBudget,
+    needed: u64,
+) -> Result<(), ConfigErrors> {
+    if needed <= budget.cpu_bytes() {
+        return Ok(());
+    }
+    use crate::config::bytes::format_bytes;
+    // The CPU share is 7/8 of the total: ask for a total whose share fits.
+    let at_least = (needed * 8).div_ceil(7);
+    let message = format!(
+        "memory budget {} is smaller than this chart needs: its tables and indicator outputs take {}, and {} of the budget is for them (the GPU pool has the other {})",
+        budget.describe(),
+        format_bytes(needed),
+        format_bytes(budget.cpu_bytes()),
+        format_bytes(budget.gpu_bytes()),
+    );
+    let help = Some(format!(
+        "raise the budget to at least {} ({} bytes), or load less data",
+        format_bytes(at_least),
+        at_least
+    ));
+    let kind = crate::config::ConfigErrorKind::InvalidValue;
+    let error = match budget.source {
+        BudgetSource::ChartFile => loaded
+            .source_map
+            .error_at("memory_budget", kind, message, help),
+        _ => crate::config::ConfigError::unlocated(&loaded.path, kind, message, help),
+    };
+    Err(ConfigErrors(vec![error]))
 }
 
 /// Builds the frame of `model`'s initial view at `size`.
@@ -149,6 +241,21 @@ impl Offscreen {
         Ok(Offscreen { ctx, renderer })
     }
 
+    /// What `quality = "auto"` looks at in this GPU.
+    pub fn adapter_facts(&self) -> AdapterFacts {
+        AdapterFacts::of(&self.ctx.adapter)
+    }
+
+    /// Draws as `model`'s preset and budget say: its MSAA samples, the
+    /// GPU share of its budget for the buffer pool.
+    pub fn apply(&mut self, model: &ChartModel) -> Result<(), GpuError> {
+        self.renderer
+            .set_msaa_samples(&self.ctx, model.quality.msaa_samples)?;
+        self.renderer
+            .set_pool_budget(model.memory_budget.gpu_bytes());
+        Ok(())
+    }
+
     /// The largest image side this GPU draws (its largest texture side;
     /// larger images are drawn in tiles up to this side).
     pub fn max_image_side(&self) -> u32 {
@@ -173,6 +280,7 @@ impl Offscreen {
         view: Option<ViewRange>,
         out: &Path,
     ) -> Result<(), Error> {
+        self.apply(model)?;
         let size = size.unwrap_or(model.config.size);
         let mut scene = build_frame(model, view.unwrap_or(model.initial_view), size, 1.0);
         // Failed indicators are left out; say so in the image too.

@@ -186,6 +186,18 @@ struct App {
     drag: Option<Drag>,
     last_press: Option<(Instant, [f64; 2])>,
     error: Option<ViewError>,
+    /// The statistics overlay (F3) and what it shows.
+    stats: StatsOverlay,
+}
+
+/// The statistics overlay's state: shown or not, the last frame's CPU
+/// times, and `auto`'s step-downs (kept across reloads of an `auto` chart).
+#[derive(Default)]
+struct StatsOverlay {
+    shown: bool,
+    last_frame_ms: Option<(f64, f64)>,
+    tuner: crate::quality::AutoTuner,
+    stepped: Option<crate::quality::QualitySettings>,
 }
 
 impl App {
@@ -209,6 +221,7 @@ impl App {
             drag: None,
             last_press: None,
             error: None,
+            stats: StatsOverlay::default(),
         }
     }
 
@@ -225,6 +238,7 @@ impl App {
             self.model = current.model.clone();
             self.shown = current.number;
             self.drag = None;
+            apply_stepped_quality(&mut self.model, &self.stats.stepped);
             if let Some(g) = &self.gfx {
                 g.window.set_title(&window_title(&self.model));
             }
@@ -317,10 +331,22 @@ impl App {
         };
         let ratio = g.window.scale_factor() as f32;
         let size = [g.config.width, g.config.height];
+        let t0 = Instant::now();
         let mut frame = build_frame_with(&self.model, &self.state, size, ratio);
         if let Some(text) = &self.banner {
             error_banner(&mut frame, &self.model.palette, text, ratio);
         }
+        let scene_ms = t0.elapsed().as_secs_f64() * 1e3;
+        if self.stats.shown {
+            let pool = g.renderer.stats().pool;
+            let text =
+                crate::stats::overlay_text(&self.model, None, &pool, self.stats.last_frame_ms);
+            crate::stats::draw_overlay(&mut frame, &self.model.palette, &text, ratio);
+        }
+        g.renderer
+            .set_msaa_samples(&g.ctx, self.model.quality.msaa_samples)?;
+        g.renderer
+            .set_pool_budget(self.model.memory_budget.gpu_bytes());
         let texture = match g.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
@@ -340,8 +366,20 @@ impl App {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("window frame"),
             });
+        let t1 = Instant::now();
         g.renderer.encode(&g.ctx, &mut encoder, &frame, &view)?;
         g.ctx.queue.submit([encoder.finish()]);
+        let encode_ms = t1.elapsed().as_secs_f64() * 1e3;
+        self.stats.last_frame_ms = Some((scene_ms, encode_ms));
+        // The window does not wait for the GPU: `auto` judges the CPU work.
+        if let Some(next) = self
+            .stats
+            .tuner
+            .observe(&self.model.quality, scene_ms + encode_ms)
+        {
+            self.stats.stepped = Some(next);
+            apply_stepped_quality(&mut self.model, &self.stats.stepped);
+        }
         g.window.pre_present_notify();
         g.ctx.queue.present(texture);
         self.frames += 1;
@@ -594,6 +632,11 @@ impl ApplicationHandler<Wake> for App {
                     WKey::Named(NamedKey::End) => Some(Key::End),
                     WKey::Character(c) if c == "+" || c == "=" => Some(Key::ZoomIn),
                     WKey::Character(c) if c == "-" || c == "_" => Some(Key::ZoomOut),
+                    WKey::Named(NamedKey::F3) => {
+                        self.stats.shown = !self.stats.shown;
+                        self.redraw();
+                        None
+                    }
                     _ => None,
                 };
                 if let Some(k) = key {
@@ -613,6 +656,19 @@ impl ApplicationHandler<Wake> for App {
             }
             _ => {}
         }
+    }
+}
+
+/// An `auto` chart keeps the preset it stepped down to (also after a reload).
+fn apply_stepped_quality(
+    model: &mut Arc<ChartModel>,
+    stepped: &Option<crate::quality::QualitySettings>,
+) {
+    if let Some(q) = stepped
+        && model.quality.requested == crate::config::Quality::Auto
+        && model.quality != *q
+    {
+        Arc::make_mut(model).quality = q.clone();
     }
 }
 

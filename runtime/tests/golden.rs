@@ -21,9 +21,33 @@ fn render(chart: &str, size: [u32; 2]) -> image::RgbaImage {
     let model = session
         .load(&common::repo().join(chart))
         .unwrap_or_else(|e| panic!("{e}"));
-    let scene = build_frame(&model, model.initial_view, size, 1.0);
+    draw(&model, size)
+}
+
+/// Draws `model` with its own preset (MSAA) on the shared GPU.
+fn draw(model: &gpu_charts::scene::ChartModel, size: [u32; 2]) -> image::RgbaImage {
+    let scene = build_frame(model, model.initial_view, size, 1.0);
     let mut gpu = gpu().lock().unwrap_or_else(|p| p.into_inner());
+    gpu.apply(model).unwrap_or_else(|e| panic!("{e}"));
     gpu.render(&scene).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The `low-power` preset on 10 M ticks: no MSAA (hard edges) and one
+/// min/max stroke per 2 px instead of per pixel; the other goldens are the
+/// default `balanced`, unchanged since before presets.
+#[test]
+fn ticks_low_power_preset() {
+    let mut session = ChartSession::default();
+    session.set_options(gpu_charts::render::RenderOptions {
+        quality: Some(gpu_charts::config::Quality::LowPower),
+        ..Default::default()
+    });
+    let model = session
+        .load(&common::repo().join("examples/ticks.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(model.quality.msaa_samples, 1);
+    let img = draw(&model, [1000, 500]);
+    common::assert_golden_image("ticks_low_power", &img);
 }
 
 #[test]

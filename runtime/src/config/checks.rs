@@ -29,6 +29,14 @@ pub(super) fn check(config: &ChartConfig, map: &SourceMap) -> Result<Checked, Ve
     check_source_ids(config, map, &mut errors);
     check_indicator_ids(config, map, &mut errors);
     check_timeframes(config, map, &mut errors);
+    if let Some(Err(message)) = config.memory_budget.as_ref().map(|b| b.bytes()) {
+        errors.push(map.error_at(
+            "memory_budget",
+            ConfigErrorKind::InvalidValue,
+            format!("invalid `memory_budget`: {message}"),
+            Some("write a size such as \"2 GiB\", \"512 MiB\" or a number of bytes".into()),
+        ));
+    }
     let timezone = check_timezone(&config.timezone, map, &mut errors);
     let (mut view_start_ns, mut view_end_ns) = (None, None);
     if let Some(tz) = timezone {

@@ -15,6 +15,7 @@
 //! [`validate_params`] and the chart's [`SourceMap`], so those errors are
 //! located in the file too.
 
+pub mod bytes;
 mod checks;
 mod error;
 mod schema;

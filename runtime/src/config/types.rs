@@ -49,6 +49,20 @@ pub struct ChartConfig {
     /// Limits for Lua indicator scripts.
     #[serde(default)]
     pub script_limits: ScriptLimitsConfig,
+    /// One memory budget over source tables, aggregated bars, indicator
+    /// outputs (the CPU cache) and GPU buffers (the renderer's pool):
+    /// `"2 GiB"`, `"512 MiB"`, `"1.5 GB"` or a number of bytes. The GPU pool
+    /// gets an eighth of it, the CPU cache the rest. Default: the quality
+    /// preset's (2 GiB for `balanced`). `--memory-budget` overrides it.
+    #[serde(default)]
+    #[schemars(with = "ByteSize")]
+    pub memory_budget: Option<ByteSize>,
+    /// Quality preset: MSAA, line antialiasing, level-of-detail bucket width
+    /// and the default memory budget. `balanced` (the default) is what
+    /// earlier versions drew; `auto` picks from the GPU and the frame time.
+    /// `--quality` overrides it.
+    #[serde(default)]
+    pub quality: Quality,
     /// Panes from top to bottom; they share the time axis.
     #[schemars(length(min = 1))]
     pub panes: Vec<PaneConfig>,
@@ -211,6 +225,38 @@ fn default_instructions_per_bar() -> u64 {
 }
 fn default_instructions_base() -> u64 {
     10_000_000
+}
+
+/// A size in bytes: a whole number of bytes, or a number with a unit
+/// (`B`, `KB`, `MB`, `GB`, `TB` are powers of 1000; `KiB`, `MiB`, `GiB`,
+/// `TiB` powers of 1024), e.g. `"2 GiB"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ByteSize {
+    /// Bytes.
+    Bytes(u64),
+    /// A number and a unit, e.g. `"2 GiB"` or `"512 MiB"`.
+    // No schema pattern: `config::bytes` says what is wrong with a bad
+    // text (an unknown unit, zero, too large), which `anyOf` cannot.
+    Text(String),
+}
+
+/// A quality preset (see `runtime/src/quality.rs` for what each sets).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quality {
+    /// Cheaper frames: no MSAA, 1.5-px buckets.
+    Performance,
+    /// Today's look: MSAA 4x, 1-px buckets, 2 GiB.
+    #[default]
+    Balanced,
+    /// Finest: MSAA 4x, half-pixel buckets, 4 GiB.
+    Quality,
+    /// Least work and memory: no MSAA, 2-px buckets, 512 MiB.
+    LowPower,
+    /// Picked from the GPU (a software adapter gets `low-power`, others
+    /// `balanced`) and stepped down while frames are slow.
+    Auto,
 }
 
 /// A pane: series drawn over a shared value axis.

@@ -40,6 +40,23 @@ pub struct DataCache {
     lru: lru::LruCache<Key, Slot>,
     budget_bytes: usize,
     used_bytes: usize,
+    stats: CacheStats,
+    /// Keys a build asked for or stored since [`DataCache::begin_build`],
+    /// with their sizes: what that build needs resident.
+    working: std::collections::HashMap<Key, usize>,
+}
+
+/// What the cache did (counts since it was made).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups that found their entry.
+    pub hits: u64,
+    /// Lookups that did not (the caller then reads or computes it).
+    pub misses: u64,
+    /// Entries dropped to stay within the budget.
+    pub evictions: u64,
+    /// Bytes of those entries.
+    pub evicted_bytes: u64,
 }
 
 impl DataCache {
@@ -49,12 +66,52 @@ impl DataCache {
             lru: lru::LruCache::unbounded(),
             budget_bytes,
             used_bytes: 0,
+            stats: CacheStats::default(),
+            working: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Sets the budget, evicting least recently used entries at once if
+    /// the cache holds more.
+    pub fn set_budget(&mut self, budget_bytes: usize) {
+        self.budget_bytes = budget_bytes;
+        self.evict(0);
+    }
+
+    /// Starts counting what one build needs ([`DataCache::working_bytes`]).
+    pub fn begin_build(&mut self) {
+        self.working.clear();
+    }
+
+    /// Bytes of the entries looked up (and found) or stored since
+    /// [`DataCache::begin_build`]: what the chart being built keeps
+    /// resident (its model holds them whether or not the cache does).
+    pub fn working_bytes(&self) -> usize {
+        self.working.values().sum()
+    }
+
+    /// Hits, misses and evictions so far.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    fn lookup(&mut self, key: Key) -> Option<&Slot> {
+        match self.lru.get(&key) {
+            Some(slot) => {
+                self.stats.hits += 1;
+                self.working.insert(key, slot.size_bytes);
+                Some(slot)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
         }
     }
 
     /// The table cached under `key` (marks it recently used).
     pub fn table(&mut self, key: &str) -> Option<Arc<Table>> {
-        match self.lru.get(&Key::Table(key.to_string())) {
+        match self.lookup(Key::Table(key.to_string())) {
             Some(Slot {
                 value: Value::Table(t),
                 ..
@@ -72,7 +129,7 @@ impl DataCache {
     /// The indicator entry cached under `key`, if there is one of type `T`
     /// (marks it recently used).
     pub fn output<T: Any + Send + Sync>(&mut self, key: &str) -> Option<Arc<T>> {
-        match self.lru.get(&Key::Output(key.to_string())) {
+        match self.lookup(Key::Output(key.to_string())) {
             Some(Slot {
                 value: Value::Output(e),
                 ..
@@ -94,13 +151,24 @@ impl DataCache {
 
     fn put(&mut self, key: Key, value: Value, size_bytes: usize) {
         self.used_bytes += size_bytes;
+        self.working.insert(key.clone(), size_bytes);
         if let Some(old) = self.lru.put(key, Slot { value, size_bytes }) {
             self.used_bytes -= old.size_bytes;
         }
         // The newest entry is the most recently used: it goes last, never.
-        while self.used_bytes > self.budget_bytes && self.lru.len() > 1 {
+        self.evict(1);
+    }
+
+    /// Drops least recently used entries until the budget holds or only
+    /// `keep` entries are left.
+    fn evict(&mut self, keep: usize) {
+        while self.used_bytes > self.budget_bytes && self.lru.len() > keep {
             match self.lru.pop_lru() {
-                Some((_, slot)) => self.used_bytes -= slot.size_bytes,
+                Some((_, slot)) => {
+                    self.used_bytes -= slot.size_bytes;
+                    self.stats.evictions += 1;
+                    self.stats.evicted_bytes += slot.size_bytes as u64;
+                }
                 None => break,
             }
         }
@@ -128,9 +196,10 @@ impl DataCache {
 }
 
 impl Default for DataCache {
-    /// A 2 GiB budget.
+    /// The CPU share of the `balanced` preset's 2 GiB budget (see
+    /// [`crate::quality::MemoryBudget`]).
     fn default() -> Self {
-        DataCache::new(2 << 30)
+        DataCache::new(((2u64 << 30) - (2u64 << 30) / 8) as usize)
     }
 }
 
@@ -168,6 +237,41 @@ mod tests {
         assert!(cache.table("a").is_none());
         assert!(cache.table("b").is_some());
         assert_eq!(cache.used_bytes(), table("b", 10).size_bytes());
+    }
+
+    #[test]
+    fn stats_count_hits_misses_and_evictions() {
+        let one = table("a", 100).size_bytes();
+        let mut cache = DataCache::new(2 * one);
+        assert!(cache.table("a").is_none());
+        cache.put_table("a".into(), table("a", 100));
+        cache.put_table("b".into(), table("b", 100));
+        assert!(cache.table("a").is_some());
+        cache.put_table("c".into(), table("c", 100));
+        let s = cache.stats();
+        assert_eq!((s.hits, s.misses), (1, 1));
+        assert_eq!((s.evictions, s.evicted_bytes), (1, one as u64), "b went");
+        // A smaller budget evicts at once, down to nothing if need be.
+        cache.set_budget(one);
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.stats().evictions, 2);
+        cache.set_budget(0);
+        assert!(cache.is_empty());
+        assert_eq!(cache.used_bytes(), 0);
+    }
+
+    #[test]
+    fn the_working_set_is_what_one_build_used() {
+        let one = table("a", 100).size_bytes();
+        let mut cache = DataCache::default();
+        cache.put_table("a".into(), table("a", 100));
+        cache.put_table("b".into(), table("b", 100));
+        cache.begin_build();
+        assert_eq!(cache.working_bytes(), 0);
+        assert!(cache.table("a").is_some());
+        assert!(cache.table("a").is_some(), "counted once");
+        cache.put_output("sma".into(), Arc::new(1u8), 10);
+        assert_eq!(cache.working_bytes(), one + 10, "b was not used");
     }
 
     #[test]

@@ -77,6 +77,21 @@ impl GpuContext {
         Ok(crate::gpu::max_image_side(&adapter.limits()))
     }
 
+    /// What `quality = "auto"` looks at in the default adapter, without
+    /// opening a device (the window picks before its surface exists).
+    pub fn probe_adapter_facts() -> Result<crate::quality::AdapterFacts, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        Ok(crate::quality::AdapterFacts::of(&adapter))
+    }
+
     /// Opens a device on `adapter`.
     pub fn with_adapter(
         instance: wgpu::Instance,
@@ -86,7 +101,9 @@ impl GpuContext {
         let limits = wgpu::Limits::default().using_resolution(adapter.limits());
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpu-charts"),
-            required_features: wgpu::Features::empty(),
+            // Timestamps where the adapter has them: `gpu-charts stats`
+            // reports the GPU's own frame time with them.
+            required_features: adapter.features() & timestamp_features(),
             required_limits: limits,
             ..Default::default()
         }))
@@ -99,9 +116,21 @@ impl GpuContext {
         })
     }
 
+    /// Whether the device writes timestamps between passes
+    /// ([`timestamp_features`]).
+    pub fn has_timestamps(&self) -> bool {
+        self.device.features().contains(timestamp_features())
+    }
+
     /// "name (backend, type)" of the adapter.
     pub fn adapter_summary(&self) -> String {
         let i = self.adapter.get_info();
         format!("{} ({:?}, {:?})", i.name, i.backend, i.device_type)
     }
+}
+
+/// The features GPU frame timing needs: timestamp queries written by the
+/// command encoder around a frame's render pass.
+pub fn timestamp_features() -> wgpu::Features {
+    wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
 }

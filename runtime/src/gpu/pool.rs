@@ -36,6 +36,25 @@ pub struct PoolStats {
     pub bytes_trimmed: u64,
     /// Buffers destroyed by trims so far.
     pub buffers_trimmed: u64,
+    /// Frames whose own buffers alone were more than the budget (drawn
+    /// anyway: the budget is smaller than one frame needs).
+    pub frames_over_budget: u64,
+    /// The most bytes one frame had in use.
+    pub peak_frame_bytes: u64,
+    /// The byte budget.
+    pub budget_bytes: u64,
+}
+
+impl PoolStats {
+    /// Share of requests served by a free buffer (0 before any request).
+    pub fn hit_rate(&self) -> f64 {
+        let n = self.hits + self.misses;
+        if n == 0 {
+            0.0
+        } else {
+            self.hits as f64 / n as f64
+        }
+    }
 }
 
 type Key = (u64, u32);
@@ -69,8 +88,19 @@ impl BufferPool {
             in_use: Vec::new(),
             frame: 0,
             budget,
-            stats: PoolStats::default(),
+            stats: PoolStats {
+                budget_bytes: budget,
+                ..PoolStats::default()
+            },
         }
+    }
+
+    /// Sets the byte budget; free buffers over it are destroyed now.
+    pub fn set_budget(&mut self, budget: u64) {
+        self.budget = budget;
+        self.stats.budget_bytes = budget;
+        let in_use = self.stats.bytes_allocated - self.stats.bytes_free;
+        self.trim(budget.saturating_sub(in_use));
     }
 
     /// A buffer of at least `size` bytes with `usage` (plus COPY_DST), in use
@@ -118,6 +148,11 @@ impl BufferPool {
     /// any buffer was destroyed.
     pub fn end_frame(&mut self) -> bool {
         let frame = self.frame;
+        let in_use: u64 = self.in_use.iter().map(|(k, _)| k.0).sum();
+        self.stats.peak_frame_bytes = self.stats.peak_frame_bytes.max(in_use);
+        if in_use > self.budget {
+            self.stats.frames_over_budget += 1;
+        }
         // Reversed, so that the next frame pops them in the order this one
         // acquired them.
         for (key, buf) in self.in_use.drain(..).rev() {
@@ -273,6 +308,25 @@ mod tests {
         assert_eq!(s.bytes_allocated, 256);
         assert_eq!(s.misses, 2);
         assert_eq!(s.hits, IDLE_FRAMES - 1);
+    }
+
+    /// A frame larger than the whole budget is drawn, and counted.
+    #[test]
+    fn a_frame_over_the_budget_is_counted() {
+        let device = device();
+        let mut pool = BufferPool::with_budget(1024);
+        let _a = pool.acquire(&device, 4096, wgpu::BufferUsages::STORAGE);
+        pool.end_frame();
+        let s = pool.stats();
+        assert_eq!((s.frames_over_budget, s.peak_frame_bytes), (1, 4096));
+        let _b = pool.acquire(&device, 256, wgpu::BufferUsages::STORAGE);
+        pool.end_frame();
+        assert_eq!(pool.stats().frames_over_budget, 1, "256 B fit");
+        // A smaller budget frees idle buffers at once.
+        pool.set_budget(256);
+        let s = pool.stats();
+        assert_eq!((s.bytes_allocated, s.budget_bytes), (256, 256));
+        assert!((s.hit_rate() - 0.0).abs() < 1e-12, "two misses");
     }
 
     /// A request that would take the pool over its budget frees idle buffers first.

@@ -1,6 +1,6 @@
 //! Draws a [`FrameScene`]: grid and backgrounds, each series with its chart
-//! type's pipeline (scissored to its pane), then axes and text. MSAA 4×,
-//! resolved into the target. Works on a window surface
+//! type's pipeline (scissored to its pane), then axes and text. MSAA (4× unless a
+//! quality preset turns it off), resolved into the target. Works on a window surface
 //! ([`Renderer::encode`] only needs a view) and offscreen
 //! ([`Renderer::render_image`]: PNGs, in tiles when one readback would
 //! exceed the device's buffer limit).
@@ -22,7 +22,8 @@ use crate::gpu::types::{GlyphInstance, RectInstance, UiUniform};
 use crate::scene::frame::{FrameScene, Instances};
 use crate::scene::model::ChartTypeSpec;
 
-/// MSAA sample count.
+/// MSAA sample count of a new renderer (the `balanced` preset's; see
+/// [`Renderer::set_msaa_samples`]).
 pub const SAMPLE_COUNT: u32 = 4;
 
 const BLEND: wgpu::BlendState = wgpu::BlendState::ALPHA_BLENDING;
@@ -50,6 +51,8 @@ pub struct Renderer {
     readback: Option<ReadbackTarget>,
     max_tile_side: Option<u32>,
     stats: RendererStats,
+    /// MSAA samples per pixel (1: drawn straight into the target).
+    samples: u32,
 }
 
 fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -78,6 +81,7 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pipeline(
     device: &wgpu::Device,
     label: &str,
@@ -86,6 +90,7 @@ fn pipeline(
     vs: &str,
     fs: &str,
     format: wgpu::TextureFormat,
+    samples: u32,
 ) -> wgpu::RenderPipeline {
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
@@ -103,7 +108,7 @@ fn pipeline(
         },
         depth_stencil: None,
         multisample: wgpu::MultisampleState {
-            count: SAMPLE_COUNT,
+            count: samples,
             mask: !0,
             alpha_to_coverage_enabled: false,
         },
@@ -135,6 +140,16 @@ fn checked<T>(device: &wgpu::Device, f: impl FnOnce() -> T) -> Result<T, GpuErro
 impl Renderer {
     /// Creates the host pipelines for targets of `format`.
     pub fn new(ctx: &GpuContext, format: wgpu::TextureFormat) -> Result<Renderer, GpuError> {
+        Self::with_samples(ctx, format, SAMPLE_COUNT)
+    }
+
+    /// A renderer drawing with `samples` MSAA samples per pixel (1: none).
+    pub fn with_samples(
+        ctx: &GpuContext,
+        format: wgpu::TextureFormat,
+        samples: u32,
+    ) -> Result<Renderer, GpuError> {
+        let samples = samples.max(1);
         let device = &ctx.device;
         let chart_bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("chart"),
@@ -182,10 +197,10 @@ impl Renderer {
             });
             (
                 pipeline(
-                    device, "rects", &ui_layout, &module, "vs_rect", "fs_rect", format,
+                    device, "rects", &ui_layout, &module, "vs_rect", "fs_rect", format, samples,
                 ),
                 pipeline(
-                    device, "glyphs", &ui_layout, &module, "vs_glyph", "fs_glyph", format,
+                    device, "glyphs", &ui_layout, &module, "vs_glyph", "fs_glyph", format, samples,
                 ),
             )
         })?;
@@ -229,7 +244,38 @@ impl Renderer {
             readback: None,
             max_tile_side: None,
             stats: RendererStats::default(),
+            samples,
         })
+    }
+
+    /// Switches to `samples` MSAA samples per pixel (a quality preset
+    /// change): pipelines are built again, the buffer pool and its
+    /// statistics stay. Nothing happens when the count is unchanged.
+    pub fn set_msaa_samples(&mut self, ctx: &GpuContext, samples: u32) -> Result<(), GpuError> {
+        if samples.max(1) == self.samples {
+            return Ok(());
+        }
+        let mut fresh = Self::with_samples(ctx, self.format, samples)?;
+        std::mem::swap(&mut fresh.pool, &mut self.pool);
+        fresh.stats = self.stats;
+        fresh.max_tile_side = self.max_tile_side;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// MSAA samples per pixel.
+    pub fn msaa_samples(&self) -> u32 {
+        self.samples
+    }
+
+    /// The GPU share of the memory budget: the buffer pool's byte budget.
+    pub fn set_pool_budget(&mut self, bytes: u64) {
+        if self.pool.stats().budget_bytes == bytes {
+            return;
+        }
+        self.pool.set_budget(bytes);
+        self.ui_groups.clear();
+        self.chart_groups.clear();
     }
 
     /// Builds (once) the pipeline of a chart type, after validating its WGSL.
@@ -253,6 +299,7 @@ impl Renderer {
                 "vs_main",
                 "fs_main",
                 self.format,
+                self.samples,
             )
         })
         .map_err(|e| {
@@ -296,7 +343,7 @@ impl Renderer {
                 depth_or_array_layers: 1,
             },
             mip_level_count: 1,
-            sample_count: SAMPLE_COUNT,
+            sample_count: self.samples,
             dimension: wgpu::TextureDimension::D2,
             format: self.format,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
@@ -475,14 +522,20 @@ impl Renderer {
             extent,
         } = region;
         let [w, h] = scene.size;
-        let msaa = self.msaa_view(ctx, target_size);
+        // With MSAA, draw into the multisampled texture and resolve into
+        // the target; without, straight into the target.
+        let msaa = (self.samples > 1).then(|| self.msaa_view(ctx, target_size));
+        let (view, resolve_target, store) = match &msaa {
+            Some(m) => (m, Some(target), wgpu::StoreOp::Discard),
+            None => (target, None, wgpu::StoreOp::Store),
+        };
         let c = scene.clear;
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("frame"),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &msaa,
+                view,
                 depth_slice: None,
-                resolve_target: Some(target),
+                resolve_target,
                 ops: wgpu::Operations {
                     load: wgpu::LoadOp::Clear(wgpu::Color {
                         r: c[0] as f64,
@@ -490,7 +543,7 @@ impl Renderer {
                         b: c[2] as f64,
                         a: c[3] as f64,
                     }),
-                    store: wgpu::StoreOp::Discard,
+                    store,
                 },
             })],
             depth_stencil_attachment: None,

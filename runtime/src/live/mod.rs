@@ -204,6 +204,9 @@ pub struct LiveOptions {
     /// chart whose `size` exceeds it fails to load (see
     /// [`ChartSession::set_max_image_side`]). `None`: not checked.
     pub max_image_side: Option<u32>,
+    /// Quality preset and memory budget overrides, and the adapter for
+    /// `quality = "auto"` (see [`crate::render::RenderOptions`]).
+    pub render: crate::render::RenderOptions,
 }
 
 impl Default for LiveOptions {
@@ -214,6 +217,7 @@ impl Default for LiveOptions {
             watch_shaders: cfg!(debug_assertions),
             print_errors: true,
             max_image_side: None,
+            render: Default::default(),
         }
     }
 }
@@ -467,6 +471,7 @@ fn new_session(options: &LiveOptions) -> ChartSession {
     let mut session =
         ChartSession::new(options.extra_plugin_dirs.clone()).with_load_mode(LoadMode::PrivateCopy);
     session.set_max_image_side(options.max_image_side);
+    session.set_options(options.render.clone());
     session
 }
 

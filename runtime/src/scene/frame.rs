@@ -769,7 +769,9 @@ pub fn build_frame_with(
         for s in &p.series {
             let ts = timestamps_of(s);
             let bars = s.spec.input == GC_INPUT_BARS;
-            let (buckets, slot) = x.buckets(ts, if bars { 2.0 * r } else { r });
+            // The preset's bucket width; 1 px (2 for bars) by default.
+            let lod = model.quality.lod_px.max(0.25) * r;
+            let (buckets, slot) = x.buckets(ts, if bars { 2.0 * lod } else { lod });
             let instances = match &s.data {
                 SeriesData::Bars(d) => Instances::Bars(bar_instances(d, &buckets, &ymap)),
                 SeriesData::Line(c) => Instances::Points(point_instances(

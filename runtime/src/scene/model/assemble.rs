@@ -222,5 +222,7 @@ pub(super) fn assemble(
         build: BuildStats::default(),
         failed: Vec::new(),
         timeframes: timeframes.info.clone(),
+        quality: Default::default(),
+        memory_budget: Default::default(),
     })
 }

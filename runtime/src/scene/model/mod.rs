@@ -177,6 +177,13 @@ pub struct ChartModel {
     pub failed: Vec<FailedPart>,
     /// The timeframe shown, for the readout and the window's keys.
     pub timeframes: TimeframeInfo,
+    /// The quality preset in effect (MSAA, bucket width: the frame reads
+    /// `lod_px`, renderers the rest); `balanced` unless the chart file,
+    /// the command line or `auto` says otherwise (set by
+    /// [`crate::render::ChartSession`]).
+    pub quality: crate::quality::QualitySettings,
+    /// The memory budget in effect and where it came from.
+    pub memory_budget: crate::quality::MemoryBudget,
 }
 
 /// The timeframe a chart is shown at and what the window may switch to.

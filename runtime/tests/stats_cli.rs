@@ -1,0 +1,271 @@
+//! `gpu-charts stats`, as a user runs it: the table has every figure, the
+//! JSON parses and its values agree with what the run did.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
+        .args(args)
+        .current_dir(common::repo())
+        .env("GPU_CHARTS_PLUGIN_PATH", deps)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("run gpu-charts")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn u(v: &serde_json::Value, path: &str) -> u64 {
+    v.pointer(path)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or_else(|| panic!("{path} in {v}"))
+}
+
+fn f(v: &serde_json::Value, path: &str) -> f64 {
+    v.pointer(path)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or_else(|| panic!("{path} in {v}"))
+}
+
+#[test]
+fn json_has_every_field_consistent_with_the_run() {
+    let v = json(&["stats", "examples/aapl.toml", "--frames", "12", "--json"]);
+    assert_eq!(u(&v, "/frames"), 12);
+    assert_eq!(v["size"], serde_json::json!([1600, 900]));
+    // The first load reads the one source and computes both indicators;
+    // the second (the same chart again) takes all of it from the cache.
+    assert_eq!(u(&v, "/loads/0/sources_read"), 1);
+    assert_eq!(u(&v, "/loads/0/indicators_computed"), 2);
+    assert_eq!(u(&v, "/loads/1/sources_read"), 0);
+    assert_eq!(u(&v, "/loads/1/sources_cached"), 1);
+    assert_eq!(u(&v, "/loads/1/indicators_reused"), 2);
+    // 3 misses on the cold load, 3 hits on the warm one; nothing evicted.
+    assert_eq!((u(&v, "/cache/hits"), u(&v, "/cache/misses")), (3, 3));
+    assert_eq!(u(&v, "/cache/evictions"), 0);
+    assert!(u(&v, "/cache/resident_bytes") > 100_000);
+    // Default preset and budget.
+    assert_eq!(v["quality"]["preset"], "balanced");
+    assert_eq!(u(&v, "/quality/msaa_samples"), 4);
+    assert_eq!(v["quality"]["line_antialiasing"], true);
+    assert_eq!(f(&v, "/quality/lod_px"), 1.0);
+    assert_eq!(u(&v, "/memory_budget/total_bytes"), 2 << 30);
+    assert_eq!(v["memory_budget"]["source"], "preset");
+    assert_eq!(
+        u(&v, "/memory_budget/cpu_bytes") + u(&v, "/memory_budget/gpu_bytes"),
+        2 << 30
+    );
+    // The pool: frame 1 creates buffers, later frames mostly reuse them.
+    let (hits, misses) = (u(&v, "/pool/hits"), u(&v, "/pool/misses"));
+    assert!(misses > 0 && hits > misses, "{hits} hits, {misses} misses");
+    let rate = f(&v, "/pool/hit_rate");
+    assert!((rate - hits as f64 / (hits + misses) as f64).abs() < 1e-9);
+    assert_eq!(u(&v, "/pool/frames_over_budget"), 0);
+    assert!(u(&v, "/pool/peak_frame_bytes") > 0);
+    for part in ["cpu_scene", "encode_submit", "gpu_wait", "total"] {
+        let (mean, median, max) = (
+            f(&v, &format!("/frame_ms/{part}/mean")),
+            f(&v, &format!("/frame_ms/{part}/median")),
+            f(&v, &format!("/frame_ms/{part}/max")),
+        );
+        assert!(mean > 0.0 && median <= max && mean <= max, "{part}");
+    }
+    let total = f(&v, "/frame_ms/total/mean");
+    let parts: f64 = ["cpu_scene", "encode_submit", "gpu_wait"]
+        .iter()
+        .map(|p| f(&v, &format!("/frame_ms/{p}/mean")))
+        .sum();
+    assert!(
+        (total - parts).abs() < 1e-6 * total.max(1.0),
+        "{total} vs {parts}"
+    );
+    // The GPU's own time where the adapter has timestamp queries (lavapipe
+    // and the usual Vulkan drivers do).
+    let ts = &v["frame_ms"]["gpu_timestamps"];
+    if !ts.is_null() {
+        let (median, max) = (
+            f(&v, "/frame_ms/gpu_timestamps/median"),
+            f(&v, "/frame_ms/gpu_timestamps/max"),
+        );
+        assert!(median > 0.0 && median <= max, "{ts}");
+    }
+}
+
+#[test]
+fn a_tiny_budget_evicts_pool_buffers_and_says_the_frame_did_not_fit() {
+    // Just above what the chart's data needs: the GPU share (an eighth,
+    // 37.5 KiB) is less than a zoomed-out frame's buffers.
+    let v = json(&[
+        "stats",
+        "examples/aapl.toml",
+        "--frames",
+        "30",
+        "--memory-budget",
+        "300KiB",
+        "--json",
+    ]);
+    assert_eq!(v["memory_budget"]["source"], "command-line");
+    assert_eq!(u(&v, "/memory_budget/gpu_bytes"), 300 * 1024 / 8);
+    assert!(u(&v, "/pool/evictions") > 0, "{}", v["pool"]);
+    assert!(u(&v, "/pool/frames_over_budget") > 0, "{}", v["pool"]);
+    assert!(u(&v, "/pool/peak_frame_bytes") > u(&v, "/memory_budget/gpu_bytes"));
+    let table = run(&[
+        "stats",
+        "examples/aapl.toml",
+        "--frames",
+        "30",
+        "--memory-budget",
+        "300KiB",
+    ]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("needed more than the GPU pool's share")
+            && text.contains("raise the memory budget"),
+        "{text}"
+    );
+    // Below what the data needs: an error, exit status 1, nothing drawn.
+    let out = run(&["stats", "examples/aapl.toml", "--memory-budget", "100KiB"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("memory budget 100 KiB (--memory-budget) is smaller than this chart needs"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_table_names_every_figure_and_the_preset() {
+    let out = run(&[
+        "stats",
+        "examples/aapl.toml",
+        "--frames",
+        "4",
+        "--quality",
+        "performance",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for label in [
+        "GPU",
+        "quality",
+        "preset          performance",
+        "MSAA            off",
+        "line AA         none",
+        "LOD bucket      1.5 px (bars 3 px)",
+        "memory budget",
+        "data cache",
+        "load 1",
+        "load 2",
+        "hits / misses   3 / 3",
+        "evictions       0 (0 B)",
+        "buffer pool",
+        "hit rate",
+        "frame time (ms)",
+        "CPU scene",
+        "encode+submit",
+        "GPU (wait)",
+    ] {
+        assert!(text.contains(label), "`{label}` missing:\n{text}");
+    }
+}
+
+#[test]
+fn auto_picks_from_the_adapter() {
+    let v = json(&[
+        "stats",
+        "examples/aapl.toml",
+        "--frames",
+        "2",
+        "--quality",
+        "auto",
+        "--json",
+    ]);
+    assert_eq!(v["quality"]["requested"], "auto");
+    let adapter = v["adapter"].as_str().unwrap_or_default().to_lowercase();
+    let software = adapter.contains("llvmpipe") || adapter.contains(", cpu)");
+    if software {
+        assert_eq!(v["quality"]["preset"], "low-power", "{adapter}");
+        assert_eq!(u(&v, "/quality/msaa_samples"), 1);
+        assert!(
+            v["quality"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("software adapter")),
+            "{}",
+            v["quality"]
+        );
+    } else {
+        assert_ne!(v["quality"]["preset"], "low-power", "{adapter}");
+    }
+    let bad = run(&["stats", "examples/aapl.toml", "--quality", "ultra"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("low-power"));
+}
+
+/// `--memory-budget` and `--quality` reach every command that loads a chart.
+#[test]
+fn budget_and_preset_flags_apply_to_render_export_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("a.png");
+    let png = png.to_str().unwrap();
+    for args in [
+        vec![
+            "render",
+            "examples/aapl.toml",
+            "-o",
+            png,
+            "--memory-budget",
+            "100KiB",
+        ],
+        vec!["export", "examples/aapl.toml", "--memory-budget", "100KiB"],
+        vec![
+            "validate",
+            "examples/aapl.toml",
+            "--memory-budget",
+            "100KiB",
+        ],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("is smaller than this chart needs"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = run(&[
+        "render",
+        "examples/aapl.toml",
+        "-o",
+        png,
+        "--memory-budget",
+        "64MiB",
+        "--quality",
+        "low-power",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::path::Path::new(png).is_file());
+}
