@@ -296,7 +296,8 @@ fn wrong_arguments_are_refused_before_calling_the_plugin() {
 #[test]
 fn header_layout_and_constants_match_the_rust_definitions() {
     use api::{
-        GcChartTypeV1, GcErrorSink, GcHostApi, GcIndicatorV1, GcPluginDescriptor, GcSourceV1, GcStr,
+        GcBorrowedTable, GcChartTypeV1, GcErrorSink, GcHostApi, GcIndicatorV1, GcPluginDescriptor,
+        GcSourceV1, GcStr,
     };
     let (_dir, path) = c_example_dir();
     // SAFETY: our own test library.
@@ -375,6 +376,17 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         row_count_hint,
         read,
         close,
+        borrow,
+    });
+    check_layout!(GcBorrowedTable {
+        struct_size,
+        flags,
+        rows,
+        timestamps,
+        columns,
+        column_count,
+        fingerprint,
+        data_path,
     });
 
     // SAFETY: signature of gc_test_constant in example_plugin.c.
@@ -384,7 +396,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         )
         .expect("gc_test_constant")
     };
-    let rust: [(&str, i64); 35] = [
+    let rust: [(&str, i64); 38] = [
         ("GC_ABI_VERSION", api::ABI_VERSION.into()),
         ("GC_OK", api::GC_OK.into()),
         ("GC_ERR_PARAMS", api::GC_ERR_PARAMS.into()),
@@ -426,6 +438,9 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         ("GC_DRAWS_POINTS", api::GC_DRAWS_POINTS.into()),
         ("GC_DRAWS_MARKERS", api::GC_DRAWS_MARKERS.into()),
         ("GC_DRAWS_BAND", api::GC_DRAWS_BAND.into()),
+        ("GC_FEATURE_BORROW", api::GC_FEATURE_BORROW.into()),
+        ("GC_BORROW_SORTED", api::GC_BORROW_SORTED.into()),
+        ("GC_BORROW_FINITE", api::GC_BORROW_FINITE.into()),
     ];
     for (name, value) in rust {
         let c_name = std::ffi::CString::new(name).expect("name");
@@ -1136,7 +1151,7 @@ fn a_1_1_plugin_sees_minor_features_nul_terminated_params_and_may_be_stateless()
     assert_eq!(c_i64(&lib, "gc_test_host_minor"), i64::from(api::ABI_MINOR));
     assert_eq!(
         c_i64(&lib, "gc_test_host_features"),
-        i64::from(api::GC_FEATURES_V1_1)
+        i64::from(api::GC_FEATURES_V1_2)
     );
     let double = registry.indicator("c_double").expect("c_double");
     drop(double.create(r#"{}"#).expect("create"));

@@ -396,6 +396,18 @@ OFFSETOF(GcHostApi, abi_minor)
 OFFSETOF(GcHostApi, features)
 #endif
 
+#ifdef GC_FEATURE_BORROW
+SIZEOF(GcBorrowedTable)
+OFFSETOF(GcBorrowedTable, struct_size)
+OFFSETOF(GcBorrowedTable, flags)
+OFFSETOF(GcBorrowedTable, rows)
+OFFSETOF(GcBorrowedTable, timestamps)
+OFFSETOF(GcBorrowedTable, columns)
+OFFSETOF(GcBorrowedTable, column_count)
+OFFSETOF(GcBorrowedTable, fingerprint)
+OFFSETOF(GcBorrowedTable, data_path)
+#endif
+
 SIZEOF(GcPluginDescriptor)
 OFFSETOF(GcPluginDescriptor, abi_version)
 OFFSETOF(GcPluginDescriptor, struct_size)
@@ -452,6 +464,9 @@ OFFSETOF(GcSourceV1, column_name)
 OFFSETOF(GcSourceV1, row_count_hint)
 OFFSETOF(GcSourceV1, read)
 OFFSETOF(GcSourceV1, close)
+#ifdef GC_FEATURE_BORROW
+OFFSETOF(GcSourceV1, borrow)
+#endif
 
 /* Every constant of the header by name; `found` is set to 0 for an unknown name. */
 GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
@@ -489,6 +504,11 @@ GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
         {"GC_FEATURE_NUL_TERMINATED", GC_FEATURE_NUL_TERMINATED},
         {"GC_FEATURE_STATELESS", GC_FEATURE_STATELESS},
         {"GC_FEATURE_DRAWS", GC_FEATURE_DRAWS},
+#ifdef GC_FEATURE_BORROW
+        {"GC_FEATURE_BORROW", GC_FEATURE_BORROW},
+        {"GC_BORROW_SORTED", GC_BORROW_SORTED},
+        {"GC_BORROW_FINITE", GC_BORROW_FINITE},
+#endif
         {"GC_DRAWS_LINE", GC_DRAWS_LINE},
         {"GC_DRAWS_LINE_DASH", GC_DRAWS_LINE_DASH},
         {"GC_DRAWS_HISTOGRAM", GC_DRAWS_HISTOGRAM},
