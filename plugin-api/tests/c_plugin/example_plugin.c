@@ -228,6 +228,9 @@ static const GcIndicatorV1 INDICATORS[] = {{
 typedef struct RampState {
     int64_t rows;
     int64_t next;
+    /* Lent columns (ABI 1.2 borrow), freed in close. */
+    int64_t *lent_ts;
+    double *lent_cols[2];
 } RampState;
 
 static GcStatus ramp_open(GcStr params_json, GcStr base_dir, void **state_out, const GcErrorSink *err) {
@@ -288,8 +291,47 @@ static GcStatus ramp_read(void *state, int64_t *timestamps, double *const *colum
     return GC_OK;
 }
 
+#ifdef GC_FEATURE_BORROW
+/* ABI 1.2: lends the whole ramp from memory the state owns until close. */
+static GcStatus ramp_borrow(void *state, GcBorrowedTable *out, const GcErrorSink *err) {
+    RampState *s = (RampState *)state;
+    size_t n = (size_t)s->rows, i;
+    if (out->struct_size < sizeof(GcBorrowedTable) || out->column_count != 2) {
+        report(err, "unexpected GcBorrowedTable", "");
+        return GC_ERR_INTERNAL;
+    }
+    if (n == 0) {
+        out->rows = 0;
+        return GC_OK;
+    }
+    s->lent_ts = (int64_t *)malloc(n * sizeof(int64_t));
+    s->lent_cols[0] = (double *)malloc(n * sizeof(double));
+    s->lent_cols[1] = (double *)malloc(n * sizeof(double));
+    if (!s->lent_ts || !s->lent_cols[0] || !s->lent_cols[1]) {
+        report(err, "out of memory", "");
+        return GC_ERR_INTERNAL;
+    }
+    for (i = 0; i < n; i++) {
+        s->lent_ts[i] = (int64_t)i * 1000000000LL;
+        s->lent_cols[0][i] = (double)i;
+        s->lent_cols[1][i] = (double)i / 2.0;
+    }
+    out->flags = GC_BORROW_SORTED | GC_BORROW_FINITE;
+    out->rows = n;
+    out->timestamps = s->lent_ts;
+    out->columns[0] = s->lent_cols[0];
+    out->columns[1] = s->lent_cols[1];
+    out->fingerprint = 0;
+    return GC_OK;
+}
+#endif
+
 static void ramp_close(void *state) {
     if (state) {
+        RampState *s = (RampState *)state;
+        free(s->lent_ts);
+        free(s->lent_cols[0]);
+        free(s->lent_cols[1]);
         g_live_states--;
         free(state);
     }
@@ -307,6 +349,9 @@ static const GcSourceV1 SOURCES[] = {{
     ramp_row_count_hint,
     ramp_read,
     ramp_close,
+#ifdef GC_FEATURE_BORROW
+    ramp_borrow,
+#endif
 }};
 
 /* ---- descriptor ---- */
