@@ -120,7 +120,7 @@ fn open(dir: &Path, sidecars: &Sidecars) -> (Table, LentReport) {
     let source = registry.source("arrow").expect("arrow plugin built");
     let data = source
         .open(r#"{"path": "t.arrow", "time_unit": "ns"}"#, dir)
-        .and_then(|s| s.load())
+        .and_then(gpu_charts::plugins::SourceInstance::load)
         .expect("open");
     let SourceData::Lent(lent) = data else {
         panic!("the arrow source lends its columns");

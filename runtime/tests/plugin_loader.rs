@@ -187,7 +187,7 @@ fn c_plugin_is_discovered_described_and_callable() {
     // stays open) until the last user of the lent table drops.
     let lent = match ramp
         .open(r#"{"rows": 1000}"#, dir.path())
-        .and_then(|s| s.load())
+        .and_then(gpu_charts::plugins::SourceInstance::load)
     {
         Ok(gpu_charts::plugins::SourceData::Lent(lent)) => lent,
         other => panic!("c_ramp lends its columns, got {other:?}"),
@@ -1182,7 +1182,7 @@ fn a_plugin_built_against_the_1_0_header_loads_in_this_host() {
     let ramp = registry.source("c_ramp").expect("c_ramp");
     match ramp
         .open(r#"{"rows": 3}"#, dir.path())
-        .and_then(|s| s.load())
+        .and_then(gpu_charts::plugins::SourceInstance::load)
     {
         Ok(gpu_charts::plugins::SourceData::Read(t)) => {
             assert_eq!(t.timestamps, [0, 1_000_000_000, 2_000_000_000]);

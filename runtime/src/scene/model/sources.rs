@@ -64,7 +64,9 @@ pub(super) fn load_sources(
         stats.sources_read.push(id.clone());
         // A source that lends its columns (ABI 1.2) is used in place;
         // others are read into owned columns.
-        let raw = plugin.open(&params, &base).and_then(|s| s.load());
+        let raw = plugin
+            .open(&params, &base)
+            .and_then(crate::plugins::SourceInstance::load);
         let table = match raw {
             Ok(SourceData::Read(raw)) => {
                 Table::from_raw(id, raw.names, raw.timestamps, raw.columns)
