@@ -217,7 +217,10 @@ fn decode_checked(buffer: &Buffer, options: &Options) -> Result<Decoded, PluginE
             .zip(usize::try_from(body).ok())
             .and_then(|((o, m), b)| o.checked_add(m)?.checked_add(b).map(|e| (o, e)));
         match end {
-            Some((o, e)) if e <= len - 10 - footer_len && meta > 0 => {
+            // The metadata holds at least the 8-byte prefix (continuation
+            // marker + length); arrow-rs slices past it unchecked (found by
+            // the fuzz target: fuzz/regressions/arrow_ipc/short-block-*).
+            Some((o, e)) if e <= len - 10 - footer_len && meta >= 8 => {
                 Ok(buffer.slice_with_length(o, e - o))
             }
             _ => Err(corrupt(format!(
