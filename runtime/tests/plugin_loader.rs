@@ -23,7 +23,13 @@ fn canon(p: &Path) -> PathBuf {
 /// A temp folder holding the good C plugin as `libgc_c_plugin.so`.
 fn c_example_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let lib = build_c_plugin("example_plugin.c", &[], dir.path(), "gc_c_plugin");
+    // With its ABI 1.2 `borrow` (the reload fixtures build it without).
+    let lib = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_BORROW"],
+        dir.path(),
+        "gc_c_plugin",
+    );
     (dir, lib)
 }
 

@@ -291,8 +291,10 @@ static GcStatus ramp_read(void *state, int64_t *timestamps, double *const *colum
     return GC_OK;
 }
 
-#ifdef GC_FEATURE_BORROW
-/* ABI 1.2: lends the whole ramp from memory the state owns until close. */
+#if defined(GC_FEATURE_BORROW) && defined(GC_TEST_BORROW)
+/* ABI 1.2: lends the whole ramp from memory the state owns until close
+ * (built with -DGC_TEST_BORROW; the hot-reload fixtures read instead, so
+ * their old generations hold no handle of the library). */
 static GcStatus ramp_borrow(void *state, GcBorrowedTable *out, const GcErrorSink *err) {
     RampState *s = (RampState *)state;
     size_t n = (size_t)s->rows, i;
@@ -349,7 +351,7 @@ static const GcSourceV1 SOURCES[] = {{
     ramp_row_count_hint,
     ramp_read,
     ramp_close,
-#ifdef GC_FEATURE_BORROW
+#if defined(GC_FEATURE_BORROW) && defined(GC_TEST_BORROW)
     ramp_borrow,
 #endif
 }};
