@@ -2,6 +2,9 @@
 //! `cargo bench -p gpu-charts-benches`. Each benchmark sits next to a
 //! baseline measured in the same run; BENCHMARKS.md records the figures.
 
+#[path = "arrow_gen.rs"]
+pub mod arrow_gen;
+
 /// A deterministic random walk of `n` values (xorshift), for benchmarks.
 pub fn random_walk(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed.max(1);

@@ -1,6 +1,6 @@
 /*
  * gpu_charts_plugin.h -- the C ABI between the gpu-charts host and its plugin
- * libraries (ABI 1.1).
+ * libraries (ABI 1.2).
  *
  * This header mirrors plugin-api/src/lib.rs (crate gpu-charts-plugin-api)
  * field for field. A test in runtime/tests compiles a plugin against it and
@@ -59,9 +59,12 @@
  *   with an error naming both versions instead of loading it half-working.
  * - So a plugin built against the 1.0 header loads in every 1.x host.
  *
+ * ABI 1.2 added borrowed columns: GcSourceV1.borrow lends a source's columns
+ * (GcBorrowedTable) instead of copying them through read; see there.
+ *
  * Planned (a later 1.x; nothing of it exists yet): streaming sources. It will
  * be added by appending, without changing anything above: a feature bit
- * (GC_FEATURE_STREAMING) and GC_ABI_MINOR 2; at the end of GcSourceV1 an
+ * (GC_FEATURE_STREAMING) and GC_ABI_MINOR 3; at the end of GcSourceV1 an
  * optional `subscribe(state, const GcStreamSink *sink, err)` and
  * `unsubscribe(state)`, NULL or absent meaning "a plain pull source". The
  * source's own thread calls `sink->push(sink->ctx, ...)` with rows to append
@@ -163,8 +166,8 @@ extern "C" {
 /* The ABI (major) version this header describes. The host refuses any other. */
 #define GC_ABI_VERSION 1u
 
-/* The ABI minor version this header describes (1.1). */
-#define GC_ABI_MINOR 1u
+/* The ABI minor version this header describes (1.2). */
+#define GC_ABI_MINOR 2u
 
 /* ---- Host feature bits (GcHostApi.features, ABI 1.1) -------------------- */
 
@@ -179,6 +182,16 @@ extern "C" {
 #define GC_FEATURE_STATELESS (1u << 3)
 /* The host maps script plot styles to chart types through GcChartTypeV1.draws. */
 #define GC_FEATURE_DRAWS (1u << 4)
+/* ABI 1.2: the host calls GcSourceV1.borrow and keeps a source open while it
+ * uses the columns the source lent it. */
+#define GC_FEATURE_BORROW (1u << 5)
+
+/* ---- What a source already checked (GcBorrowedTable.flags, ABI 1.2) ------ */
+
+/* Every timestamp is >= the one before it (checked by the source). */
+#define GC_BORROW_SORTED (1u << 0)
+/* Every value is finite: no NaN, no infinity (checked by the source). */
+#define GC_BORROW_FINITE (1u << 1)
 
 /* Name of the one symbol every plugin library exports. */
 #define GC_ENTRY_SYMBOL "gpu_charts_plugin_entry"
@@ -377,6 +390,44 @@ typedef GcStatus (*GcSourceReadFn)(void *state, int64_t *timestamps, double *con
 /* Source: frees the state. */
 typedef void (*GcSourceCloseFn)(void *state);
 
+/* ABI 1.2: the columns a source lends to the host (GcSourceV1.borrow). The
+ * host allocates it (zeroed, struct_size set, `columns` pointing to
+ * `column_count` NULL slots); the plugin fills the fields struct_size
+ * covers. Every pointer must be non-NULL (unless rows is 0) and 8-byte
+ * aligned; the host checks both. The flags and the fingerprint are claims
+ * the host relies on to skip work: set GC_BORROW_SORTED / GC_BORROW_FINITE
+ * only after checking every row. */
+typedef struct GcBorrowedTable {
+    /* sizeof(GcBorrowedTable) of the host; later versions append fields. */
+    uint32_t struct_size;
+    /* GC_BORROW_* bits: what the source already checked. */
+    uint32_t flags;
+    /* Number of rows of every column. */
+    size_t rows;
+    /* `rows` ascending UTC nanosecond timestamps. */
+    const int64_t *timestamps;
+    /* Host-owned array of column_count slots: store in slot c a pointer to
+     * the `rows` values of value column c. */
+    const double **columns;
+    /* Number of slots in `columns` (the source's column_count). */
+    size_t column_count;
+    /* A cheap 64-bit fingerprint of the content (e.g. a hash of a file's
+     * footer), or 0 when there is none. */
+    uint64_t fingerprint;
+    /* The file the columns come from (valid until close), or empty. The host
+     * may keep derived data (level-of-detail pyramid, validation results) in
+     * a sidecar checked against that file. */
+    GcStr data_path;
+} GcBorrowedTable;
+
+/* ABI 1.2: lends every column instead of copying it through `read`. Called
+ * at most once per state, right after open (and column_count/column_name),
+ * instead of read. On GC_OK every pointer in *out stays valid, its contents
+ * unchanged, until close: the host keeps the state open while it uses them
+ * and never calls read on it. GC_ERR_UNSUPPORTED means "not this time": the
+ * host falls back to read, as for a NULL borrow. */
+typedef GcStatus (*GcSourceBorrowFn)(void *state, GcBorrowedTable *out, const GcErrorSink *err);
+
 /* ---- Tables --------------------------------------------------------------- */
 
 /* A chart type: WGSL plus a declaration of what it draws from.
@@ -460,8 +511,11 @@ typedef struct GcSourceV1 {
     GcSourceRowCountHintFn row_count_hint;
     /* Reads the next rows. */
     GcSourceReadFn read;
-    /* Frees the state. */
+    /* Frees the state (and whatever it lent through borrow). */
     GcSourceCloseFn close;
+    /* ABI 1.2 (GC_FEATURE_BORROW): lends the columns without a copy. May be
+     * NULL; absent (NULL) in a table of the 1.0 size. */
+    GcSourceBorrowFn borrow;
 } GcSourceV1;
 
 /* What one library provides. Returned by the entry symbol; must stay valid

@@ -1,4 +1,4 @@
-//! The contract between the gpu-charts host and its plugin libraries (ABI 1.1).
+//! The contract between the gpu-charts host and its plugin libraries (ABI 1.2).
 //!
 //! Everything that crosses the boundary is `#[repr(C)]`: function-pointer
 //! tables, raw pointers with lengths and UTF-8 [`GcStr`] strings. No Rust trait
@@ -34,10 +34,21 @@
 //!   of loading it half-working.
 //! * A plugin built against 1.0 keeps loading in every 1.x host.
 //!
+//! # Borrowed columns (ABI 1.2)
+//! A source whose data already sits in memory in the host's layout (a
+//! memory-mapped Arrow file) lends it instead of copying it through `read`:
+//! [`GcSourceV1::borrow`] fills a host-allocated [`GcBorrowedTable`] with
+//! pointers to the timestamps and each value column, which stay valid until
+//! `close`; the host keeps the source open (and its library loaded) while
+//! any column it lent is in use. Flags say what the source already checked
+//! (sorted, finite) and `data_path` / `fingerprint` identify the content,
+//! so the host can keep its own derived data in a sidecar next to the file.
+//! A null `borrow`, an older table, or `GC_ERR_UNSUPPORTED` means "read it".
+//!
 //! # Planned: streaming sources (a later 1.x, not in this version)
 //! A source that produces data over time will be added by appending, with
 //! nothing above changing:
-//! * a feature bit (e.g. `GC_FEATURE_STREAMING`) and `abi_minor` 2;
+//! * a feature bit (e.g. `GC_FEATURE_STREAMING`) and `abi_minor` 3;
 //! * at the end of [`GcSourceV1`], an optional `subscribe` function taking the
 //!   state and a host-owned `GcStreamSink` (context + `push` callback), and an
 //!   `unsubscribe`; a null or absent `subscribe` means "a plain pull source";
@@ -87,9 +98,9 @@ pub mod testing;
 /// The ABI (major) version this crate implements. The host refuses any other.
 pub const ABI_VERSION: u32 = 1;
 
-/// The ABI minor version this crate implements: 1.1. A host reports its own
+/// The ABI minor version this crate implements: 1.2. A host reports its own
 /// in [`GcHostApi::abi_minor`]; see "How the contract grows" above.
-pub const ABI_MINOR: u32 = 1;
+pub const ABI_MINOR: u32 = 2;
 
 /// Where the contract is written down for C authors, for messages.
 pub const ABI_HEADER: &str = "gpu_charts_plugin.h";
@@ -110,12 +121,24 @@ pub const GC_FEATURE_STATELESS: u32 = 1 << 3;
 /// Host feature bit (ABI 1.1): the host maps script plot styles to chart
 /// types through [`GcChartTypeV1::draws`].
 pub const GC_FEATURE_DRAWS: u32 = 1 << 4;
-/// Every feature bit of this ABI minor: what a host built with this crate sets.
+/// Host feature bit (ABI 1.2): the host calls [`GcSourceV1::borrow`] and
+/// keeps a source open while it uses the columns the source lent it.
+pub const GC_FEATURE_BORROW: u32 = 1 << 5;
+/// Every feature bit of ABI 1.1.
 pub const GC_FEATURES_V1_1: u32 = GC_FEATURE_INPUT_BAND
     | GC_FEATURE_MINOR_REQUIRED
     | GC_FEATURE_NUL_TERMINATED
     | GC_FEATURE_STATELESS
     | GC_FEATURE_DRAWS;
+/// Every feature bit of this ABI minor (1.2): what a host built with this crate sets.
+pub const GC_FEATURES_V1_2: u32 = GC_FEATURES_V1_1 | GC_FEATURE_BORROW;
+
+/// [`GcBorrowedTable::flags`] bit: the source checked that the timestamps
+/// never decrease, so the host need not scan them again.
+pub const GC_BORROW_SORTED: u32 = 1 << 0;
+/// [`GcBorrowedTable::flags`] bit: the source checked that every value is
+/// finite (no NaN, no infinity), so the host need not scan them again.
+pub const GC_BORROW_FINITE: u32 = 1 << 1;
 
 /// Name of the one symbol every plugin library exports (NUL-terminated for `dlsym`).
 pub const ENTRY_SYMBOL: &[u8] = b"gpu_charts_plugin_entry\0";
@@ -380,8 +403,12 @@ pub const DESCRIPTOR_SIZE_V1_0: usize =
 pub const CHART_TYPE_SIZE_V1_0: usize = std::mem::offset_of!(GcChartTypeV1, draws);
 /// The size of a 1.0 [`GcIndicatorV1`]: the smallest the host accepts.
 pub const INDICATOR_SIZE_V1_0: usize = std::mem::size_of::<GcIndicatorV1>();
-/// The size of a 1.0 [`GcSourceV1`]: the smallest the host accepts.
-pub const SOURCE_SIZE_V1_0: usize = std::mem::size_of::<GcSourceV1>();
+/// The size of a 1.0 (and 1.1) [`GcSourceV1`] (everything before
+/// `borrow`): the smallest the host accepts.
+pub const SOURCE_SIZE_V1_0: usize = std::mem::offset_of!(GcSourceV1, borrow);
+/// The size of a [`GcBorrowedTable`] as ABI 1.2 (its first version) defines it:
+/// the smallest a host passes.
+pub const BORROWED_TABLE_SIZE_V1_2: usize = std::mem::size_of::<GcBorrowedTable>();
 
 /// A chart type: WGSL plus a declaration of what it draws from.
 ///
@@ -514,8 +541,68 @@ pub struct GcSourceV1 {
         rows_out: *mut usize,
         err: *const GcErrorSink,
     ) -> GcStatus,
-    /// Frees the state.
+    /// Frees the state. Columns the source lent through `borrow` are
+    /// released here, not before.
     pub close: unsafe extern "C" fn(state: *mut c_void),
+    /// ABI 1.2 ([`GC_FEATURE_BORROW`]): lends every column instead of
+    /// copying it through `read`. May be null; absent (null) in a table of
+    /// the 1.0 size.
+    ///
+    /// The host calls it at most once per state, right after `open` (and
+    /// `column_count`/`column_name`), instead of `read`; it fills the
+    /// fields of `*out` its `struct_size` (set by the host) covers. On
+    /// `GC_OK` the pointers must stay valid and their contents unchanged
+    /// until `close`: the host keeps the state open for as long as it uses
+    /// them, and never calls `read` on it. `GC_ERR_UNSUPPORTED` (with or
+    /// without a message) means "not this time": the host falls back to
+    /// `read`, as it does for a null `borrow`. Any other status is an
+    /// error, reported as for `read`.
+    pub borrow: Option<
+        unsafe extern "C" fn(
+            state: *mut c_void,
+            out: *mut GcBorrowedTable,
+            err: *const GcErrorSink,
+        ) -> GcStatus,
+    >,
+}
+
+/// ABI 1.2: the columns a source lends to the host ([`GcSourceV1::borrow`]).
+///
+/// The host allocates it (zeroed, `struct_size` set, `columns` pointing to
+/// `column_count` null slots) and the plugin fills it. Every pointer must
+/// be non-null (unless `rows` is 0) and aligned for its type (8 bytes);
+/// the host checks both and rejects the table otherwise.
+///
+/// The validation flags and the fingerprint are claims the host may rely
+/// on to skip work: a source sets [`GC_BORROW_SORTED`] or
+/// [`GC_BORROW_FINITE`] only after checking every row itself. A source that
+/// reads a file names it in `data_path`, so the host can keep derived data
+/// (the level-of-detail pyramid, its own validation results) in a sidecar
+/// checked against that file.
+#[repr(C)]
+#[derive(Debug)]
+pub struct GcBorrowedTable {
+    /// `size_of::<GcBorrowedTable>()` of the host; later versions append
+    /// fields and a plugin writes only those this size covers.
+    pub struct_size: u32,
+    /// `GC_BORROW_*` bits: what the source has already checked.
+    pub flags: u32,
+    /// Number of rows of every column.
+    pub rows: usize,
+    /// `rows` ascending UTC nanosecond timestamps.
+    pub timestamps: *const i64,
+    /// Host-owned array of `column_count` slots: the plugin stores in slot
+    /// `c` a pointer to `rows` values of value column `c`.
+    pub columns: *mut *const f64,
+    /// Number of slots in `columns` (the source's `column_count`).
+    pub column_count: usize,
+    /// A fingerprint of the content (any 64-bit hash the source can get
+    /// cheaply, e.g. of a file's footer), or 0 when it has none. Two opens
+    /// with equal nonzero fingerprints and `data_path` see the same data.
+    pub fingerprint: u64,
+    /// The file the columns come from (UTF-8, absolute or relative to the
+    /// chart's folder; valid until `close`), or empty when none.
+    pub data_path: GcStr,
 }
 
 // ---------------------------------------------------------------------------
@@ -618,6 +705,33 @@ pub trait SourcePlugin: Sized + Send + 'static {
         timestamps: &mut [i64],
         columns: &mut [&mut [f64]],
     ) -> Result<usize, PluginError>;
+    /// ABI 1.2: lends every column to the host instead of copying it
+    /// ([`GcSourceV1::borrow`]), or `Ok(None)` to be read through
+    /// [`read`](Self::read) (the default). The slices must point to memory
+    /// the source owns (its heap or a memory map) and stay unchanged until
+    /// it is dropped; the host calls neither `read` nor `borrow` again.
+    fn borrow(&self) -> Result<Option<Lent<'_>>, PluginError> {
+        Ok(None)
+    }
+}
+
+/// Columns a Rust source lends to the host ([`SourcePlugin::borrow`]).
+#[derive(Debug, Clone, Default)]
+pub struct Lent<'a> {
+    /// Ascending UTC nanosecond timestamps.
+    pub timestamps: &'a [i64],
+    /// One slice per value column, in [`SourcePlugin::column_names`] order,
+    /// each as long as `timestamps`.
+    pub columns: Vec<&'a [f64]>,
+    /// The source checked every timestamp is `>=` the one before it
+    /// ([`GC_BORROW_SORTED`]).
+    pub sorted: bool,
+    /// The source checked every value is finite ([`GC_BORROW_FINITE`]).
+    pub finite: bool,
+    /// A content fingerprint, or 0 ([`GcBorrowedTable::fingerprint`]).
+    pub fingerprint: u64,
+    /// The file the columns come from, or empty ([`GcBorrowedTable::data_path`]).
+    pub data_path: &'a str,
 }
 
 /// A chart type written in Rust: WGSL plus what it draws from.
@@ -1019,6 +1133,76 @@ pub mod ffi_source {
         }));
     }
 
+    /// `borrow` shim (ABI 1.2).
+    pub unsafe extern "C" fn borrow<T: SourcePlugin>(
+        state: *mut c_void,
+        out: *mut GcBorrowedTable,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: the host passes a table of `struct_size` bytes whose
+        // `columns` has `column_count` slots, per the contract.
+        unsafe {
+            guarded(err, || {
+                if state.is_null() || out.is_null() {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        "null source state or table",
+                    ));
+                }
+                let size = (&raw const (*out).struct_size).read() as usize;
+                if size < BORROWED_TABLE_SIZE_V1_2 {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!(
+                            "the host's GcBorrowedTable is {size} bytes, smaller than ABI 1.2's {BORROWED_TABLE_SIZE_V1_2}"
+                        ),
+                    ));
+                }
+                let this = &*(state as *const T);
+                let Some(lent) = this.borrow()? else {
+                    return Err(PluginError::new(
+                        GC_ERR_UNSUPPORTED,
+                        format!("source `{}` does not lend its columns", T::NAME),
+                    ));
+                };
+                let slots = (&raw const (*out).column_count).read();
+                let slot_ptr = (&raw const (*out).columns).read();
+                if lent.columns.len() != slots || (slots > 0 && slot_ptr.is_null()) {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!(
+                            "source `{}` lends {} columns, the host has {slots} slots",
+                            T::NAME,
+                            lent.columns.len()
+                        ),
+                    ));
+                }
+                let rows = lent.timestamps.len();
+                if let Some(k) = lent.columns.iter().position(|c| c.len() != rows) {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!(
+                            "source `{}` lends column {k} with {} values for {rows} timestamps",
+                            T::NAME,
+                            lent.columns[k].len()
+                        ),
+                    ));
+                }
+                for (k, column) in lent.columns.iter().enumerate() {
+                    *slot_ptr.add(k) = column.as_ptr();
+                }
+                let flags = if lent.sorted { GC_BORROW_SORTED } else { 0 }
+                    | if lent.finite { GC_BORROW_FINITE } else { 0 };
+                (&raw mut (*out).flags).write(flags);
+                (&raw mut (*out).rows).write(rows);
+                (&raw mut (*out).timestamps).write(lent.timestamps.as_ptr());
+                (&raw mut (*out).fingerprint).write(lent.fingerprint);
+                (&raw mut (*out).data_path).write(GcStr::from_str(lent.data_path));
+                Ok(())
+            })
+        }
+    }
+
     /// The table for `T`.
     pub const fn table<T: SourcePlugin>() -> GcSourceV1 {
         GcSourceV1 {
@@ -1032,6 +1216,7 @@ pub mod ffi_source {
             row_count_hint: row_count_hint::<T>,
             read: read::<T>,
             close: close::<T>,
+            borrow: Some(borrow::<T>),
         }
     }
 }

@@ -284,6 +284,101 @@ pub fn read_source(
     result
 }
 
+/// What [`borrow_source`] got from a source's `borrow` (ABI 1.2), copied
+/// before the source was closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Borrowed {
+    /// The lent columns.
+    pub table: Table,
+    /// `GC_BORROW_*` bits.
+    pub flags: u32,
+    /// The content fingerprint (0: none).
+    pub fingerprint: u64,
+    /// The data file named, or empty.
+    pub data_path: String,
+    /// Whether every lent pointer was 8-byte aligned (the host requires it).
+    pub aligned: bool,
+}
+
+/// Opens source `name` and calls its `borrow` as the host does; `Ok(None)`
+/// when the source has no `borrow` or answers `GC_ERR_UNSUPPORTED`.
+pub fn borrow_source(
+    d: Descriptor<'_>,
+    name: &str,
+    params_json: &str,
+    base_dir: &str,
+) -> Result<Option<Borrowed>, PluginError> {
+    let t = d
+        .find_source(name)
+        .ok_or_else(|| not_found("source", name))?;
+    let Some(borrow) = t.borrow else {
+        return Ok(None);
+    };
+    let mut state: *mut c_void = std::ptr::null_mut();
+    let (params, base) = (
+        NulTerminated::new(params_json),
+        NulTerminated::new(base_dir),
+    );
+    // SAFETY: calling the plugin's own table per the contract.
+    call(|e| unsafe { (t.open)(params.as_gc_str(), base.as_gc_str(), &mut state, e) })?;
+    let result = (|| {
+        // SAFETY: state came from open.
+        let ncols = unsafe { (t.column_count)(state) };
+        let names: Vec<String> = (0..ncols)
+            // SAFETY: state came from open; the name lives until close.
+            .map(|i| unsafe { (t.column_name)(state, i).to_string_lossy().into_owned() })
+            .collect();
+        let mut slots: Vec<*const f64> = vec![std::ptr::null(); ncols];
+        let mut out = GcBorrowedTable {
+            struct_size: BORROWED_TABLE_SIZE_V1_2 as u32,
+            flags: 0,
+            rows: 0,
+            timestamps: std::ptr::null(),
+            columns: slots.as_mut_ptr(),
+            column_count: ncols,
+            fingerprint: 0,
+            data_path: GcStr::EMPTY,
+        };
+        // SAFETY: `out` is a table of our size with `ncols` slots.
+        match call(|e| unsafe { borrow(state, &mut out, e) }) {
+            Ok(()) => {}
+            Err(e) if e.status == GC_ERR_UNSUPPORTED => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let rows = out.rows;
+        let aligned = (rows == 0 || out.timestamps.is_aligned())
+            && slots.iter().all(|p| rows == 0 || p.is_aligned());
+        let copy = |p: *const f64| -> Vec<f64> {
+            if rows == 0 {
+                return Vec::new();
+            }
+            // SAFETY: the contract: `rows` values valid until close.
+            unsafe { std::slice::from_raw_parts(p, rows) }.to_vec()
+        };
+        let timestamps = if rows == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: as above.
+            unsafe { std::slice::from_raw_parts(out.timestamps, rows) }.to_vec()
+        };
+        Ok(Some(Borrowed {
+            table: Table {
+                names,
+                timestamps,
+                columns: slots.iter().map(|&p| copy(p)).collect(),
+            },
+            flags: out.flags,
+            fingerprint: out.fingerprint,
+            // SAFETY: valid until close.
+            data_path: unsafe { out.data_path.to_string_lossy() }.into_owned(),
+            aligned,
+        }))
+    })();
+    // SAFETY: state came from open.
+    unsafe { (t.close)(state) };
+    result
+}
+
 /// Calls chart type `name`'s `uniforms` with `params_json`.
 pub fn chart_uniforms(
     d: Descriptor<'_>,

@@ -23,7 +23,13 @@ fn canon(p: &Path) -> PathBuf {
 /// A temp folder holding the good C plugin as `libgc_c_plugin.so`.
 fn c_example_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let lib = build_c_plugin("example_plugin.c", &[], dir.path(), "gc_c_plugin");
+    // With its ABI 1.2 `borrow` (the reload fixtures build it without).
+    let lib = build_c_plugin(
+        "example_plugin.c",
+        &["GC_TEST_BORROW"],
+        dir.path(),
+        "gc_c_plugin",
+    );
     (dir, lib)
 }
 
@@ -182,6 +188,37 @@ fn c_plugin_is_discovered_described_and_callable() {
         0,
         "dropping the instances freed the plugin states"
     );
+
+    // ABI 1.2: the same source lends its columns; they live (and the state
+    // stays open) until the last user of the lent table drops.
+    let lent = match ramp
+        .open(r#"{"rows": 1000}"#, dir.path())
+        .and_then(gpu_charts::plugins::SourceInstance::load)
+    {
+        Ok(gpu_charts::plugins::SourceData::Lent(lent)) => lent,
+        other => panic!("c_ramp lends its columns, got {other:?}"),
+    };
+    assert!(lent.sorted() && lent.finite());
+    assert_eq!(lent.rows(), 1000);
+    assert_eq!(lent.timestamps()[999], 999_000_000_000);
+    assert_eq!(lent.column(1)[999], 499.5);
+    let (table, report) = gpu_charts::data::Table::from_lent(
+        "r",
+        lent.clone(),
+        dir.path(),
+        &gpu_charts::data::sidecar::Sidecars { cache_dir: None },
+    )
+    .expect("table");
+    assert!(
+        !report.scanned,
+        "what the source vouched for is not scanned again"
+    );
+    assert_eq!(report.sidecar, None, "no data file, no sidecar");
+    drop(lent);
+    assert_eq!(live_states(&lib), 1, "the table keeps the source open");
+    assert_eq!(&table.columns[0].values[..3], &[0.0, 1.0, 2.0]);
+    drop(table);
+    assert_eq!(live_states(&lib), 0, "the last user closed it");
 }
 
 #[test]
@@ -296,7 +333,8 @@ fn wrong_arguments_are_refused_before_calling_the_plugin() {
 #[test]
 fn header_layout_and_constants_match_the_rust_definitions() {
     use api::{
-        GcChartTypeV1, GcErrorSink, GcHostApi, GcIndicatorV1, GcPluginDescriptor, GcSourceV1, GcStr,
+        GcBorrowedTable, GcChartTypeV1, GcErrorSink, GcHostApi, GcIndicatorV1, GcPluginDescriptor,
+        GcSourceV1, GcStr,
     };
     let (_dir, path) = c_example_dir();
     // SAFETY: our own test library.
@@ -375,6 +413,17 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         row_count_hint,
         read,
         close,
+        borrow,
+    });
+    check_layout!(GcBorrowedTable {
+        struct_size,
+        flags,
+        rows,
+        timestamps,
+        columns,
+        column_count,
+        fingerprint,
+        data_path,
     });
 
     // SAFETY: signature of gc_test_constant in example_plugin.c.
@@ -384,7 +433,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         )
         .expect("gc_test_constant")
     };
-    let rust: [(&str, i64); 35] = [
+    let rust: [(&str, i64); 38] = [
         ("GC_ABI_VERSION", api::ABI_VERSION.into()),
         ("GC_OK", api::GC_OK.into()),
         ("GC_ERR_PARAMS", api::GC_ERR_PARAMS.into()),
@@ -426,6 +475,9 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         ("GC_DRAWS_POINTS", api::GC_DRAWS_POINTS.into()),
         ("GC_DRAWS_MARKERS", api::GC_DRAWS_MARKERS.into()),
         ("GC_DRAWS_BAND", api::GC_DRAWS_BAND.into()),
+        ("GC_FEATURE_BORROW", api::GC_FEATURE_BORROW.into()),
+        ("GC_BORROW_SORTED", api::GC_BORROW_SORTED.into()),
+        ("GC_BORROW_FINITE", api::GC_BORROW_FINITE.into()),
     ];
     for (name, value) in rust {
         let c_name = std::ffi::CString::new(name).expect("name");
@@ -527,13 +579,13 @@ fn wrong_abi_version_names_both_versions_and_the_file() {
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
-            "plugin file `{}` was built for plugin ABI 99.x, but this gpu-charts supports ABI 1.1 (gpu_charts_plugin.h)\n",
+            "plugin file `{}` was built for plugin ABI 99.x, but this gpu-charts supports ABI 1.2 (gpu_charts_plugin.h)\n",
             canon(&lib).display()
         )),
         "{text}"
     );
     assert!(
-        text.ends_with("\nhelp: rebuild the plugin against ABI 1.1 (gpu_charts_plugin.h)"),
+        text.ends_with("\nhelp: rebuild the plugin against ABI 1.2 (gpu_charts_plugin.h)"),
         "{text}"
     );
 
@@ -1124,6 +1176,25 @@ fn a_plugin_built_against_the_1_0_header_loads_in_this_host() {
     assert_eq!(c_chart_size, api::CHART_TYPE_SIZE_V1_0);
     assert!(c_chart_size < size_of::<api::GcChartTypeV1>());
     assert_eq!(chart.info().draws, 0);
+    // Its source table is the 1.0 size: the 1.2 `borrow` is absent, so the
+    // host reads the rows through `read`.
+    let c_source_size = {
+        // SAFETY: our own test library.
+        let l = unsafe { libloading::Library::new(&lib) }.expect("load");
+        c_size(&l, "gc_test_sizeof_GcSourceV1")
+    };
+    assert_eq!(c_source_size, api::SOURCE_SIZE_V1_0);
+    assert!(c_source_size < size_of::<api::GcSourceV1>());
+    let ramp = registry.source("c_ramp").expect("c_ramp");
+    match ramp
+        .open(r#"{"rows": 3}"#, dir.path())
+        .and_then(gpu_charts::plugins::SourceInstance::load)
+    {
+        Ok(gpu_charts::plugins::SourceData::Read(t)) => {
+            assert_eq!(t.timestamps, [0, 1_000_000_000, 2_000_000_000]);
+        }
+        other => panic!("a 1.0 source is read, got {other:?}"),
+    }
 }
 
 /// Built against the current header, the plugin sees the host's minor
@@ -1136,7 +1207,7 @@ fn a_1_1_plugin_sees_minor_features_nul_terminated_params_and_may_be_stateless()
     assert_eq!(c_i64(&lib, "gc_test_host_minor"), i64::from(api::ABI_MINOR));
     assert_eq!(
         c_i64(&lib, "gc_test_host_features"),
-        i64::from(api::GC_FEATURES_V1_1)
+        i64::from(api::GC_FEATURES_V1_2)
     );
     let double = registry.indicator("c_double").expect("c_double");
     drop(double.create(r#"{}"#).expect("create"));
@@ -1175,25 +1246,25 @@ fn a_plugin_requiring_a_newer_minor_is_refused_naming_both_versions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lib = build_c_plugin(
         "example_plugin.c",
-        &["GC_TEST_MINOR_REQUIRED=2u"],
+        &["GC_TEST_MINOR_REQUIRED=3u"],
         dir.path(),
-        "gpu_charts_plugin_needs_1_2",
+        "gpu_charts_plugin_needs_1_3",
     );
-    let err = LoadedPlugin::load(&lib).expect_err("needs 1.2");
+    let err = LoadedPlugin::load(&lib).expect_err("needs 1.3");
     assert_eq!(
         err,
         PluginError::NeedsNewerHost {
             path: canon(&lib),
             plugin: "c_example".into(),
-            required: 2,
+            required: 3,
             host: api::ABI_MINOR,
         }
     );
     assert_eq!(
         err.to_string(),
         format!(
-            "plugin `c_example` (`{}`) needs plugin ABI 1.2, but this gpu-charts supports ABI 1.1 \
-             (gpu_charts_plugin.h)\nhelp: update gpu-charts, or rebuild the plugin against ABI 1.1 \
+            "plugin `c_example` (`{}`) needs plugin ABI 1.3, but this gpu-charts supports ABI 1.2 \
+             (gpu_charts_plugin.h)\nhelp: update gpu-charts, or rebuild the plugin against ABI 1.2 \
              (gpu_charts_plugin.h)",
             canon(&lib).display()
         )
@@ -1205,9 +1276,9 @@ fn a_plugin_requiring_a_newer_minor_is_refused_naming_both_versions() {
     let dir = tempfile::tempdir().expect("tempdir");
     build_c_plugin(
         "example_plugin.c",
-        &["GC_TEST_MINOR_REQUIRED=1u"],
+        &["GC_TEST_MINOR_REQUIRED=2u"],
         dir.path(),
-        "gpu_charts_plugin_needs_1_1",
+        "gpu_charts_plugin_needs_1_2",
     );
     discover_ok(&[dir.path().to_path_buf()]);
 }

@@ -228,6 +228,9 @@ static const GcIndicatorV1 INDICATORS[] = {{
 typedef struct RampState {
     int64_t rows;
     int64_t next;
+    /* Lent columns (ABI 1.2 borrow), freed in close. */
+    int64_t *lent_ts;
+    double *lent_cols[2];
 } RampState;
 
 static GcStatus ramp_open(GcStr params_json, GcStr base_dir, void **state_out, const GcErrorSink *err) {
@@ -288,8 +291,49 @@ static GcStatus ramp_read(void *state, int64_t *timestamps, double *const *colum
     return GC_OK;
 }
 
+#if defined(GC_FEATURE_BORROW) && defined(GC_TEST_BORROW)
+/* ABI 1.2: lends the whole ramp from memory the state owns until close
+ * (built with -DGC_TEST_BORROW; the hot-reload fixtures read instead, so
+ * their old generations hold no handle of the library). */
+static GcStatus ramp_borrow(void *state, GcBorrowedTable *out, const GcErrorSink *err) {
+    RampState *s = (RampState *)state;
+    size_t n = (size_t)s->rows, i;
+    if (out->struct_size < sizeof(GcBorrowedTable) || out->column_count != 2) {
+        report(err, "unexpected GcBorrowedTable", "");
+        return GC_ERR_INTERNAL;
+    }
+    if (n == 0) {
+        out->rows = 0;
+        return GC_OK;
+    }
+    s->lent_ts = (int64_t *)malloc(n * sizeof(int64_t));
+    s->lent_cols[0] = (double *)malloc(n * sizeof(double));
+    s->lent_cols[1] = (double *)malloc(n * sizeof(double));
+    if (!s->lent_ts || !s->lent_cols[0] || !s->lent_cols[1]) {
+        report(err, "out of memory", "");
+        return GC_ERR_INTERNAL;
+    }
+    for (i = 0; i < n; i++) {
+        s->lent_ts[i] = (int64_t)i * 1000000000LL;
+        s->lent_cols[0][i] = (double)i;
+        s->lent_cols[1][i] = (double)i / 2.0;
+    }
+    out->flags = GC_BORROW_SORTED | GC_BORROW_FINITE;
+    out->rows = n;
+    out->timestamps = s->lent_ts;
+    out->columns[0] = s->lent_cols[0];
+    out->columns[1] = s->lent_cols[1];
+    out->fingerprint = 0;
+    return GC_OK;
+}
+#endif
+
 static void ramp_close(void *state) {
     if (state) {
+        RampState *s = (RampState *)state;
+        free(s->lent_ts);
+        free(s->lent_cols[0]);
+        free(s->lent_cols[1]);
         g_live_states--;
         free(state);
     }
@@ -307,6 +351,9 @@ static const GcSourceV1 SOURCES[] = {{
     ramp_row_count_hint,
     ramp_read,
     ramp_close,
+#if defined(GC_FEATURE_BORROW) && defined(GC_TEST_BORROW)
+    ramp_borrow,
+#endif
 }};
 
 /* ---- descriptor ---- */
@@ -396,6 +443,18 @@ OFFSETOF(GcHostApi, abi_minor)
 OFFSETOF(GcHostApi, features)
 #endif
 
+#ifdef GC_FEATURE_BORROW
+SIZEOF(GcBorrowedTable)
+OFFSETOF(GcBorrowedTable, struct_size)
+OFFSETOF(GcBorrowedTable, flags)
+OFFSETOF(GcBorrowedTable, rows)
+OFFSETOF(GcBorrowedTable, timestamps)
+OFFSETOF(GcBorrowedTable, columns)
+OFFSETOF(GcBorrowedTable, column_count)
+OFFSETOF(GcBorrowedTable, fingerprint)
+OFFSETOF(GcBorrowedTable, data_path)
+#endif
+
 SIZEOF(GcPluginDescriptor)
 OFFSETOF(GcPluginDescriptor, abi_version)
 OFFSETOF(GcPluginDescriptor, struct_size)
@@ -452,6 +511,9 @@ OFFSETOF(GcSourceV1, column_name)
 OFFSETOF(GcSourceV1, row_count_hint)
 OFFSETOF(GcSourceV1, read)
 OFFSETOF(GcSourceV1, close)
+#ifdef GC_FEATURE_BORROW
+OFFSETOF(GcSourceV1, borrow)
+#endif
 
 /* Every constant of the header by name; `found` is set to 0 for an unknown name. */
 GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
@@ -489,6 +551,11 @@ GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
         {"GC_FEATURE_NUL_TERMINATED", GC_FEATURE_NUL_TERMINATED},
         {"GC_FEATURE_STATELESS", GC_FEATURE_STATELESS},
         {"GC_FEATURE_DRAWS", GC_FEATURE_DRAWS},
+#ifdef GC_FEATURE_BORROW
+        {"GC_FEATURE_BORROW", GC_FEATURE_BORROW},
+        {"GC_BORROW_SORTED", GC_BORROW_SORTED},
+        {"GC_BORROW_FINITE", GC_BORROW_FINITE},
+#endif
         {"GC_DRAWS_LINE", GC_DRAWS_LINE},
         {"GC_DRAWS_LINE_DASH", GC_DRAWS_LINE_DASH},
         {"GC_DRAWS_HISTOGRAM", GC_DRAWS_HISTOGRAM},

@@ -51,6 +51,88 @@ impl MinMaxPyramid {
         MinMaxPyramid { levels }
     }
 
+    /// [`build`](Self::build) with the first (largest) level split over
+    /// every core: the same pyramid, exactly, in a fraction of the time for
+    /// the large columns where it matters (a lent billion-row column).
+    pub fn build_parallel(values: &[f64]) -> MinMaxPyramid {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads < 2 || values.len() < (1 << 22) {
+            return Self::build(values);
+        }
+        // Chunks of whole blocks, so each thread's blocks are the serial ones.
+        let blocks = values.len().div_ceil(FANOUT);
+        let per = blocks.div_ceil(threads) * FANOUT;
+        let parts: Vec<Vec<(f64, f64)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = values
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || Self::first_level(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let mut first = Vec::with_capacity(blocks);
+        for part in parts {
+            first.extend(part);
+        }
+        let mut levels = vec![first];
+        Self::build_upper(&mut levels);
+        MinMaxPyramid { levels }
+    }
+
+    fn first_level(values: &[f64]) -> Vec<(f64, f64)> {
+        values
+            .chunks(FANOUT)
+            .map(|c| {
+                c.iter()
+                    .filter(|v| v.is_finite())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    })
+            })
+            .collect()
+    }
+
+    fn build_upper(levels: &mut Vec<Vec<(f64, f64)>>) {
+        while levels.last().is_some_and(|l| l.len() >= FANOUT) {
+            let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
+            let next: Vec<(f64, f64)> = prev
+                .chunks(FANOUT)
+                .map(|c| {
+                    c.iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(a, b)| {
+                            (lo.min(a), hi.max(b))
+                        })
+                })
+                .collect();
+            levels.push(next);
+        }
+    }
+
+    /// The levels, finest first (`levels()[k]` holds blocks of FANOUT^(k+1)
+    /// values), for storing the pyramid in a sidecar.
+    pub fn levels(&self) -> &[Vec<(f64, f64)>] {
+        &self.levels
+    }
+
+    /// A pyramid from stored levels, or `None` unless they have exactly the
+    /// shape [`build`](Self::build) gives a column of `len` values (a
+    /// sidecar is never trusted for its shape).
+    pub fn from_levels(len: usize, levels: Vec<Vec<(f64, f64)>>) -> Option<MinMaxPyramid> {
+        let mut expected = Vec::new();
+        if len >= FANOUT {
+            let mut n = len.div_ceil(FANOUT);
+            expected.push(n);
+            while n >= FANOUT {
+                n = n.div_ceil(FANOUT);
+                expected.push(n);
+            }
+        }
+        let shape: Vec<usize> = levels.iter().map(Vec::len).collect();
+        (shape == expected).then_some(MinMaxPyramid { levels })
+    }
+
     /// Bytes held.
     pub fn size_bytes(&self) -> usize {
         self.levels.iter().map(|l| l.len() * 16).sum()
@@ -113,6 +195,27 @@ impl MinMaxPyramid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_build_and_stored_levels_equal_the_serial_build() {
+        let n = (1 << 22) + 12_345;
+        let values: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 1000 == 7 {
+                    f64::NAN
+                } else {
+                    ((i * 7919) % 10007) as f64
+                }
+            })
+            .collect();
+        let serial = MinMaxPyramid::build(&values);
+        let parallel = MinMaxPyramid::build_parallel(&values);
+        assert_eq!(serial.levels(), parallel.levels());
+        let again = MinMaxPyramid::from_levels(n, serial.levels().to_vec()).expect("shape");
+        assert_eq!(again.levels(), serial.levels());
+        assert!(MinMaxPyramid::from_levels(n + FANOUT, serial.levels().to_vec()).is_none());
+        assert!(MinMaxPyramid::from_levels(5, Vec::new()).is_some());
+    }
 
     fn naive(v: &[f64], a: usize, b: usize) -> (f64, f64) {
         v[a..b]

@@ -3,13 +3,17 @@
 //! decimation structures built once per load so every frame costs O(pixels).
 
 pub mod cache;
+pub mod lent;
 pub mod lod;
+pub mod sidecar;
+pub mod storage;
 pub mod timeframe;
 
 use std::sync::Arc;
 
 pub use cache::DataCache;
 pub use lod::MinMaxPyramid;
+pub use storage::Storage;
 
 /// Errors in loaded data. Each names the source, the column and the row.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -82,8 +86,9 @@ pub fn format_utc(ns: i64) -> String {
 /// One value column with its decimation pyramid.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// Values, one per timestamp of the column's timeline.
-    pub values: Arc<[f64]>,
+    /// Values, one per timestamp of the column's timeline (owned, or lent
+    /// by the source without a copy).
+    pub values: Storage<f64>,
     /// Min/max pyramid over `values`, built once per load.
     pub pyramid: Arc<MinMaxPyramid>,
 }
@@ -104,8 +109,8 @@ impl Column {
 pub struct Timeline {
     /// Id of the source that defined it.
     pub source_id: String,
-    /// Ascending timestamps.
-    pub timestamps: Arc<[i64]>,
+    /// Ascending timestamps (owned, or lent by the source without a copy).
+    pub timestamps: Storage<i64>,
 }
 
 /// A source's data after validation.

@@ -604,6 +604,184 @@ impl SourceInstance {
     }
 }
 
+/// What [`SourceInstance::load`] got from a source: columns it lent (ABI
+/// 1.2), or every row copied through `read`.
+#[derive(Debug)]
+pub enum SourceData {
+    /// The source lent its columns; they live as long as the [`LentTable`].
+    Lent(Arc<LentTable>),
+    /// The rows, copied.
+    Read(SourceTable),
+}
+
+/// Columns a source lent to the host ([`api::GcSourceV1::borrow`]). It
+/// holds the source's state open, and so its library loaded, until the last
+/// `Arc` of it drops; then the plugin's `close` frees the columns.
+pub struct LentTable {
+    names: Vec<String>,
+    rows: usize,
+    timestamps: *const i64,
+    columns: Vec<*const f64>,
+    flags: u32,
+    fingerprint: u64,
+    data_path: Option<String>,
+    // Last: closed after everything above is dropped (nothing above points
+    // into it after the borrow anyway; the raw pointers are not read in Drop).
+    instance: SourceInstance,
+}
+
+impl fmt::Debug for LentTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "LentTable({:?}, {} rows, flags {:#x}, data_path {:?})",
+            self.instance, self.rows, self.flags, self.data_path
+        )
+    }
+}
+
+// SAFETY: the lent memory is immutable until `close` (the contract), and no
+// method of `LentTable` calls into the plugin; the state is only touched
+// again by `close`, in Drop, which has exclusive access. So sharing and
+// sending it across threads is sound.
+unsafe impl Send for LentTable {}
+// SAFETY: as above.
+unsafe impl Sync for LentTable {}
+
+impl LentTable {
+    /// Value column names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// The lent timestamps.
+    pub fn timestamps(&self) -> &[i64] {
+        if self.rows == 0 {
+            return &[];
+        }
+        // SAFETY: checked non-null and aligned in `borrow`; `rows` values
+        // valid and unchanged until `close`, which runs only when `self` drops.
+        unsafe { std::slice::from_raw_parts(self.timestamps, self.rows) }
+    }
+    /// Value column `k` (empty if out of range).
+    pub fn column(&self, k: usize) -> &[f64] {
+        match self.columns.get(k) {
+            // SAFETY: as for `timestamps`.
+            Some(&p) if self.rows > 0 => unsafe { std::slice::from_raw_parts(p, self.rows) },
+            _ => &[],
+        }
+    }
+    /// Number of value columns.
+    pub fn column_count(&self) -> usize {
+        self.columns.len()
+    }
+    /// The source says it checked that timestamps never decrease.
+    pub fn sorted(&self) -> bool {
+        self.flags & api::GC_BORROW_SORTED != 0
+    }
+    /// The source says it checked that every value is finite.
+    pub fn finite(&self) -> bool {
+        self.flags & api::GC_BORROW_FINITE != 0
+    }
+    /// The source's content fingerprint (0: none).
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+    /// The data file the source named, if any.
+    pub fn data_path(&self) -> Option<&str> {
+        self.data_path.as_deref()
+    }
+    /// The source it came from.
+    pub fn source(&self) -> &Source {
+        self.instance.source()
+    }
+}
+
+impl SourceInstance {
+    /// Asks the source to lend its columns (ABI 1.2) and falls back to
+    /// reading every row when it has no `borrow` or answers
+    /// `GC_ERR_UNSUPPORTED`.
+    pub fn load(self) -> Result<SourceData, PluginError> {
+        match self.borrow()? {
+            Ok(lent) => Ok(SourceData::Lent(Arc::new(lent))),
+            Err(mut instance) => instance.read_all().map(SourceData::Read),
+        }
+    }
+
+    /// Calls the source's `borrow`: `Ok(Ok(table))` when it lent its
+    /// columns, `Ok(Err(self))` when it does not (read it instead).
+    pub fn borrow(self) -> Result<Result<LentTable, SourceInstance>, PluginError> {
+        let Some(borrow) = self.source.fns().borrow else {
+            return Ok(Err(self));
+        };
+        let count = self.names.len();
+        let mut slots: Vec<*const f64> = vec![std::ptr::null(); count];
+        let mut out = api::GcBorrowedTable {
+            struct_size: api::BORROWED_TABLE_SIZE_V1_2 as u32,
+            flags: 0,
+            rows: 0,
+            timestamps: std::ptr::null(),
+            columns: slots.as_mut_ptr(),
+            column_count: count,
+            fingerprint: 0,
+            data_path: api::GcStr::EMPTY,
+        };
+        let state = self.state;
+        // SAFETY: `borrow` comes from the loaded table (the plugin's
+        // struct_size covers it); `out` is a zeroed table of our size whose
+        // `columns` has `count` slots, the count the source reported.
+        let (status, reported) = call_with_sink(|err| unsafe { borrow(state, &mut out, err) });
+        if status == api::GC_ERR_UNSUPPORTED {
+            return Ok(Err(self));
+        }
+        check(
+            &self.source.plugin,
+            ItemKind::Source,
+            self.source.name(),
+            status,
+            reported,
+        )?;
+        let rows = out.rows;
+        if rows > 0 {
+            if out.timestamps.is_null() || !out.timestamps.is_aligned() {
+                return Err(self.contract(format!(
+                    "borrow lent a null or misaligned timestamp pointer ({:p})",
+                    out.timestamps
+                )));
+            }
+            if let Some((k, p)) = slots
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.is_null() || !p.is_aligned())
+            {
+                return Err(self.contract(format!(
+                    "borrow lent a null or misaligned pointer ({p:p}) for column `{}`",
+                    self.names[k]
+                )));
+            }
+            if rows.checked_mul(8).is_none_or(|b| b > isize::MAX as usize) {
+                return Err(self.contract(format!("borrow lent {rows} rows")));
+            }
+        }
+        // SAFETY: the string stays valid until close; copied now.
+        let data_path = unsafe { copy_str(out.data_path) }
+            .map_err(|reason| self.contract(format!("borrow's data_path {reason}")))?;
+        Ok(Ok(LentTable {
+            names: self.names.clone(),
+            rows,
+            timestamps: out.timestamps,
+            columns: slots,
+            flags: out.flags,
+            fingerprint: out.fingerprint,
+            data_path: (!data_path.is_empty()).then_some(data_path),
+            instance: self,
+        }))
+    }
+}
+
 impl Drop for SourceInstance {
     fn drop(&mut self) {
         let close = self.source.fns().close;

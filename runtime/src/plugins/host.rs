@@ -122,7 +122,7 @@ pub(crate) fn host_api_for(plugin: &str) -> &'static GcHostApi {
         ctx: ctx as *const HostCtx as *mut c_void,
         log: host_log,
         abi_minor: api::ABI_MINOR,
-        features: api::GC_FEATURES_V1_1,
+        features: api::GC_FEATURES_V1_2,
     }));
     hosts.insert(plugin.to_string(), StaticHost(host));
     host
@@ -142,17 +142,28 @@ unsafe extern "C" fn host_log(ctx: *mut c_void, level: u32, message: GcStr) {
         // SAFETY: the plugin passes `len` readable bytes valid during the call;
         // the text is copied before returning.
         let text = unsafe { message.to_string_lossy() };
-        let line = format!("[plugin {plugin}] {}: {text}", level_name(level));
-        // Unknown levels count as errors: better shown than lost.
-        if level <= log_level() || level > api::GC_LOG_DEBUG {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-        }
-        let mut log = lock_log();
-        if log.len() == LOG_CAPACITY {
-            log.pop_front();
-        }
-        log.push_back(line);
+        record(format!("plugin {plugin}"), level, &text);
     }));
+}
+
+/// A line from the host itself about data it derived (e.g. a level-of-detail
+/// sidecar rebuilt), shown and buffered like plugin lines as
+/// `[<origin>] <level>: <text>`.
+pub fn host_notice(origin: &str, level: u32, text: &str) {
+    record(origin.to_string(), level, text);
+}
+
+fn record(origin: String, level: u32, text: &str) {
+    let line = format!("[{origin}] {}: {text}", level_name(level));
+    // Unknown levels count as errors: better shown than lost.
+    if level <= log_level() || level > api::GC_LOG_DEBUG {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+    let mut log = lock_log();
+    if log.len() == LOG_CAPACITY {
+        log.pop_front();
+    }
+    log.push_back(line);
 }
 
 /// What a plugin reported through the [`GcErrorSink`] during one call.

@@ -56,6 +56,8 @@ pub(crate) type ReadFn = unsafe extern "C" fn(
     *const GcErrorSink,
 ) -> GcStatus;
 pub(crate) type CloseFn = unsafe extern "C" fn(*mut c_void);
+pub(crate) type BorrowFn =
+    unsafe extern "C" fn(*mut c_void, *mut api::GcBorrowedTable, *const GcErrorSink) -> GcStatus;
 
 const _: fn(&GcPluginDescriptor) -> Option<InitFn> = |d| d.init;
 const _: fn(&GcChartTypeV1) -> Option<UniformsFn> = |t| t.uniforms;
@@ -68,6 +70,7 @@ const _: fn(&GcSourceV1) -> ColumnNameFn = |t| t.column_name;
 const _: fn(&GcSourceV1) -> RowCountHintFn = |t| t.row_count_hint;
 const _: fn(&GcSourceV1) -> ReadFn = |t| t.read;
 const _: fn(&GcSourceV1) -> CloseFn = |t| t.close;
+const _: fn(&GcSourceV1) -> Option<BorrowFn> = |t| t.borrow;
 // `table_elements` reads `struct_size` as the first `u32` of every table.
 const _: () = assert!(offset_of!(GcChartTypeV1, struct_size) == 0);
 const _: () = assert!(offset_of!(GcIndicatorV1, struct_size) == 0);
@@ -182,6 +185,8 @@ pub(crate) struct SourceFns {
     pub row_count_hint: RowCountHintFn,
     pub read: ReadFn,
     pub close: CloseFn,
+    /// ABI 1.2; `None` when null or absent from a smaller table.
+    pub borrow: Option<BorrowFn>,
 }
 
 /// A loaded plugin library: its copied descriptor, its function pointers and
@@ -602,8 +607,10 @@ impl Reader<'_> {
             .into_iter()
             .enumerate()
         {
-            // SAFETY: as above.
-            let (item, fns) = unsafe { self.read_source(index, p) }?;
+            // SAFETY: as for chart types: first field, checked by `table_elements`.
+            let stride = unsafe { p.cast::<u32>().read() } as usize;
+            // SAFETY: `p` is an element of `stride` (>= the 1.0 size) bytes.
+            let (item, fns) = unsafe { self.read_source(index, p, stride) }?;
             info.sources.push(item);
             source_fns.push(fns);
         }
@@ -965,11 +972,12 @@ impl Reader<'_> {
     }
 
     /// # Safety
-    /// `p` points to a source table of at least our size.
+    /// `p` points to a source table of `stride` bytes, at least the 1.0 size.
     unsafe fn read_source(
         &self,
         index: usize,
         p: *const GcSourceV1,
+        stride: usize,
     ) -> Result<(SourceInfo, SourceFns), PluginError> {
         // SAFETY: in bounds per the caller; fn pointers read as Option (see read_indicator).
         let t = unsafe {
@@ -1017,6 +1025,14 @@ impl Reader<'_> {
             row_count_hint: row_count_hint.ok_or_else(|| missing("row_count_hint"))?,
             read: read.ok_or_else(|| missing("read"))?,
             close: close.ok_or_else(|| missing("close"))?,
+            // ABI 1.2 field; a 1.0/1.1 table lacks it (read through `read`).
+            borrow: if has_field::<Option<BorrowFn>>(stride, offset_of!(GcSourceV1, borrow)) {
+                // SAFETY: the plugin's `struct_size` covers the field; read
+                // as an Option so NULL is "no borrow".
+                unsafe { (&raw const (*p).borrow).read() }
+            } else {
+                None
+            },
         };
         self.check_schema(&schema, "source", &name)?;
         Ok((

@@ -45,8 +45,13 @@ pub mod wgsl;
 
 pub use copies::{private_copies_dir, remove_stale};
 pub use error::{ItemKind, PluginError, status_name};
-pub use handles::{ChartType, Indicator, IndicatorInstance, Source, SourceInstance, SourceTable};
-pub use host::{LOG_ENV, log_level, log_level_from_env, recent_log, set_log_level, take_log};
+pub use handles::{
+    ChartType, Indicator, IndicatorInstance, LentTable, Source, SourceData, SourceInstance,
+    SourceTable,
+};
+pub use host::{
+    LOG_ENV, host_notice, log_level, log_level_from_env, recent_log, set_log_level, take_log,
+};
 pub use loader::{
     ChartTypeInfo, IndicatorInfo, LoadMode, LoadedPlugin, PluginInfo, SourceInfo, draws_name,
 };

@@ -40,6 +40,7 @@ pub use decl::{
 pub use error::{ScriptError, ScriptErrorKind};
 pub use instance::ScriptInstance;
 
+use crate::data::Storage;
 use ctx::Ctx;
 pub use ctx::{LOG_LINE_CHARS, LOG_LINES_PER_RUN};
 use error::ErrCtx;
@@ -117,12 +118,12 @@ pub struct ChartElement {
     /// The identifier scripts pass as `tag` (a source or indicator id).
     pub tag: String,
     /// UTC timestamps in nanoseconds, one per candle.
-    pub time_ns: Arc<[i64]>,
+    pub time_ns: Storage<i64>,
     /// `open, high, low, close, volume` of a source (missing columns are
     /// `None`), or one column per line of an indicator (`lines`).
-    pub ohlcv: [Option<Arc<[f64]>>; 5],
+    pub ohlcv: [Option<Storage<f64>>; 5],
     /// An indicator's outputs, by line index (empty for a source).
-    pub lines: Vec<Arc<[f64]>>,
+    pub lines: Vec<Storage<f64>>,
 }
 
 impl ScriptInputs<'_> {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::ConfigErrorKind;
-use crate::data::{self, Column, Timeline};
+use crate::data::{self, Column, Storage, Timeline};
 
 use super::ColumnData;
 
@@ -16,7 +16,7 @@ pub(super) struct EngineInputs<'a> {
     /// The timeline of the first input; outputs live on it.
     pub timeline: &'a Arc<Timeline>,
     /// Every input of [`LiveIndicator::refs`], aligned to `timeline`.
-    pub aligned: &'a [Arc<[f64]>],
+    pub aligned: &'a [Storage<f64>],
     /// Every column of the chart so far (a QUIK script may read any source).
     pub columns: &'a HashMap<String, ColumnData>,
 }
@@ -129,7 +129,7 @@ impl LiveIndicator {
 }
 
 /// Aligns every input to `timeline` by timestamp (NaN where a row is missing).
-pub(super) fn align_inputs(inputs: &[ColumnData], timeline: &Arc<Timeline>) -> Vec<Arc<[f64]>> {
+pub(super) fn align_inputs(inputs: &[ColumnData], timeline: &Arc<Timeline>) -> Vec<Storage<f64>> {
     inputs
         .iter()
         .map(|c| {
@@ -167,7 +167,7 @@ mod tests {
         let b = col("b", &[2, 3, 4], &[200.0, 300.0, 400.0]);
         let out = align_inputs(&[a.clone(), b], &a.timeline);
         assert!(
-            Arc::ptr_eq(&out[0], &a.column.values),
+            std::ptr::eq(out[0].as_ptr(), a.column.values.as_ptr()),
             "no copy on the same timeline"
         );
         assert!(out[1][0].is_nan(), "row 1 is missing in `b`");

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::config::{self, ConfigErrorKind, ConfigErrors};
-use crate::data::Table;
+use crate::data::{Storage, Table};
 use crate::script::{ChartElement, Script, ScriptInputs, ScriptInstance, ScriptLimits};
 
 use super::engine::{EngineInputs, IndicatorEngine, LiveIndicator};
@@ -36,9 +36,9 @@ impl IndicatorEngine for ScriptEngine {
         let timeline = inputs.timeline;
         let by_name = inputs.columns;
         let n = timeline.timestamps.len();
-        let nan: Arc<[f64]> = vec![f64::NAN; n].into();
+        let nan: Storage<f64> = vec![f64::NAN; n].into();
         let mut next = inputs.aligned.iter();
-        let cols: Vec<Arc<[f64]>> = self
+        let cols: Vec<Storage<f64>> = self
             .present
             .iter()
             .map(|&p| match p {
@@ -46,7 +46,7 @@ impl IndicatorEngine for ScriptEngine {
                 false => nan.clone(),
             })
             .collect();
-        let named_cols: Vec<(String, Arc<[f64]>)> = self
+        let named_cols: Vec<(String, Storage<f64>)> = self
             .named
             .iter()
             .map(|k| {

@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use gpu_charts_plugin_api as api;
+
 use crate::config::{self, ConfigErrorKind, ConfigErrors};
+use crate::data::sidecar::Sidecars;
 use crate::data::{DataCache, Table};
-use crate::plugins::PluginRegistry;
+use crate::plugins::{PluginRegistry, SourceData, host_notice};
 
 use super::{BuildStats, Builder, ColumnData};
 
@@ -59,17 +62,37 @@ pub(super) fn load_sources(
             continue;
         }
         stats.sources_read.push(id.clone());
-        let raw = plugin.open(&params, &base).and_then(|mut s| s.read_all());
-        match raw {
-            Ok(raw) => match Table::from_raw(id, raw.names, raw.timestamps, raw.columns) {
-                Ok(t) => {
-                    let t = Arc::new(t);
-                    cache.put_table(key, t.clone());
-                    tables.insert(id.clone(), t);
-                }
-                Err(e) => b.err(&path, ConfigErrorKind::Data, e.to_string(), None),
-            },
-            Err(e) => b.err(&path, ConfigErrorKind::Plugin, e.to_string(), None),
+        // A source that lends its columns (ABI 1.2) is used in place;
+        // others are read into owned columns.
+        let raw = plugin
+            .open(&params, &base)
+            .and_then(crate::plugins::SourceInstance::load);
+        let table = match raw {
+            Ok(SourceData::Read(raw)) => {
+                Table::from_raw(id, raw.names, raw.timestamps, raw.columns)
+            }
+            Ok(SourceData::Lent(lent)) => {
+                Table::from_lent(id, lent, &loaded.base_dir, &Sidecars::from_env()).map(
+                    |(t, report)| {
+                        for notice in &report.notices {
+                            host_notice("data", api::GC_LOG_WARN, notice);
+                        }
+                        t
+                    },
+                )
+            }
+            Err(e) => {
+                b.err(&path, ConfigErrorKind::Plugin, e.to_string(), None);
+                continue;
+            }
+        };
+        match table {
+            Ok(t) => {
+                let t = Arc::new(t);
+                cache.put_table(key, t.clone());
+                tables.insert(id.clone(), t);
+            }
+            Err(e) => b.err(&path, ConfigErrorKind::Data, e.to_string(), None),
         }
     }
     if !b.errors.is_empty() {
