@@ -131,6 +131,11 @@ impl GpuTicks {
         self.len == 0
     }
 
+    /// Pages (one storage binding each).
+    pub fn pages(&self) -> usize {
+        self.pages.len()
+    }
+
     /// Bytes held on the GPU.
     pub fn gpu_bytes(&self) -> u64 {
         self.pages
