@@ -74,9 +74,7 @@ fn bench(c: &mut Criterion) {
         "{} bars; {} MB of f32 ticks on the GPU in {} page(s)",
         gpu.len(),
         resident.gpu_bytes() >> 20,
-        resident
-            .gpu_bytes()
-            .div_ceil(u64::from(limits.max_storage_buffer_binding_size).max(1))
+        resident.pages()
     );
 
     let mut g = c.benchmark_group(format!("timeframe_gpu_1m_{n}_ticks"));
