@@ -299,12 +299,11 @@ impl GpuAggregator {
     /// storage bindings allow.
     pub fn new(ctx: &GpuContext) -> Result<GpuAggregator, GpuError> {
         let l = ctx.device.limits();
-        let binding = u64::from(l.max_storage_buffer_binding_size).min(l.max_buffer_size);
+        let binding = l.max_storage_buffer_binding_size.min(l.max_buffer_size);
         // f32 per tick, less the overlap; u32 indices stay far from overflow.
         let page_ticks = ((binding / 4) as usize)
             .saturating_sub(GROUP_TICKS)
-            .min(1 << 30)
-            .max(GROUP_TICKS);
+            .clamp(GROUP_TICKS, 1 << 30);
         let max_batch_runs = ((binding / PARTIAL_BYTES) as usize).max(1);
         Self::with_limits(ctx, page_ticks, max_batch_runs)
     }

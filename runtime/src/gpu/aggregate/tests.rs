@@ -75,11 +75,11 @@ fn naive_f32(al: &Aligner, time: &[i64], price: &[f64], size: Option<&[f64]>) ->
             }
             (run, group, bucket, k) = (NONE, NONE, NONE, 0);
             start = Some(s);
-        } else if k % GROUP_TICKS == 0 {
+        } else if k.is_multiple_of(GROUP_TICKS) {
             group = then(group, run);
             bucket = then(bucket, group);
             (run, group) = (NONE, NONE);
-        } else if k % RUN_TICKS == 0 {
+        } else if k.is_multiple_of(RUN_TICKS) {
             group = then(group, run);
             run = NONE;
         }
@@ -152,7 +152,7 @@ fn ticks(n: usize, t0: i64, mean_ms: u64, seed: u64) -> (Vec<i64>, Vec<f64>, Vec
     for i in 0..n {
         let r = xorshift(&mut s);
         t += ((r >> 20) % (2 * mean_ms + 1)) as i64 * 1_000_000;
-        if r % 5_000 == 0 {
+        if r.is_multiple_of(5_000) {
             t += ((r >> 8) % 21_600) as i64 * 1_000_000_000; // up to 6 hours
         }
         p += ((r >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.37;
