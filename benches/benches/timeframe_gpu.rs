@@ -4,8 +4,9 @@
 //!
 //! * `gpu_resident`: ticks already on the GPU (bucket search on the CPU,
 //!   both kernels, readback, bars) — G ticks/s excluding the upload;
-//! * `gpu_with_upload`: the same plus converting and uploading prices and
-//!   sizes (`aggregate_ticks_gpu` as a caller without resident ticks sees it);
+//! * `gpu_with_upload`: the same plus converting prices and sizes to f32 and
+//!   uploading them into new buffers (what `aggregate_ticks_gpu` does, less
+//!   compiling the pipelines);
 //! * `read_bandwidth`: one coalesced pass over the same f32 price and size
 //!   buffers (the GPU's read ceiling for this data: 8 bytes a tick);
 //! * `cpu_parallel` and `cpu_single_thread`: `aggregate_ticks` on every core
@@ -17,9 +18,10 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gpu_charts::data::timeframe::{Aligner, aggregate_ticks, aggregate_ticks_in_chunks};
 use gpu_charts::gpu::GpuContext;
-use gpu_charts::gpu::aggregate::{GpuAggregator, aggregate_ticks_gpu};
+use gpu_charts::gpu::aggregate::GpuAggregator;
 
-/// Deterministic ticks as in `timeframe.rs`: gaps of 0..100 ms (xorshift),
+/// Deterministic ticks as in `timeframe.rs`: gaps of 0..16.8 ms (the top 24
+/// bits of a xorshift, so ~8.4 ms mean and 100 M ticks span ~10 days),
 /// random-walk prices, sizes 1..100.
 fn ticks(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
     let walk = gpu_charts_benches::random_walk(n, 11);
@@ -87,7 +89,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| agg.read_bandwidth(&ctx, &resident).unwrap())
     });
     g.bench_function("gpu_with_upload", |b| {
-        b.iter(|| aggregate_ticks_gpu(&ctx, &al, &ts, &px, Some(&sz)).unwrap())
+        b.iter(|| {
+            let ticks = agg.upload(&ctx, n, &px, Some(&sz)).unwrap();
+            agg.aggregate(&ctx, &ticks, &al, &ts).unwrap()
+        })
     });
     g.bench_function("cpu_parallel", |b| {
         b.iter(|| aggregate_ticks(&al, &ts, &px, Some(&sz)).unwrap())
