@@ -1,6 +1,7 @@
 //! The GPU layer: device, shader validation, buffer pool, glyph atlas and the
 //! renderer that draws a [`crate::scene::FrameScene`] into a texture.
 
+pub mod aggregate;
 pub mod context;
 pub mod pool;
 pub mod renderer;

@@ -324,6 +324,7 @@ impl Renderer {
             .acquire(&ctx.device, bytes.len().max(16) as u64, usage);
         if !bytes.is_empty() {
             ctx.queue.write_buffer(&buf, 0, bytes);
+            self.stats.bytes_uploaded += bytes.len() as u64;
         }
         buf
     }
@@ -446,6 +447,7 @@ impl Renderer {
         scene: &FrameScene,
     ) -> Result<PreparedFrame, GpuError> {
         self.begin_frame();
+        self.stats.frames += 1;
         for s in &scene.series {
             self.prepare(ctx, &s.spec)?;
         }
@@ -471,6 +473,7 @@ impl Renderer {
                 },
             );
             self.atlas.dirty = false;
+            self.stats.bytes_uploaded += self.atlas.pixels.len() as u64;
         }
         let [w, h] = scene.size;
         let ui = UiUniform {
@@ -866,6 +869,11 @@ pub struct RendererStats {
     pub readback_targets_created: u64,
     /// MSAA targets created (one per target size).
     pub msaa_targets_created: u64,
+    /// Frames prepared (each `encode` or `render_image`).
+    pub frames: u64,
+    /// Bytes written to the GPU (instances, uniforms, text, glyph atlas):
+    /// per frame O(pixels), whatever the number of points (tested).
+    pub bytes_uploaded: u64,
 }
 
 /// Bytes per row of a readback of `width` pixels (rows are padded to

@@ -26,6 +26,11 @@ pub fn ui_source() -> std::borrow::Cow<'static, str> {
     host_shader!("ui.wgsl")
 }
 
+/// The timeframe aggregation compute shader source (`gpu::aggregate`).
+pub fn aggregate_source() -> std::borrow::Cow<'static, str> {
+    host_shader!("aggregate.wgsl")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +108,21 @@ mod tests {
         )
         .unwrap();
         check_layout(&band, "Band", size_of::<BandInstance>(), &[0, 4, 8, 12]);
+        let agg = naga::front::wgsl::parse_str(&aggregate_source()).unwrap();
+        check_layout(&agg, "AggParams", size_of::<AggParams>(), &[0, 4, 8, 12]);
+        check_layout(
+            &agg,
+            "AggPartial",
+            size_of::<AggPartial>(),
+            &[
+                offset_of!(AggPartial, first),
+                offset_of!(AggPartial, last),
+                offset_of!(AggPartial, low),
+                offset_of!(AggPartial, high),
+                offset_of!(AggPartial, volume),
+                offset_of!(AggPartial, count),
+            ],
+        );
         let ui = naga::front::wgsl::parse_str(&ui_source()).unwrap();
         check_layout(&ui, "Ui", size_of::<UiUniform>(), &[0, 8]);
         check_layout(

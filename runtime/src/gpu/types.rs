@@ -135,3 +135,37 @@ pub struct UiUniform {
     /// Padding.
     pub _pad: [f32; 2],
 }
+
+/// Per-dispatch parameters of the aggregation kernels (`AggParams` in
+/// `shaders/aggregate.wgsl`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
+pub struct AggParams {
+    /// Groups in the batch.
+    pub groups: u32,
+    /// Runs in the batch.
+    pub runs: u32,
+    /// 1 when the ticks have sizes.
+    pub has_size: u32,
+    /// Ticks read by the bandwidth kernel.
+    pub ticks: u32,
+}
+
+/// One run's, group's or bar's partial aggregate (`AggPartial` in
+/// `shaders/aggregate.wgsl`); `count` 0 means no finite-price tick.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct AggPartial {
+    /// First price.
+    pub first: f32,
+    /// Last price.
+    pub last: f32,
+    /// Lowest price.
+    pub low: f32,
+    /// Highest price.
+    pub high: f32,
+    /// Summed sizes.
+    pub volume: f32,
+    /// Ticks with a finite price.
+    pub count: u32,
+}

@@ -18,6 +18,7 @@ use gpu_charts_plugin_api::{
 };
 
 pub mod cursor;
+mod search;
 
 pub use crate::scene::types::ViewRange;
 pub use cursor::{Hit, hit_test, pane_step, row_at, time_label};
@@ -299,9 +300,8 @@ impl XMap<'_> {
                         let b = if c + 1 == cols {
                             ib
                         } else {
-                            timestamps
-                                .partition_point(|&t| (t as f64) < edge)
-                                .clamp(a, ib)
+                            // Rows before `a` are below the previous edge.
+                            search::first_not_below(timestamps, a, ib, edge)
                         };
                         if b > a {
                             out.push(Bucket {
