@@ -98,6 +98,9 @@ enum Command {
         #[arg(short, long, default_value = "-")]
         output: PathBuf,
     },
+    /// Convert data read by a source plugin (CSV, ...) to an Arrow IPC
+    /// (.arrow) or Parquet (.parquet) file.
+    Convert(gpu_charts::convert::ConvertArgs),
 }
 
 fn parse_size(s: &str) -> Result<[u32; 2], String> {
@@ -294,6 +297,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             gpu_charts::view::run_live(&chart, live, options)?;
         }
         Command::Demo { examples, out } => return demo(&mut session, &examples, &out),
+        Command::Convert(args) => {
+            let registry = session.registry_for(&[]);
+            let summary = gpu_charts::convert::convert(&args, registry, true)?;
+            out!("{summary}\n")?;
+        }
     }
     Ok(Outcome::Complete)
 }
