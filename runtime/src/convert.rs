@@ -169,7 +169,7 @@ pub enum ConvertError {
     Params(config::ConfigErrors),
     /// The plugin failed (unknown kind, bad file, bad data).
     #[error("{0}")]
-    Plugin(#[from] crate::plugins::PluginError),
+    Plugin(Box<crate::plugins::PluginError>),
     /// The table read breaks the data rules (unsorted, non-finite, empty).
     #[error("{0}")]
     Data(#[from] data::DataError),
@@ -183,6 +183,12 @@ pub enum ConvertError {
         /// What failed.
         detail: String,
     },
+}
+
+impl From<crate::plugins::PluginError> for ConvertError {
+    fn from(e: crate::plugins::PluginError) -> Self {
+        ConvertError::Plugin(Box::new(e))
+    }
 }
 
 /// The output format named by `path`'s extension.

@@ -40,7 +40,8 @@ fn csv_table(session: &mut ChartSession) -> SourceTable {
     );
     source
         .open(&params, "")
-        .and_then(|mut s| s.read_all())
+        .expect("open")
+        .read_all()
         .expect("csv read")
 }
 
@@ -150,10 +151,7 @@ fn csv_to_parquet_round_trips_through_the_parquet_crate_and_the_plugin() {
         .source("parquet")
         .expect("parquet plugin");
     let params = format!(r#"{{"path": "{}"}}"#, out.display());
-    let back = source
-        .open(&params, "")
-        .and_then(|mut s| s.read_all())
-        .unwrap();
+    let back = source.open(&params, "").expect("open").read_all().unwrap();
     assert_eq!(back.names, want.names);
     assert_eq!(back.timestamps, want.timestamps);
     for (a, b) in back.columns.iter().zip(&want.columns) {
@@ -244,10 +242,7 @@ fn a_pruned_parquet_chart_equals_the_csv_rows_in_range() {
         r#"{{"path": "{}", "from": "2012-01-01", "to": "2012-12-31", "timezone": "America/New_York"}}"#,
         out.display()
     );
-    let got = source
-        .open(&params, "")
-        .and_then(|mut s| s.read_all())
-        .unwrap();
+    let got = source.open(&params, "").expect("open").read_all().unwrap();
     // 2012-01-01 and 2012-12-31 midnight in New York (UTC-5 in winter).
     let (from, to) = (1_325_394_000_000_000_000i64, 1_356_930_000_000_000_000i64);
     let keep: Vec<usize> = (0..want.timestamps.len())
