@@ -3,13 +3,14 @@
 //!
 //! Layers (each may use only those listed before it):
 //! `console` → `config` → `quality` → `plugins` → `data` → `script` → `scene` →
-//! `gpu` → `render`/`export` → `stats` → `live` → `view` → CLI. (`gpu::types` is a leaf shared
+//! `gpu` → `render`/`export`/`convert` → `stats` → `live` → `view` → CLI. (`gpu::types` is a leaf shared
 //! by `scene` and `gpu`; `console` is never-panicking terminal output.)
 //! `scene/mod.rs` orders the scene's own modules the same way;
 //! `runtime/tests/architecture.rs` checks both.
 
 pub mod config;
 pub mod console;
+pub mod convert;
 pub mod data;
 pub mod export;
 pub mod gpu;

@@ -122,6 +122,9 @@ enum Command {
         #[arg(short, long, default_value = "-")]
         output: PathBuf,
     },
+    /// Convert data read by a source plugin (CSV, ...) to an Arrow IPC
+    /// (.arrow) or Parquet (.parquet) file.
+    Convert(gpu_charts::convert::ConvertArgs),
 }
 
 fn parse_size(s: &str) -> Result<[u32; 2], String> {
@@ -347,6 +350,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             size,
             json,
         } => stats(&mut session, render_options, &chart, frames, size, json)?,
+        Command::Convert(args) => {
+            let registry = session.registry_for(&[]);
+            let summary = gpu_charts::convert::convert(&args, registry, true)?;
+            out!("{summary}\n")?;
+        }
     }
     Ok(Outcome::Complete)
 }
