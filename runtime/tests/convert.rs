@@ -315,15 +315,18 @@ fn refusals_name_the_file_and_leave_the_output_alone() {
     );
     assert!(!target.exists());
 
-    // Unsorted rows: the data rule, naming the input.
+    // Unsorted rows: the csv plugin's data rule, naming the input's lines.
     let unsorted = dir.path().join("unsorted.csv");
     std::fs::write(&unsorted, "Date,Close\n2024-01-03,1.5\n2024-01-02,2\n").unwrap();
     let e = convert(&args(&unsorted, &target, &[]), registry, false).unwrap_err();
-    assert!(matches!(e, ConvertError::Data(_)), "{e}");
+    assert!(matches!(e, ConvertError::Plugin(_)), "{e:?}");
     assert!(
-        e.to_string().contains("unsorted.csv") && e.to_string().contains("not sorted"),
+        e.to_string().contains("unsorted.csv")
+            && e.to_string().contains("line 3")
+            && e.to_string().contains("comes before"),
         "{e}"
     );
+    assert!(!target.exists());
 
     // A param the plugin does not know: the schema's error.
     let e = convert(&args(&stocks(), &target, &["symbl=AAPL"]), registry, false).unwrap_err();

@@ -166,9 +166,19 @@ impl Table {
             .map(|i| &self.columns[i])
     }
 
-    /// Approximate memory held, for the cache budget.
+    /// Approximate memory held, for the cache budget: owned columns and
+    /// every pyramid. Lent columns are not counted: they are the source's
+    /// memory (for Arrow IPC files, memory-mapped pages of the file, which
+    /// the OS can drop and read again), so a billion-row file does not need
+    /// a 16 GB budget, only room for its pyramids.
     pub fn size_bytes(&self) -> usize {
-        self.len() * 8 * (1 + self.columns.len())
+        let owned = |lent: bool| if lent { 0 } else { self.len() * 8 };
+        owned(self.timeline.timestamps.is_lent())
+            + self
+                .columns
+                .iter()
+                .map(|c| owned(c.values.is_lent()))
+                .sum::<usize>()
             + self
                 .columns
                 .iter()
@@ -240,6 +250,44 @@ pub fn align(values: &[f64], from: &[i64], to: &[i64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lent_columns_count_only_their_pyramids_against_the_budget() {
+        let owned = Table::from_raw(
+            "s",
+            vec!["v".into()],
+            (0..1000).collect(),
+            vec![(0..1000).map(f64::from).collect()],
+        )
+        .unwrap();
+        let pyramids: usize = owned.columns.iter().map(|c| c.pyramid.size_bytes()).sum();
+        assert_eq!(owned.size_bytes(), 1000 * 8 * 2 + pyramids);
+        // The same rows lent by a keeper (as an Arrow IPC source lends its
+        // memory-mapped file).
+        let times: Arc<Vec<i64>> = Arc::new(owned.timeline.timestamps.to_vec());
+        let values: Arc<Vec<f64>> = Arc::new(owned.columns[0].values.to_vec());
+        // SAFETY: the Arcs passed as keepers own the vectors, which are never
+        // changed, for as long as the storage lives.
+        let (ts, vs) = unsafe {
+            (
+                Storage::lent(times.as_ptr(), times.len(), times.clone()),
+                Storage::lent(values.as_ptr(), values.len(), values.clone()),
+            )
+        };
+        let lent = Table {
+            source_id: "s".into(),
+            timeline: Arc::new(Timeline {
+                source_id: "s".into(),
+                timestamps: ts,
+            }),
+            names: owned.names.clone(),
+            columns: vec![Column {
+                values: vs,
+                pyramid: owned.columns[0].pyramid.clone(),
+            }],
+        };
+        assert_eq!(lent.size_bytes(), pyramids);
+    }
 
     #[test]
     fn unsorted_timestamps_name_the_rows() {
