@@ -20,34 +20,11 @@ pub struct MinMaxPyramid {
 impl MinMaxPyramid {
     /// Builds the pyramid over `values`.
     pub fn build(values: &[f64]) -> MinMaxPyramid {
-        let mut levels: Vec<Vec<(f64, f64)>> = Vec::new();
         if values.len() < FANOUT {
-            return MinMaxPyramid { levels };
+            return MinMaxPyramid { levels: Vec::new() };
         }
-        let first: Vec<(f64, f64)> = values
-            .chunks(FANOUT)
-            .map(|c| {
-                c.iter()
-                    .filter(|v| v.is_finite())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                        (lo.min(v), hi.max(v))
-                    })
-            })
-            .collect();
-        levels.push(first);
-        while levels.last().is_some_and(|l| l.len() >= FANOUT) {
-            let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
-            let next: Vec<(f64, f64)> = prev
-                .chunks(FANOUT)
-                .map(|c| {
-                    c.iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(a, b)| {
-                            (lo.min(a), hi.max(b))
-                        })
-                })
-                .collect();
-            levels.push(next);
-        }
+        let mut levels = vec![Self::first_level(values)];
+        Self::build_upper(&mut levels);
         MinMaxPyramid { levels }
     }
 
@@ -62,16 +39,10 @@ impl MinMaxPyramid {
         // Chunks of whole blocks, so each thread's blocks are the serial ones.
         let blocks = values.len().div_ceil(FANOUT);
         let per = blocks.div_ceil(threads) * FANOUT;
-        let parts: Vec<Vec<(f64, f64)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = values
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || Self::first_level(chunk)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+        let parts: Vec<Vec<(f64, f64)>> = {
+            use rayon::prelude::*;
+            values.par_chunks(per).map(Self::first_level).collect()
+        };
         let mut first = Vec::with_capacity(blocks);
         for part in parts {
             first.extend(part);
