@@ -677,6 +677,7 @@ fn mapped_f32(ctx: &GpuContext, values: &[f64]) -> Result<wgpu::Buffer, GpuError
             .map_err(|e| GpuError::Wgpu(e.to_string()))?;
         // Converted on every core first: the mapped view is write-only and
         // cannot be shared between threads.
+        crate::data::name_worker_threads();
         let f: Vec<f32> = values.par_iter().map(|&v| v as f32).collect();
         if values.is_empty() {
             view.copy_from_slice(&[0; 4]);
