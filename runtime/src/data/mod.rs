@@ -2,6 +2,7 @@
 //! once on load (sorted timestamps, finite values), and the per-column
 //! decimation structures built once per load so every frame costs O(pixels).
 
+pub mod accel;
 pub mod cache;
 pub mod lent;
 pub mod lod;
