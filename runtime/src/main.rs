@@ -337,6 +337,9 @@ fn run(cli: Cli) -> Result<Outcome> {
             trace_frames,
         } => {
             render_options.adapter = gpu_charts::gpu::GpuContext::probe_adapter_facts().ok();
+            render_options.tick_aggregator = Some(gpu_charts::data::accel::SharedTickAggregator(
+                std::sync::Arc::new(gpu_charts::gpu::aggregate::GpuTickAggregator::lazy_headless()),
+            ));
             let live = gpu_charts::live::LiveOptions {
                 render: render_options,
                 extra_plugin_dirs: cli.plugin_dirs.clone(),

@@ -892,7 +892,9 @@ fn read_partials(
 /// the ticks of the last source aggregated, resident on the GPU so that
 /// switching timeframes uploads nothing.
 pub struct GpuTickAggregator {
-    ctx: GpuContext,
+    /// The device, or (for the window, whose own device comes after the
+    /// first model) one opened headless on first use.
+    ctx: std::sync::OnceLock<Result<GpuContext, String>>,
     policy: GpuAggregatePolicy,
     /// Page and batch sizes for [`GpuAggregator::with_limits`] (tests);
     /// `None`: the device's.
@@ -933,11 +935,32 @@ impl GpuTickAggregator {
     /// handles are shared) taking the GPU path as `policy` says.
     pub fn new(ctx: &GpuContext, policy: GpuAggregatePolicy) -> GpuTickAggregator {
         GpuTickAggregator {
-            ctx: ctx.clone(),
+            ctx: std::sync::OnceLock::from(Ok(ctx.clone())),
             policy,
             limits: None,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// An aggregator that opens a headless device of its own the first
+    /// time it takes the GPU path (never, on a machine where `policy` and
+    /// the adapter leave every tick set to the CPU); the policy comes from
+    /// [`POLICY_ENV`], else `auto`. For the window, which builds its first
+    /// model before its surface's device exists.
+    pub fn lazy_headless() -> GpuTickAggregator {
+        GpuTickAggregator {
+            ctx: std::sync::OnceLock::new(),
+            policy: GpuAggregatePolicy::from_env(GpuAggregatePolicy::Auto),
+            limits: None,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn context(&self) -> Result<&GpuContext, GpuError> {
+        self.ctx
+            .get_or_init(|| GpuContext::headless().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| GpuError::Wgpu(e.clone()))
     }
 
     /// As [`GpuTickAggregator::new`] with pages of `page_ticks` ticks and
@@ -981,10 +1004,11 @@ impl GpuTickAggregator {
             .lock()
             .map_err(|_| GpuError::Wgpu("an earlier GPU aggregation panicked".into()))?;
         let state = &mut *state;
+        let ctx = self.context()?;
         if state.pipelines.is_none() {
             state.pipelines = Some(match self.limits {
-                Some((page, batch)) => GpuAggregator::with_limits(&self.ctx, page, batch)?,
-                None => GpuAggregator::new(&self.ctx)?,
+                Some((page, batch)) => GpuAggregator::with_limits(ctx, page, batch)?,
+                None => GpuAggregator::new(ctx)?,
             });
         }
         let Some(agg) = state.pipelines.as_mut() else {
@@ -997,7 +1021,7 @@ impl GpuTickAggregator {
         {
             // Drop the old upload before making the new one.
             state.resident = None;
-            let ticks = agg.upload(&self.ctx, time.len(), price, size.map(|s| s.as_slice()))?;
+            let ticks = agg.upload(ctx, time.len(), price, size.map(|s| s.as_slice()))?;
             state.resident = Some(Resident {
                 price: price.clone(),
                 size: size.cloned(),
@@ -1007,14 +1031,7 @@ impl GpuTickAggregator {
         let Some(r) = state.resident.as_ref() else {
             unreachable!("set above")
         };
-        let bars = agg.aggregate(
-            &self.ctx,
-            &r.ticks,
-            al,
-            time,
-            price,
-            size.map(|s| s.as_slice()),
-        );
+        let bars = agg.aggregate(ctx, &r.ticks, al, time, price, size.map(|s| s.as_slice()));
         if bars.is_err() {
             // The device may be in a bad state: start from scratch next time.
             state.resident = None;
@@ -1031,7 +1048,13 @@ impl TickAggregator for GpuTickAggregator {
         match self.policy {
             GpuAggregatePolicy::Force => true,
             GpuAggregatePolicy::Off => false,
-            GpuAggregatePolicy::Auto => gpu_worthwhile(&self.ctx.adapter.get_info(), ticks),
+            // Only a tick count worth it opens a lazy device.
+            GpuAggregatePolicy::Auto => {
+                ticks >= GPU_MIN_TICKS
+                    && self
+                        .context()
+                        .is_ok_and(|c| gpu_worthwhile(&c.adapter.get_info(), ticks))
+            }
         }
     }
 
@@ -1046,7 +1069,10 @@ impl TickAggregator for GpuTickAggregator {
     }
 
     fn describe(&self) -> String {
-        format!("GPU {}", self.ctx.adapter_summary())
+        match self.ctx.get() {
+            Some(Ok(c)) => format!("GPU {}", c.adapter_summary()),
+            _ => "GPU".to_string(),
+        }
     }
 }
 

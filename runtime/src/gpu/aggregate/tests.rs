@@ -466,3 +466,18 @@ fn the_gpu_pays_only_on_a_real_gpu_and_many_ticks() {
     assert!(!gpu_worthwhile(&info, GPU_MIN_TICKS - 1));
     assert!(gpu_worthwhile(&info, GPU_MIN_TICKS));
 }
+
+/// The window's aggregator opens no device for small tick sets, and on
+/// llvmpipe (a CPU adapter) leaves large ones to the CPU path too.
+#[test]
+fn the_lazy_aggregator_opens_a_device_only_for_large_tick_sets() {
+    if std::env::var_os(POLICY_ENV).is_some() {
+        return; // the environment chose a policy; `auto` is what is tested
+    }
+    let lazy = GpuTickAggregator::lazy_headless();
+    assert!(!lazy.wanted(GPU_MIN_TICKS - 1));
+    assert!(lazy.ctx.get().is_none(), "a device was opened for few ticks");
+    let real_gpu = ctx().adapter.get_info().device_type != wgpu::DeviceType::Cpu;
+    assert_eq!(lazy.wanted(GPU_MIN_TICKS), real_gpu);
+    assert!(lazy.ctx.get().is_some_and(|c| c.is_ok()));
+}
