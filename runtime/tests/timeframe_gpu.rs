@@ -166,7 +166,7 @@ fn forced_gpu_bars_equal_the_cpu_bars_for_every_timeframe_and_zone() {
             );
             runs += g.build.timeframes_on_gpu.len() as u64;
             let bars = &c.tables["ticks"];
-            assert!(bars.len() > 0, "{what}");
+            assert!(!bars.is_empty(), "{what}");
         }
     }
     assert_eq!(gpu_agg.gpu_runs(), runs);

@@ -327,6 +327,9 @@ fn combine_bucket(acc: Option<BucketAgg>, g: &AggPartial, base: usize) -> Option
     Some(r)
 }
 
+/// One bar: start, open, high, low, close, volume, count.
+type BarRow = (i64, f64, f64, f64, f64, f64, u64);
+
 /// The CPU path's volume loop over one bucket's ticks (its order, its
 /// rules: non-finite prices skipped, non-finite sizes add 0).
 fn cpu_volume(price: &[f64], size: &[f64]) -> f64 {
@@ -544,7 +547,7 @@ impl GpuAggregator {
         // Combine each bucket's groups and gather the f64 values; buckets
         // whose sizes are not all whole numbers get the CPU's own loop.
         let on_cpu = std::sync::atomic::AtomicUsize::new(0);
-        let rows: Vec<Option<(i64, f64, f64, f64, f64, f64, u64)>> = (0..buckets.len())
+        let rows: Vec<Option<BarRow>> = (0..buckets.len())
             .into_par_iter()
             .map(|k| {
                 let b = buckets[k];
