@@ -476,7 +476,10 @@ fn the_lazy_aggregator_opens_a_device_only_for_large_tick_sets() {
     }
     let lazy = GpuTickAggregator::lazy_headless();
     assert!(!lazy.wanted(GPU_MIN_TICKS - 1));
-    assert!(lazy.ctx.get().is_none(), "a device was opened for few ticks");
+    assert!(
+        lazy.ctx.get().is_none(),
+        "a device was opened for few ticks"
+    );
     let real_gpu = ctx().adapter.get_info().device_type != wgpu::DeviceType::Cpu;
     assert_eq!(lazy.wanted(GPU_MIN_TICKS), real_gpu);
     assert!(lazy.ctx.get().is_some_and(|c| c.is_ok()));
