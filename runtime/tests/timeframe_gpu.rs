@@ -261,3 +261,33 @@ fn a_gpu_error_falls_back_to_the_cpu_with_a_notice() {
     assert!(m.build.timeframes_on_gpu.is_empty());
     assert_tables_bit_equal(&m, &c, "off");
 }
+
+/// A real GPU failure: the device is destroyed under the aggregator; the
+/// chart still builds, from the CPU path, with the notice.
+#[test]
+fn a_destroyed_device_falls_back_to_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ts, px, sz) = ticks();
+    let n = 5_000;
+    write_csv(&dir.path().join("ticks.csv"), &ts[..n], &px[..n], &sz[..n]);
+    let chart = write_chart(dir.path(), "UTC", "5m");
+    let ctx = ctx();
+    let accel = Arc::new(GpuTickAggregator::new(&ctx, GpuAggregatePolicy::Force));
+    ctx.device.destroy();
+    let g = session(Some(accel.clone())).load(&chart).unwrap();
+    let c = session(None).load(&chart).unwrap();
+    assert_tables_bit_equal(&g, &c, "destroyed device");
+    assert!(g.build.timeframes_on_gpu.is_empty());
+    assert_eq!(
+        g.build.timeframe_notices.len(),
+        2,
+        "{:?}",
+        g.build.timeframe_notices
+    );
+    assert!(
+        g.build.timeframe_notices[0].starts_with("ticks@5m: aggregation on the GPU "),
+        "{:?}",
+        g.build.timeframe_notices
+    );
+    assert_eq!(accel.gpu_runs(), 0);
+}
