@@ -109,6 +109,8 @@ impl Aggregated {
                     return Ok(bars);
                 }
                 Err(e) => {
+                    // wgpu's messages span lines; a notice is one.
+                    let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
                     let notice = format!(
                         "{name}: aggregation on the {} failed ({e}); aggregated on the CPU instead",
                         accel.describe()
