@@ -2,6 +2,7 @@
 //! once on load (sorted timestamps, finite values), and the per-column
 //! decimation structures built once per load so every frame costs O(pixels).
 
+pub mod accel;
 pub mod cache;
 pub mod lent;
 pub mod lod;
@@ -286,6 +287,7 @@ mod tests {
         let values: Arc<Vec<f64>> = Arc::new(owned.columns[0].values.to_vec());
         // SAFETY: the Arcs passed as keepers own the vectors, which are never
         // changed, for as long as the storage lives.
+        #[allow(unsafe_code)]
         let (ts, vs) = unsafe {
             (
                 Storage::lent(times.as_ptr(), times.len(), times.clone()),
