@@ -51,6 +51,11 @@
 //! loop and the results are concatenated. Volumes are therefore summed in
 //! input order and the result is bit-for-bit the one a single sequential loop
 //! gives (tested), which a merge of partial sums across a cut would not be.
+//! Ticks are aggregated per chunk by a bucket-at-a-time kernel (`fast`: one
+//! bucket lookup and a galloping search per bucket, OHLCV in SIMD lanes) that
+//! is tested bit-for-bit against the per-tick loop ([`aggregate_ticks_per_tick`]);
+//! on unsorted or out-of-range input it hands the chunk to the per-tick loop,
+//! which reports the error.
 //!
 //! [`TimeframeAgg`] keeps the open (last) bucket for live data: each
 //! [`TimeframeAgg::append`] costs O(appended ticks) and reports whether the

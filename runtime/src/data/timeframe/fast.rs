@@ -55,6 +55,19 @@ pub(super) fn ticks(
     ticks_lanes::<4>(al, time, price, size, range)
 }
 
+/// The portable 4-lane build [`ticks`] falls back to without AVX2 (tests
+/// run it on CPUs that have AVX2 too).
+#[cfg(test)]
+pub(super) fn ticks_portable(
+    al: &Aligner,
+    time: &[i64],
+    price: &[f64],
+    size: Option<&[f64]>,
+    range: Range<usize>,
+) -> Option<Bars> {
+    ticks_lanes::<4>(al, time, price, size, range)
+}
+
 /// [`ticks_lanes`] compiled for AVX2 (8 lanes fit its 16 registers).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]

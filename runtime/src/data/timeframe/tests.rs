@@ -909,6 +909,8 @@ fn kernel_equals_the_per_tick_loop_bit_for_bit() {
         // The kernel itself (not a fallback) produced these bars.
         let kernel = fast::ticks(&a, &ts, &px, sz, 0..ts.len()).expect("kernel declined");
         assert_bars_eq(&kernel, &want, &what);
+        let portable = fast::ticks_portable(&a, &ts, &px, sz, 0..ts.len()).unwrap();
+        assert_bars_eq(&portable, &want, &format!("{what} portable"));
         let per_tick = aggregate_ticks_per_tick(&a, &ts, &px, sz, 1).unwrap();
         assert_bars_eq(&per_tick, &want, &what);
         for chunks in [2, 3, 9, 1 + rng.below(ts.len() as u64) as usize] {
@@ -938,8 +940,12 @@ fn kernel_sums_in_order_where_order_changes_the_bits() {
         for v in &sz[1..] {
             want += v;
         }
-        let got = fast::ticks(&a, &ts, &px, Some(sz), 0..ts.len()).unwrap();
-        assert_eq!(got.volume[0].to_bits(), want.to_bits(), "{sz:?}");
+        for got in [
+            fast::ticks(&a, &ts, &px, Some(sz), 0..ts.len()).unwrap(),
+            fast::ticks_portable(&a, &ts, &px, Some(sz), 0..ts.len()).unwrap(),
+        ] {
+            assert_eq!(got.volume[0].to_bits(), want.to_bits(), "{sz:?}");
+        }
     }
     // High and low keep the first of ±0, as the per-tick loop does.
     let px = [-0.0, 0.0, -1.0, 0.0, -0.0, -1.0, 0.0, 0.0, -0.0, 0.0];
