@@ -109,3 +109,6 @@ fn read_floor(ts: &[i64], px: &[f64], sz: &[f64]) -> u64 {
     }
     a.iter().fold(0, |x, y| x ^ y)
 }
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
