@@ -179,13 +179,14 @@ impl<const L: usize> Lanes<L> {
     fn step<const SIZES: bool>(&mut self, k: usize, x: f64, v: f64) {
         self.hi[k] = if x > self.hi[k] { x } else { self.hi[k] };
         self.lo[k] = if x < self.lo[k] { x } else { self.lo[k] };
-        self.bad[k] |= u64::from(!(x.abs() < f64::INFINITY));
+        self.bad[k] |= u64::from(!x.is_finite());
         if SIZES {
             // A non-finite size adds nothing (as in the per-tick loop).
-            let v = if v.abs() < f64::INFINITY { v } else { 0.0 };
+            let v = finite_or_zero(v);
             let a = v.abs();
-            // Integer below 2^52 iff rounding to the 2^52 grid keeps it.
-            self.inexact[k] |= u64::from(!(a < TWO52) | ((a + TWO52) - TWO52 != a));
+            // Integer below 2^52 iff rounding to the 2^52 grid keeps it
+            // (`a` is finite here).
+            self.inexact[k] |= u64::from((a >= TWO52) | ((a + TWO52) - TWO52 != a));
             self.sum[k] += v;
             self.abs[k] += a;
         }
@@ -208,8 +209,8 @@ fn reduce<const L: usize, const SIZES: bool>(p: &[f64], s: &[f64], start: i64) -
     if SIZES {
         let (sc, st) = s.as_chunks::<L>();
         for (xs, vs) in pc.iter().zip(sc) {
-            for k in 0..L {
-                a.step::<true>(k, xs[k], vs[k]);
+            for (k, (&x, &v)) in xs.iter().zip(vs).enumerate() {
+                a.step::<true>(k, x, v);
             }
         }
         for (k, (&x, &v)) in pt.iter().zip(st).enumerate() {
@@ -217,8 +218,8 @@ fn reduce<const L: usize, const SIZES: bool>(p: &[f64], s: &[f64], start: i64) -
         }
     } else {
         for xs in pc {
-            for k in 0..L {
-                a.step::<false>(k, xs[k], 0.0);
+            for (k, &x) in xs.iter().enumerate() {
+                a.step::<false>(k, x, 0.0);
             }
         }
         for (k, &x) in pt.iter().enumerate() {
