@@ -263,3 +263,58 @@ fn a_c_plugin_with_open_range_gets_the_view() {
         "{listing}"
     );
 }
+
+/// Panning past the loaded rows in the window: the view at the data's edge
+/// asks for a screenful more on that side (`missing_load_range`), the live
+/// session loads it (`set_load_view`) and the view keeps its time span; an
+/// edit of the file's `[view]` goes back to the file's range.
+#[test]
+fn panning_past_the_loaded_rows_loads_the_missing_range_and_keeps_the_view() {
+    use gpu_charts::scene::interact::{ViewState, missing_load_range};
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_ticks(&dir.path().join("big.parquet"), 0..=999);
+    let path = dir.path().join("chart.toml");
+    let source = "kind = \"parquet\"\nparams = { path = \"big.parquet\" }\nload = \"view\"";
+    std::fs::write(&path, chart(VIEW, source)).unwrap();
+    let options = LiveOptions {
+        print_errors: false,
+        ..Default::default()
+    };
+    let mut live = LiveSession::open(&path, options).unwrap_or_else(|e| panic!("{e}"));
+    let old = live.config().current().model.clone();
+    let minute = |m: i64| JAN_1_2024_NS + m * 60 * NS;
+    let state = ViewState::new(&old);
+    // The view (minutes 250..=420) starts at the first loaded row and ends
+    // at the last: both edges are range limits, so a view width (170
+    // minutes) more is asked for on each side.
+    let asked = missing_load_range(&old, &state).expect("at the edges");
+    assert_eq!(asked, (minute(80), minute(590)));
+    let new = match live.set_load_view(asked) {
+        Reload::Published(g) => g.model.clone(),
+        Reload::Failed(f) => panic!("{f}"),
+    };
+    assert_eq!(new.tables["px"].len(), 511);
+    assert_eq!(new.build.loaded_ranges.get("px"), Some(&asked));
+    let carried = state.carried_across(&old, &new);
+    assert_eq!(
+        carried.view, state.view,
+        "the view stays on the same time span"
+    );
+    assert_eq!(
+        missing_load_range(&new, &carried),
+        None,
+        "nothing missing now"
+    );
+
+    // An edit of the file's view drops the window's range.
+    let other = "start = \"2024-01-01 10:00\"\nend = \"2024-01-01 11:00\"";
+    std::fs::write(&path, chart(other, source)).unwrap();
+    let edited = match live.reload(vec![path.clone()], false) {
+        Reload::Published(g) => g.model.clone(),
+        Reload::Failed(f) => panic!("{f}"),
+    };
+    assert_eq!(
+        edited.build.loaded_ranges.get("px"),
+        Some(&(minute(600), minute(660)))
+    );
+}
