@@ -36,7 +36,8 @@ pub struct ChartConfig {
     #[serde(default)]
     pub x_axis: XAxis,
     /// The visible part of the data. Indicators are always computed over all
-    /// loaded data; this is only the view.
+    /// loaded data (every row, or for a source with `load = "view"` this
+    /// view plus its `load_margin`); otherwise this is only the view.
     #[serde(default)]
     pub view: View,
     /// Data sources by id (the id is used in `data`/`input` references).
