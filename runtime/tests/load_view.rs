@@ -255,7 +255,7 @@ fn a_c_plugin_with_open_range_gets_the_view() {
     };
     assert_eq!(calls, 1);
     // `gpu-charts plugins` says which sources take range hints.
-    let listing = session.registry_for(&[plugins.clone()]).describe();
+    let listing = session.registry_for(std::slice::from_ref(&plugins)).describe();
     assert!(
         listing.contains(
             "    c_ramp: A ramp of `rows` rows (C test plugin)\n      params:\n        rows (integer, required, >= 0): Number of rows.\n      takes range hints: load = \"view\" reads only the chart's view\n"

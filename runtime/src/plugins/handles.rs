@@ -473,11 +473,13 @@ impl Source {
         let fns = self.fns();
         let mut state: *mut c_void = std::ptr::null_mut();
         let (params, base) = (NulTerminated::new(params_json), NulTerminated::new(base));
-        // SAFETY: `open` comes from the loaded table; both strings and
-        // `state` outlive the call; the sink is valid for the call.
+        // `open_range` (ABI 1.3) when the chart asks for a range and the
+        // source takes one, else `open`.
         let (status, reported) = match (range, fns.open_range) {
             (Some(range), Some(open_range)) => call_with_sink(|err| {
-                // SAFETY: as for `open` below; `range` outlives the call.
+                // SAFETY: `open_range` comes from the loaded table; both
+                // strings, `range` and `state` outlive the call; the sink is
+                // valid for the call.
                 unsafe {
                     open_range(
                         params.as_gc_str(),
@@ -488,8 +490,10 @@ impl Source {
                     )
                 }
             }),
-            _ => call_with_sink(|err| unsafe {
-                (fns.open)(params.as_gc_str(), base.as_gc_str(), &mut state, err)
+            _ => call_with_sink(|err| {
+                // SAFETY: `open` comes from the loaded table; both strings and
+                // `state` outlive the call; the sink is valid for the call.
+                unsafe { (fns.open)(params.as_gc_str(), base.as_gc_str(), &mut state, err) }
             }),
         };
         check(
