@@ -255,7 +255,9 @@ fn a_c_plugin_with_open_range_gets_the_view() {
     };
     assert_eq!(calls, 1);
     // `gpu-charts plugins` says which sources take range hints.
-    let listing = session.registry_for(std::slice::from_ref(&plugins)).describe();
+    let listing = session
+        .registry_for(std::slice::from_ref(&plugins))
+        .describe();
     assert!(
         listing.contains(
             "    c_ramp: A ramp of `rows` rows (C test plugin)\n      params:\n        rows (integer, required, >= 0): Number of rows.\n      takes range hints: load = \"view\" reads only the chart's view\n"
@@ -316,5 +318,38 @@ fn panning_past_the_loaded_rows_loads_the_missing_range_and_keeps_the_view() {
     assert_eq!(
         edited.build.loaded_ranges.get("px"),
         Some(&(minute(600), minute(660)))
+    );
+}
+
+/// On a bar axis a new load range shifts bar indices: the view is carried
+/// by time, not by index.
+#[test]
+fn on_a_bar_axis_a_new_load_range_keeps_the_view_on_the_same_times() {
+    use gpu_charts::scene::interact::{ViewState, axis_to_time, missing_load_range};
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_ticks(&dir.path().join("big.parquet"), 0..=999);
+    let path = dir.path().join("chart.toml");
+    let source = "kind = \"parquet\"\nparams = { path = \"big.parquet\" }\nload = \"view\"";
+    let text = chart(VIEW, source).replace("x_axis = \"time\"", "x_axis = \"bars\"");
+    std::fs::write(&path, text).unwrap();
+    let options = LiveOptions {
+        print_errors: false,
+        ..Default::default()
+    };
+    let mut live = LiveSession::open(&path, options).unwrap_or_else(|e| panic!("{e}"));
+    let old = live.config().current().model.clone();
+    let state = ViewState::new(&old);
+    let asked = missing_load_range(&old, &state).expect("at the edges");
+    let new = match live.set_load_view(asked) {
+        Reload::Published(g) => g.model.clone(),
+        Reload::Failed(f) => panic!("{f}"),
+    };
+    let carried = state.carried_across(&old, &new);
+    let times = |m: &gpu_charts::scene::model::ChartModel, v: f64| axis_to_time(&m.x_axis, v);
+    assert_eq!(times(&new, carried.view.x0), times(&old, state.view.x0));
+    assert_eq!(times(&new, carried.view.x1), times(&old, state.view.x1));
+    assert!(
+        carried.view.x0 > state.view.x0,
+        "the bars before the view moved it right"
     );
 }
