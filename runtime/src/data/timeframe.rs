@@ -635,6 +635,7 @@ fn aggregate<R: Rows>(al: &Aligner, rows: &R, chunks: usize) -> Result<Bars, Agg
     }
     cuts.push(n);
     let ranges: Vec<_> = cuts.windows(2).map(|w| w[0]..w[1]).collect();
+    super::name_worker_threads();
     let parts: Vec<Result<Bars, AggregateError>> = ranges
         .into_par_iter()
         .map(|r| {
@@ -659,6 +660,8 @@ fn aggregate<R: Rows>(al: &Aligner, rows: &R, chunks: usize) -> Result<Bars, Agg
 
 /// Four chunks per thread (for balance), but none under [`MIN_CHUNK`] rows.
 fn default_chunks(n: usize) -> usize {
+    // Before current_num_threads, which starts the global pool.
+    super::name_worker_threads();
     (4 * rayon::current_num_threads()).min(n.div_ceil(MIN_CHUNK))
 }
 

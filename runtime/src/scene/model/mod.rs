@@ -32,6 +32,7 @@ use chrono_tz::Tz;
 use gpu_charts_plugin_api::GC_USER_UNIFORM_FLOATS;
 
 use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap};
+use crate::data::accel::TickAggregator;
 use crate::data::timeframe::Timeframe;
 use crate::data::{Column, Table, Timeline};
 use crate::plugins::PluginRegistry;
@@ -277,6 +278,12 @@ pub struct BuildStats {
     pub timeframes_aggregated: Vec<String>,
     /// Aggregated tables taken from the cache, as `source@timeframe`.
     pub timeframes_cached: Vec<String>,
+    /// Of `timeframes_aggregated`, those the session's tick aggregator (the
+    /// GPU) computed, as `source@timeframe`.
+    pub timeframes_on_gpu: Vec<String>,
+    /// Notices about timeframes: a GPU aggregation that failed and was
+    /// done on the CPU instead (the bars are the same).
+    pub timeframe_notices: Vec<String>,
     /// The time range (inclusive UTC ns) each source with `load = "view"`
     /// was asked for and honoured (ABI 1.3 range hints): its table holds at
     /// least those rows. Sources loaded whole are not listed.
@@ -361,7 +368,19 @@ pub fn build_model(
     registry: &PluginRegistry,
     cache: &mut DataCache,
 ) -> Result<ChartModel, ConfigErrors> {
-    build(loaded, registry, cache, true).map(|l| l.model)
+    build(loaded, registry, cache, true, None).map(|l| l.model)
+}
+
+/// [`build_model`] with a tick aggregator (the GPU) for large tick sets
+/// shown at a timeframe; its bars equal the CPU path's, and the CPU path
+/// runs whenever it does not want the ticks or fails.
+pub fn build_model_with(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+    accel: Option<&dyn TickAggregator>,
+) -> Result<ChartModel, ConfigErrors> {
+    build(loaded, registry, cache, true, accel).map(|l| l.model)
 }
 
 pub(super) fn build(
@@ -369,6 +388,7 @@ pub(super) fn build(
     registry: &PluginRegistry,
     cache: &mut DataCache,
     reuse: bool,
+    accel: Option<&dyn TickAggregator>,
 ) -> Result<LiveChart, ConfigErrors> {
     let mut b = Builder {
         loaded,
@@ -377,8 +397,14 @@ pub(super) fn build(
     };
     let mut stats = BuildStats::default();
     let (mut tables, mut source_keys) = load_sources(&mut b, registry, cache, &mut stats)?;
-    let timeframes =
-        timeframes::apply_timeframes(&mut b, cache, &mut tables, &mut source_keys, &mut stats)?;
+    let timeframes = timeframes::apply_timeframes(
+        &mut b,
+        cache,
+        &mut tables,
+        &mut source_keys,
+        &mut stats,
+        accel,
+    )?;
     let mut by_name = source_columns(&tables);
     let order = indicator_order(&mut b)?;
     let mut live = Vec::new();
