@@ -1,6 +1,6 @@
 /*
  * gpu_charts_plugin.h -- the C ABI between the gpu-charts host and its plugin
- * libraries (ABI 1.2).
+ * libraries (ABI 1.3).
  *
  * This header mirrors plugin-api/src/lib.rs (crate gpu-charts-plugin-api)
  * field for field. A test in runtime/tests compiles a plugin against it and
@@ -62,9 +62,14 @@
  * ABI 1.2 added borrowed columns: GcSourceV1.borrow lends a source's columns
  * (GcBorrowedTable) instead of copying them through read; see there.
  *
+ * ABI 1.3 added time-range hints: a source that can load part of its data
+ * (Parquet row groups, a database query) sets GcSourceV1.open_range; when a
+ * chart asks for it (load = "view"), a host with GC_FEATURE_RANGE_HINT opens
+ * it through open_range with a GcTimeRange instead of open. See there.
+ *
  * Planned (a later 1.x; nothing of it exists yet): streaming sources. It will
  * be added by appending, without changing anything above: a feature bit
- * (GC_FEATURE_STREAMING) and GC_ABI_MINOR 3; at the end of GcSourceV1 an
+ * (GC_FEATURE_STREAMING) and GC_ABI_MINOR 4; at the end of GcSourceV1 an
  * optional `subscribe(state, const GcStreamSink *sink, err)` and
  * `unsubscribe(state)`, NULL or absent meaning "a plain pull source". The
  * source's own thread calls `sink->push(sink->ctx, ...)` with rows to append
@@ -166,8 +171,8 @@ extern "C" {
 /* The ABI (major) version this header describes. The host refuses any other. */
 #define GC_ABI_VERSION 1u
 
-/* The ABI minor version this header describes (1.2). */
-#define GC_ABI_MINOR 2u
+/* The ABI minor version this header describes (1.3). */
+#define GC_ABI_MINOR 3u
 
 /* ---- Host feature bits (GcHostApi.features, ABI 1.1) -------------------- */
 
@@ -185,6 +190,9 @@ extern "C" {
 /* ABI 1.2: the host calls GcSourceV1.borrow and keeps a source open while it
  * uses the columns the source lent it. */
 #define GC_FEATURE_BORROW (1u << 5)
+/* ABI 1.3: the host may open a source through GcSourceV1.open_range with the
+ * time range a chart needs. */
+#define GC_FEATURE_RANGE_HINT (1u << 6)
 
 /* ---- What a source already checked (GcBorrowedTable.flags, ABI 1.2) ------ */
 
@@ -428,6 +436,31 @@ typedef struct GcBorrowedTable {
  * host falls back to read, as for a NULL borrow. */
 typedef GcStatus (*GcSourceBorrowFn)(void *state, GcBorrowedTable *out, const GcErrorSink *err);
 
+/* ABI 1.3: the time range a host asks a source for (GcSourceV1.open_range):
+ * what a chart shows, widened by its margin. Both bounds are inclusive UTC
+ * nanoseconds; an open side is INT64_MIN (from) or INT64_MAX (to); from_ns
+ * <= to_ns always. Host-owned, valid for the call; read only the fields
+ * struct_size covers. */
+typedef struct GcTimeRange {
+    /* sizeof(GcTimeRange) of the host; later versions append fields. */
+    uint32_t struct_size;
+    /* Reserved: 0 in ABI 1.3; ignore bits you do not know. */
+    uint32_t flags;
+    /* First time wanted (inclusive), or INT64_MIN. */
+    int64_t from_ns;
+    /* Last time wanted (inclusive), or INT64_MAX. */
+    int64_t to_ns;
+} GcTimeRange;
+
+/* ABI 1.3: opens the source for the rows of *range only. Called instead of
+ * open (never both for one state) when the chart asks for a range; the
+ * other arguments and the rest of the state's life are as for open. Every
+ * row with from_ns <= t <= to_ns must then come out of read (or borrow);
+ * rows outside may too (the host keeps them). A range holding no row is an
+ * error (GC_ERR_DATA) whose message names the data and the range. */
+typedef GcStatus (*GcSourceOpenRangeFn)(GcStr params_json, GcStr base_dir, const GcTimeRange *range,
+                                        void **state_out, const GcErrorSink *err);
+
 /* ---- Tables --------------------------------------------------------------- */
 
 /* A chart type: WGSL plus a declaration of what it draws from.
@@ -516,6 +549,10 @@ typedef struct GcSourceV1 {
     /* ABI 1.2 (GC_FEATURE_BORROW): lends the columns without a copy. May be
      * NULL; absent (NULL) in a table of the 1.0 size. */
     GcSourceBorrowFn borrow;
+    /* ABI 1.3 (GC_FEATURE_RANGE_HINT): opens for a time range only. May be
+     * NULL (the source always loads everything); absent (NULL) in a table
+     * of a 1.0 to 1.2 size. */
+    GcSourceOpenRangeFn open_range;
 } GcSourceV1;
 
 /* What one library provides. Returned by the entry symbol; must stay valid

@@ -1,4 +1,4 @@
-//! The contract between the gpu-charts host and its plugin libraries (ABI 1.2).
+//! The contract between the gpu-charts host and its plugin libraries (ABI 1.3).
 //!
 //! Everything that crosses the boundary is `#[repr(C)]`: function-pointer
 //! tables, raw pointers with lengths and UTF-8 [`GcStr`] strings. No Rust trait
@@ -45,10 +45,26 @@
 //! so the host can keep its own derived data in a sidecar next to the file.
 //! A null `borrow`, an older table, or `GC_ERR_UNSUPPORTED` means "read it".
 //!
+//! # Time-range hints (ABI 1.3)
+//! A chart that shows a month of a ten-year file need not load ten years.
+//! A source that can restrict what it loads (a Parquet file pruned by
+//! row-group statistics, a database query with a `WHERE`) sets
+//! [`GcSourceV1::open_range`]; a host with [`GC_FEATURE_RANGE_HINT`] then
+//! opens it through that function with a [`GcTimeRange`] (inclusive UTC
+//! nanosecond bounds, any margin already applied; `i64::MIN` / `i64::MAX`
+//! for an open side) instead of `open`. The source must deliver every row
+//! inside the range and may deliver rows outside it (whole blocks, a
+//! bucket reaching over an edge); the host keeps what it gets. No rows in
+//! the range is an error naming the source and the range, as an empty
+//! file is. A null `open_range`, or an older (smaller) table, means the
+//! source knows nothing of ranges: the host calls `open` and loads
+//! everything, as before. The host asks for a range only when the chart
+//! does (`load = "view"` on a source); otherwise it calls `open`.
+//!
 //! # Planned: streaming sources (a later 1.x, not in this version)
 //! A source that produces data over time will be added by appending, with
 //! nothing above changing:
-//! * a feature bit (e.g. `GC_FEATURE_STREAMING`) and `abi_minor` 3;
+//! * a feature bit (e.g. `GC_FEATURE_STREAMING`) and `abi_minor` 4;
 //! * at the end of [`GcSourceV1`], an optional `subscribe` function taking the
 //!   state and a host-owned `GcStreamSink` (context + `push` callback), and an
 //!   `unsubscribe`; a null or absent `subscribe` means "a plain pull source";
@@ -98,9 +114,9 @@ pub mod testing;
 /// The ABI (major) version this crate implements. The host refuses any other.
 pub const ABI_VERSION: u32 = 1;
 
-/// The ABI minor version this crate implements: 1.2. A host reports its own
+/// The ABI minor version this crate implements: 1.3. A host reports its own
 /// in [`GcHostApi::abi_minor`]; see "How the contract grows" above.
-pub const ABI_MINOR: u32 = 2;
+pub const ABI_MINOR: u32 = 3;
 
 /// Where the contract is written down for C authors, for messages.
 pub const ABI_HEADER: &str = "gpu_charts_plugin.h";
@@ -130,8 +146,13 @@ pub const GC_FEATURES_V1_1: u32 = GC_FEATURE_INPUT_BAND
     | GC_FEATURE_NUL_TERMINATED
     | GC_FEATURE_STATELESS
     | GC_FEATURE_DRAWS;
-/// Every feature bit of this ABI minor (1.2): what a host built with this crate sets.
+/// Host feature bit (ABI 1.3): the host may open a source through
+/// [`GcSourceV1::open_range`] with the time range a chart needs.
+pub const GC_FEATURE_RANGE_HINT: u32 = 1 << 6;
+/// Every feature bit of ABI 1.2.
 pub const GC_FEATURES_V1_2: u32 = GC_FEATURES_V1_1 | GC_FEATURE_BORROW;
+/// Every feature bit of this ABI minor (1.3): what a host built with this crate sets.
+pub const GC_FEATURES_V1_3: u32 = GC_FEATURES_V1_2 | GC_FEATURE_RANGE_HINT;
 
 /// [`GcBorrowedTable::flags`] bit: the source checked that the timestamps
 /// never decrease, so the host need not scan them again.
@@ -406,6 +427,11 @@ pub const INDICATOR_SIZE_V1_0: usize = std::mem::size_of::<GcIndicatorV1>();
 /// The size of a 1.0 (and 1.1) [`GcSourceV1`] (everything before
 /// `borrow`): the smallest the host accepts.
 pub const SOURCE_SIZE_V1_0: usize = std::mem::offset_of!(GcSourceV1, borrow);
+/// The size of a 1.2 [`GcSourceV1`] (everything before `open_range`).
+pub const SOURCE_SIZE_V1_2: usize = std::mem::offset_of!(GcSourceV1, open_range);
+/// The size of a [`GcTimeRange`] as ABI 1.3 (its first version) defines it:
+/// the smallest a host passes.
+pub const TIME_RANGE_SIZE_V1_3: usize = std::mem::size_of::<GcTimeRange>();
 /// The size of a [`GcBorrowedTable`] as ABI 1.2 (its first version) defines it:
 /// the smallest a host passes.
 pub const BORROWED_TABLE_SIZE_V1_2: usize = std::mem::size_of::<GcBorrowedTable>();
@@ -564,6 +590,62 @@ pub struct GcSourceV1 {
             err: *const GcErrorSink,
         ) -> GcStatus,
     >,
+    /// ABI 1.3 ([`GC_FEATURE_RANGE_HINT`]): opens the source for the rows
+    /// of `*range` only. May be null; absent (null) in a table of a 1.0 to
+    /// 1.2 size. Non-null means "I honour range hints".
+    ///
+    /// The host calls it instead of `open` (never both for one state) when
+    /// the chart asks for a range (`load = "view"`); otherwise it calls
+    /// `open`. `range` points to a host-owned [`GcTimeRange`] valid for the
+    /// call; read only the fields its `struct_size` covers. Every row with
+    /// `from_ns <= t <= to_ns` must then come out of `read` (or `borrow`);
+    /// rows outside may too (the host keeps them). A range holding no row
+    /// is an error (`GC_ERR_DATA`) naming the data and the range. The
+    /// other arguments and the rest of the state's life are as for `open`.
+    pub open_range: Option<
+        unsafe extern "C" fn(
+            params_json: GcStr,
+            base_dir: GcStr,
+            range: *const GcTimeRange,
+            state_out: *mut *mut c_void,
+            err: *const GcErrorSink,
+        ) -> GcStatus,
+    >,
+}
+
+/// ABI 1.3: the time range a host asks a source for
+/// ([`GcSourceV1::open_range`]): what a chart shows, widened by its margin.
+///
+/// Both bounds are inclusive UTC nanoseconds since the Unix epoch; an open
+/// side is `i64::MIN` (from) or `i64::MAX` (to). `from_ns <= to_ns` always.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GcTimeRange {
+    /// `size_of::<GcTimeRange>()` of the host; later versions append fields
+    /// and a plugin reads only those this size covers.
+    pub struct_size: u32,
+    /// Reserved: 0 in ABI 1.3 (a later version may define bits; a plugin
+    /// ignores bits it does not know).
+    pub flags: u32,
+    /// First time wanted (inclusive), or `i64::MIN` for "from the start".
+    pub from_ns: i64,
+    /// Last time wanted (inclusive), or `i64::MAX` for "to the end".
+    pub to_ns: i64,
+}
+
+impl GcTimeRange {
+    /// The whole time axis (both sides open).
+    pub const ALL: GcTimeRange = GcTimeRange::new(i64::MIN, i64::MAX);
+
+    /// A range of this ABI's size from `from_ns` to `to_ns` (inclusive).
+    pub const fn new(from_ns: i64, to_ns: i64) -> GcTimeRange {
+        GcTimeRange {
+            struct_size: std::mem::size_of::<GcTimeRange>() as u32,
+            flags: 0,
+            from_ns,
+            to_ns,
+        }
+    }
 }
 
 /// ABI 1.2: the columns a source lends to the host ([`GcSourceV1::borrow`]).
@@ -693,6 +775,25 @@ pub trait SourcePlugin: Sized + Send + 'static {
     const PARAMS_SCHEMA: &'static str;
     /// Opens the source; relative paths resolve against `base_dir`.
     fn open(params_json: &str, base_dir: &str) -> Result<Self, PluginError>;
+    /// ABI 1.3: whether this source honours time-range hints. When true,
+    /// the export macro sets [`GcSourceV1::open_range`] and the host may
+    /// open it through [`open_range`](Self::open_range); when false (the
+    /// default) the table has no `open_range` and the host always loads
+    /// everything through [`open`](Self::open).
+    const RANGE_HINT: bool = false;
+    /// ABI 1.3: opens the source for the rows with `range.from_ns <= t <=
+    /// range.to_ns` (see [`GcSourceV1::open_range`]): every such row must be
+    /// delivered, rows outside may be. Called only when
+    /// [`RANGE_HINT`](Self::RANGE_HINT) is true. The default ignores the
+    /// range and opens everything.
+    fn open_range(
+        params_json: &str,
+        base_dir: &str,
+        range: GcTimeRange,
+    ) -> Result<Self, PluginError> {
+        let _ = range;
+        Self::open(params_json, base_dir)
+    }
     /// Names of the value columns.
     fn column_names(&self) -> &[String];
     /// Expected number of rows, if known.
@@ -1030,6 +1131,53 @@ pub mod ffi_source {
         }
     }
 
+    /// `open_range` shim (ABI 1.3).
+    pub unsafe extern "C" fn open_range<T: SourcePlugin>(
+        params_json: GcStr,
+        base_dir: GcStr,
+        range: *const GcTimeRange,
+        state_out: *mut *mut c_void,
+        err: *const GcErrorSink,
+    ) -> GcStatus {
+        // SAFETY: pointers come from the host per the contract; `range` is
+        // null or a table of `struct_size` bytes valid for the call.
+        unsafe {
+            guarded(err, || {
+                let params = str_arg(params_json)?;
+                let base = str_arg(base_dir)?;
+                let range = if range.is_null() {
+                    GcTimeRange::ALL
+                } else {
+                    let size = (&raw const (*range).struct_size).read() as usize;
+                    if size < TIME_RANGE_SIZE_V1_3 {
+                        return Err(PluginError::new(
+                            GC_ERR_INTERNAL,
+                            format!(
+                                "the host's GcTimeRange is {size} bytes, smaller than ABI 1.3's {TIME_RANGE_SIZE_V1_3}"
+                            ),
+                        ));
+                    }
+                    GcTimeRange::new(
+                        (&raw const (*range).from_ns).read(),
+                        (&raw const (*range).to_ns).read(),
+                    )
+                };
+                if range.from_ns > range.to_ns {
+                    return Err(PluginError::new(
+                        GC_ERR_INTERNAL,
+                        format!(
+                            "the host asked for an empty range ({} > {})",
+                            range.from_ns, range.to_ns
+                        ),
+                    ));
+                }
+                let state = Box::new(T::open_range(params, base, range)?);
+                *state_out = Box::into_raw(state) as *mut c_void;
+                Ok(())
+            })
+        }
+    }
+
     /// `column_count` shim (0 on panic).
     pub unsafe extern "C" fn column_count<T: SourcePlugin>(state: *mut c_void) -> usize {
         if state.is_null() {
@@ -1217,6 +1365,11 @@ pub mod ffi_source {
             read: read::<T>,
             close: close::<T>,
             borrow: Some(borrow::<T>),
+            open_range: if T::RANGE_HINT {
+                Some(open_range::<T>)
+            } else {
+                None
+            },
         }
     }
 }

@@ -229,6 +229,20 @@ pub fn read_source(
     base_dir: &str,
     chunk: usize,
 ) -> Result<Table, PluginError> {
+    read_source_in_range(d, name, params_json, base_dir, chunk, None)
+}
+
+/// As [`read_source`], but with `Some(range)` the source is opened through
+/// its `open_range` (ABI 1.3) as a host does for `load = "view"`; a source
+/// without `open_range` is then a `GC_ERR_UNSUPPORTED` error.
+pub fn read_source_in_range(
+    d: Descriptor<'_>,
+    name: &str,
+    params_json: &str,
+    base_dir: &str,
+    chunk: usize,
+    range: Option<GcTimeRange>,
+) -> Result<Table, PluginError> {
     let t = d
         .find_source(name)
         .ok_or_else(|| not_found("source", name))?;
@@ -237,8 +251,24 @@ pub fn read_source(
         NulTerminated::new(params_json),
         NulTerminated::new(base_dir),
     );
-    // SAFETY: calling the plugin's own table per the contract.
-    call(|e| unsafe { (t.open)(params.as_gc_str(), base.as_gc_str(), &mut state, e) })?;
+    match range {
+        None => {
+            // SAFETY: calling the plugin's own table per the contract.
+            call(|e| unsafe { (t.open)(params.as_gc_str(), base.as_gc_str(), &mut state, e) })?
+        }
+        Some(range) => {
+            let Some(open_range) = t.open_range else {
+                return Err(PluginError::new(
+                    GC_ERR_UNSUPPORTED,
+                    format!("source `{name}` has no open_range (takes no range hint)"),
+                ));
+            };
+            // SAFETY: as above; `range` outlives the call.
+            call(|e| unsafe {
+                open_range(params.as_gc_str(), base.as_gc_str(), &range, &mut state, e)
+            })?
+        }
+    }
     let result = (|| {
         // SAFETY: state came from open.
         let ncols = unsafe { (t.column_count)(state) };

@@ -188,6 +188,9 @@ struct App {
     error: Option<ViewError>,
     /// The statistics overlay (F3) and what it shows.
     stats: StatsOverlay,
+    /// The last range asked of the live session for sources with `load =
+    /// "view"` (see [`App::load_missing`]), so one is asked once.
+    load_asked: Option<(i64, i64)>,
 }
 
 /// The statistics overlay's state: shown or not, the last frame's CPU
@@ -222,6 +225,23 @@ impl App {
             last_press: None,
             error: None,
             stats: StatsOverlay::default(),
+            load_asked: None,
+        }
+    }
+
+    /// The view reached the edge of what a `load = "view"` source loaded:
+    /// ask the live session to load a screenful more on that side; the new
+    /// generation comes back with the view kept on the same time span.
+    fn load_missing(&mut self) {
+        let Some((handle, _)) = &self.live else {
+            return;
+        };
+        let Some(range) = interact::missing_load_range(&self.model, &self.state) else {
+            return;
+        };
+        if self.load_asked != Some(range) {
+            self.load_asked = Some(range);
+            handle.set_load_view(range);
         }
     }
 
@@ -320,6 +340,8 @@ impl App {
     }
 
     fn redraw(&mut self) {
+        // Every input that moves the view ends here: a cheap check (O(1)).
+        self.load_missing();
         if let Some(g) = &self.gfx {
             g.window.request_redraw();
         }

@@ -334,7 +334,7 @@ fn wrong_arguments_are_refused_before_calling_the_plugin() {
 fn header_layout_and_constants_match_the_rust_definitions() {
     use api::{
         GcBorrowedTable, GcChartTypeV1, GcErrorSink, GcHostApi, GcIndicatorV1, GcPluginDescriptor,
-        GcSourceV1, GcStr,
+        GcSourceV1, GcStr, GcTimeRange,
     };
     let (_dir, path) = c_example_dir();
     // SAFETY: our own test library.
@@ -414,6 +414,13 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         read,
         close,
         borrow,
+        open_range,
+    });
+    check_layout!(GcTimeRange {
+        struct_size,
+        flags,
+        from_ns,
+        to_ns,
     });
     check_layout!(GcBorrowedTable {
         struct_size,
@@ -433,7 +440,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         )
         .expect("gc_test_constant")
     };
-    let rust: [(&str, i64); 38] = [
+    let rust: [(&str, i64); 39] = [
         ("GC_ABI_VERSION", api::ABI_VERSION.into()),
         ("GC_OK", api::GC_OK.into()),
         ("GC_ERR_PARAMS", api::GC_ERR_PARAMS.into()),
@@ -478,6 +485,7 @@ fn header_layout_and_constants_match_the_rust_definitions() {
         ("GC_FEATURE_BORROW", api::GC_FEATURE_BORROW.into()),
         ("GC_BORROW_SORTED", api::GC_BORROW_SORTED.into()),
         ("GC_BORROW_FINITE", api::GC_BORROW_FINITE.into()),
+        ("GC_FEATURE_RANGE_HINT", api::GC_FEATURE_RANGE_HINT.into()),
     ];
     for (name, value) in rust {
         let c_name = std::ffi::CString::new(name).expect("name");
@@ -579,13 +587,13 @@ fn wrong_abi_version_names_both_versions_and_the_file() {
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
-            "plugin file `{}` was built for plugin ABI 99.x, but this gpu-charts supports ABI 1.2 (gpu_charts_plugin.h)\n",
+            "plugin file `{}` was built for plugin ABI 99.x, but this gpu-charts supports ABI 1.3 (gpu_charts_plugin.h)\n",
             canon(&lib).display()
         )),
         "{text}"
     );
     assert!(
-        text.ends_with("\nhelp: rebuild the plugin against ABI 1.2 (gpu_charts_plugin.h)"),
+        text.ends_with("\nhelp: rebuild the plugin against ABI 1.3 (gpu_charts_plugin.h)"),
         "{text}"
     );
 
@@ -1209,7 +1217,7 @@ fn a_1_1_plugin_sees_minor_features_nul_terminated_params_and_may_be_stateless()
     assert_eq!(c_i64(&lib, "gc_test_host_minor"), i64::from(api::ABI_MINOR));
     assert_eq!(
         c_i64(&lib, "gc_test_host_features"),
-        i64::from(api::GC_FEATURES_V1_2)
+        i64::from(api::GC_FEATURES_V1_3)
     );
     let double = registry.indicator("c_double").expect("c_double");
     drop(double.create(r#"{}"#).expect("create"));
@@ -1248,25 +1256,25 @@ fn a_plugin_requiring_a_newer_minor_is_refused_naming_both_versions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lib = build_c_plugin(
         "example_plugin.c",
-        &["GC_TEST_MINOR_REQUIRED=3u"],
+        &["GC_TEST_MINOR_REQUIRED=4u"],
         dir.path(),
-        "gpu_charts_plugin_needs_1_3",
+        "gpu_charts_plugin_needs_1_4",
     );
-    let err = LoadedPlugin::load(&lib).expect_err("needs 1.3");
+    let err = LoadedPlugin::load(&lib).expect_err("needs 1.4");
     assert_eq!(
         err,
         PluginError::NeedsNewerHost {
             path: canon(&lib),
             plugin: "c_example".into(),
-            required: 3,
+            required: 4,
             host: api::ABI_MINOR,
         }
     );
     assert_eq!(
         err.to_string(),
         format!(
-            "plugin `c_example` (`{}`) needs plugin ABI 1.3, but this gpu-charts supports ABI 1.2 \
-             (gpu_charts_plugin.h)\nhelp: update gpu-charts, or rebuild the plugin against ABI 1.2 \
+            "plugin `c_example` (`{}`) needs plugin ABI 1.4, but this gpu-charts supports ABI 1.3 \
+             (gpu_charts_plugin.h)\nhelp: update gpu-charts, or rebuild the plugin against ABI 1.3 \
              (gpu_charts_plugin.h)",
             canon(&lib).display()
         )
@@ -1278,9 +1286,9 @@ fn a_plugin_requiring_a_newer_minor_is_refused_naming_both_versions() {
     let dir = tempfile::tempdir().expect("tempdir");
     build_c_plugin(
         "example_plugin.c",
-        &["GC_TEST_MINOR_REQUIRED=2u"],
+        &["GC_TEST_MINOR_REQUIRED=3u"],
         dir.path(),
-        "gpu_charts_plugin_needs_1_2",
+        "gpu_charts_plugin_needs_1_3",
     );
     discover_ok(&[dir.path().to_path_buf()]);
 }

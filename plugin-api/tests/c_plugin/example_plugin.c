@@ -16,6 +16,8 @@
  * -DGC_TEST_VERSION='"2.0.0"' changes the declared version, and
  * -DGC_TEST_PANIC_COMPUTE makes c_double's compute fail with GC_ERR_PANIC and
  * the message the export macro gives a caught Rust panic.
+ * -DGC_TEST_RANGE gives c_ramp an open_range (ABI 1.3): it then keeps only
+ * the rows of the host's time range (an empty one is an error).
  */
 #include "gpu_charts_plugin.h"
 
@@ -339,6 +341,51 @@ static void ramp_close(void *state) {
     }
 }
 
+#if defined(GC_FEATURE_RANGE_HINT) && defined(GC_TEST_RANGE)
+/* Times each open function was called, so a test can tell which the host used. */
+static int64_t g_open_range_calls = 0;
+GC_EXPORT int64_t gc_test_open_range_calls(void) {
+    return g_open_range_calls;
+}
+
+/* ABI 1.3: the ramp cut to the host's range: row i (time i seconds) is kept
+ * when range->from_ns <= i * 1e9 <= range->to_ns. */
+static GcStatus ramp_open_range(GcStr params_json, GcStr base_dir, const GcTimeRange *range, void **state_out,
+                                const GcErrorSink *err) {
+    const int64_t second = 1000000000LL;
+    RampState *s;
+    int64_t first = 0, end;
+    GcStatus status;
+    g_open_range_calls++;
+    if (!range || range->struct_size < sizeof(GcTimeRange)) {
+        report(err, "c_ramp: unexpected GcTimeRange", "");
+        return GC_ERR_INTERNAL;
+    }
+    status = ramp_open(params_json, base_dir, state_out, err);
+    if (status != GC_OK) {
+        return status;
+    }
+    s = (RampState *)*state_out;
+    if (range->from_ns > 0) {
+        first = range->from_ns / second + (range->from_ns % second != 0);
+    }
+    end = range->to_ns < 0 ? 0 : range->to_ns / second + 1;
+    if (end > s->rows) {
+        end = s->rows;
+    }
+    if (first >= end) {
+        ramp_close(s);
+        *state_out = NULL;
+        report(err, "c_ramp: no rows in the requested time range",
+               "widen the view or its load_margin, or load = \"all\"");
+        return GC_ERR_DATA;
+    }
+    s->next = first;
+    s->rows = end;
+    return GC_OK;
+}
+#endif
+
 static const GcSourceV1 SOURCES[] = {{
     sizeof(GcSourceV1),
     GC_STR("c_ramp"),
@@ -353,6 +400,11 @@ static const GcSourceV1 SOURCES[] = {{
     ramp_close,
 #if defined(GC_FEATURE_BORROW) && defined(GC_TEST_BORROW)
     ramp_borrow,
+#elif defined(GC_FEATURE_RANGE_HINT) && defined(GC_TEST_RANGE)
+    NULL,
+#endif
+#if defined(GC_FEATURE_RANGE_HINT) && defined(GC_TEST_RANGE)
+    ramp_open_range,
 #endif
 }};
 
@@ -514,6 +566,14 @@ OFFSETOF(GcSourceV1, close)
 #ifdef GC_FEATURE_BORROW
 OFFSETOF(GcSourceV1, borrow)
 #endif
+#ifdef GC_FEATURE_RANGE_HINT
+OFFSETOF(GcSourceV1, open_range)
+SIZEOF(GcTimeRange)
+OFFSETOF(GcTimeRange, struct_size)
+OFFSETOF(GcTimeRange, flags)
+OFFSETOF(GcTimeRange, from_ns)
+OFFSETOF(GcTimeRange, to_ns)
+#endif
 
 /* Every constant of the header by name; `found` is set to 0 for an unknown name. */
 GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
@@ -555,6 +615,9 @@ GC_EXPORT int64_t gc_test_constant(const char *name, int *found) {
         {"GC_FEATURE_BORROW", GC_FEATURE_BORROW},
         {"GC_BORROW_SORTED", GC_BORROW_SORTED},
         {"GC_BORROW_FINITE", GC_BORROW_FINITE},
+#endif
+#ifdef GC_FEATURE_RANGE_HINT
+        {"GC_FEATURE_RANGE_HINT", GC_FEATURE_RANGE_HINT},
 #endif
         {"GC_DRAWS_LINE", GC_DRAWS_LINE},
         {"GC_DRAWS_LINE_DASH", GC_DRAWS_LINE_DASH},

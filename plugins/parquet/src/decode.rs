@@ -170,7 +170,8 @@ pub(crate) fn decode<R: ChunkReader + 'static>(
     // Exact cut: the groups read may reach past the range on either side.
     let lo = timestamps.partition_point(|t| *t < options.from_ns);
     let hi = timestamps.partition_point(|t| *t <= options.to_ns);
-    if lo == hi {
+    // `hi < lo` when the params' range and the host's hint do not meet.
+    if hi <= lo {
         let extent = (timestamps.first().copied(), timestamps.last().copied());
         return Err(no_rows_in_range(
             shown,
@@ -442,6 +443,21 @@ fn no_rows_in_range(shown: &str, options: &Options, extent: Option<(i64, i64)>) 
             )
         })
         .unwrap_or_default();
+    if let Some((view_from, view_to)) = options.view {
+        let params = if options.params_range {
+            " and its own from / to"
+        } else {
+            ""
+        };
+        return PluginError::data(format!(
+            "{shown}: no rows in range {} to {} (the chart's view with its load_margin{params}){covers}",
+            bound(view_from, i64::MIN, "the start"),
+            bound(view_to, i64::MAX, "the end"),
+        ))
+        .with_help(
+            "move view.start / view.end into the file's times, widen load_margin, or set load = \"all\"",
+        );
+    }
     PluginError::data(format!(
         "{shown}: no rows between from ({}) and to ({}){covers}",
         bound(options.from_ns, i64::MIN, "the start"),

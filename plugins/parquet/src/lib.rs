@@ -15,10 +15,12 @@
 //!   under its own name. Integers become `f64` (exact up to 2^53).
 //! * Pruning: a row group whose time statistics lie wholly before `from` or
 //!   after `to` is not read at all; rows of the groups read are then cut to
-//!   `from <= t <= to` exactly. Groups without statistics are read. The host
-//!   passes sources no view range (the contract has none), so pruning
-//!   follows these params only. What was read is in [`ParquetSource::stats`]
-//!   and in the plugin's debug log (`gpu-charts -v`).
+//!   `from <= t <= to` exactly. Groups without statistics are read. A chart
+//!   with `load = "view"` on the source passes its view (plus margin) as an
+//!   ABI 1.3 range hint (`open_range`): the range read is then the
+//!   intersection of the hint and `from`/`to`, pruned and cut the same way.
+//!   What was read is in [`ParquetSource::stats`] and in the plugin's debug
+//!   log (`gpu-charts -v`).
 //!
 //! # Errors
 //! Every message names the file.
@@ -29,7 +31,8 @@
 //!   CSV file under a `.parquet` name, corrupt metadata or pages), no usable
 //!   time column, a requested column missing or not numeric, a null or
 //!   non-finite value, timestamps not in ascending order (each with the
-//!   1-based data row in the file), no rows between `from` and `to`.
+//!   1-based data row in the file), no rows between `from` and `to` (or in
+//!   the host's range hint: the message names the file and the range).
 
 mod decode;
 mod sniff;
@@ -42,7 +45,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use chrono_tz::Tz;
-use gpu_charts_plugin_api::{GC_LOG_DEBUG, PluginError, SourcePlugin};
+use gpu_charts_plugin_api::{GC_LOG_DEBUG, GcTimeRange, PluginError, SourcePlugin};
 use parquet::file::reader::ChunkReader;
 use serde::Deserialize;
 
@@ -161,6 +164,20 @@ pub(crate) struct Options {
     columns: Option<BTreeMap<String, String>>,
     from_ns: i64,
     to_ns: i64,
+    /// The host's range hint (ABI 1.3), kept for messages; `from_ns` and
+    /// `to_ns` are then already its intersection with the params.
+    view: Option<(i64, i64)>,
+    /// Whether the params set `from` or `to`.
+    params_range: bool,
+}
+
+impl Options {
+    /// Narrows the range read to `range` too (the host's hint).
+    fn restrict(&mut self, range: GcTimeRange) {
+        self.from_ns = self.from_ns.max(range.from_ns);
+        self.to_ns = self.to_ns.min(range.to_ns);
+        self.view = Some((range.from_ns, range.to_ns));
+    }
 }
 
 /// An open Parquet source: the decoded selection and how far `read` has got.
@@ -193,7 +210,21 @@ impl ParquetSource {
     /// `params_json` is the params table without `path` being used (fuzz
     /// targets and tests use this; the host always goes through a file).
     pub fn from_bytes(data: Vec<u8>, shown: &str, params_json: &str) -> Result<Self, PluginError> {
-        let (_, options) = parse_params(params_json)?;
+        Self::from_bytes_in_range(data, shown, params_json, None)
+    }
+
+    /// As [`from_bytes`](Self::from_bytes), with the host's range hint
+    /// (`open_range`) when `range` is `Some`.
+    pub fn from_bytes_in_range(
+        data: Vec<u8>,
+        shown: &str,
+        params_json: &str,
+        range: Option<GcTimeRange>,
+    ) -> Result<Self, PluginError> {
+        let (_, mut options) = parse_params(params_json)?;
+        if let Some(range) = range {
+            options.restrict(range);
+        }
         let len = data.len() as u64;
         let head = &data[..data.len().min(64)];
         let tail = &data[data.len().saturating_sub(4)..];
@@ -208,12 +239,21 @@ impl SourcePlugin for ParquetSource {
         "Columns from a Parquet file, row groups outside from..to skipped unread";
     const PARAMS_SCHEMA: &'static str = PARAMS_SCHEMA;
 
+    const RANGE_HINT: bool = true;
+
     fn open(params_json: &str, base_dir: &str) -> Result<Self, PluginError> {
         let (path, options) = parse_params(params_json)?;
-        let path = resolve(base_dir, &path);
-        let shown = path.display().to_string();
-        let file = open_checked(&path, &shown)?;
-        load(file, &shown, &options)
+        open_file(&path, base_dir, &options)
+    }
+
+    fn open_range(
+        params_json: &str,
+        base_dir: &str,
+        range: GcTimeRange,
+    ) -> Result<Self, PluginError> {
+        let (path, mut options) = parse_params(params_json)?;
+        options.restrict(range);
+        open_file(&path, base_dir, &options)
     }
 
     fn column_names(&self) -> &[String] {
@@ -279,8 +319,17 @@ fn parse_params(params_json: &str) -> Result<(String, Options), PluginError> {
             columns: params.columns,
             from_ns,
             to_ns,
+            view: None,
+            params_range: params.from.is_some() || params.to.is_some(),
         },
     ))
+}
+
+fn open_file(path: &str, base_dir: &str, options: &Options) -> Result<ParquetSource, PluginError> {
+    let path = resolve(base_dir, path);
+    let shown = path.display().to_string();
+    let file = open_checked(&path, &shown)?;
+    load(file, &shown, options)
 }
 
 fn resolve(base_dir: &str, path: &str) -> PathBuf {

@@ -11,8 +11,10 @@ use arrow_array::{
     TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
     TimestampSecondArray,
 };
-use gpu_charts_plugin_api::testing::{Table, read_source};
-use gpu_charts_plugin_api::{GC_ERR_DATA, GC_ERR_IO, GC_ERR_PARAMS, PluginError, SourcePlugin};
+use gpu_charts_plugin_api::testing::{Table, read_source, read_source_in_range};
+use gpu_charts_plugin_api::{
+    GC_ERR_DATA, GC_ERR_IO, GC_ERR_PARAMS, GcTimeRange, PluginError, SourcePlugin,
+};
 use gpu_charts_plugin_parquet::{ParquetSource, plugin_descriptor};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -239,6 +241,82 @@ fn row_groups_outside_from_to_are_not_decoded_and_the_rest_is_cut_exactly() {
     .expect("berlin")
     .stats();
     assert_eq!(s.rows_kept, 750);
+}
+
+/// ABI 1.3: the host's range hint prunes and cuts like `from`/`to`, and
+/// meets them (intersection) when both are given.
+#[test]
+fn the_hosts_range_hint_prunes_row_groups_and_meets_from_to() {
+    let dir = tick_file(1000, 100, true);
+    let full = read(&params(""), dir_str(&dir)).expect("full read");
+    let table = plugin_descriptor().find_source("parquet").expect("parquet");
+    assert!(table.open_range.is_some(), "parquet takes range hints");
+    // Minutes 250..=420 lie in groups 2, 3 and 4.
+    let (from_ns, to_ns) = (JAN_1_2024_NS + 250 * 60 * NS, JAN_1_2024_NS + 420 * 60 * NS);
+    let hint = GcTimeRange::new(from_ns, to_ns);
+    let source = ParquetSource::open_range(&params(""), dir_str(&dir), hint).expect("hinted open");
+    let s = source.stats();
+    assert_eq!(
+        (s.row_groups_read, s.rows_decoded, s.rows_kept),
+        (3, 300, 171)
+    );
+    let hinted = read_source_in_range(
+        plugin_descriptor(),
+        "parquet",
+        &params(""),
+        dir_str(&dir),
+        777,
+        Some(hint),
+    )
+    .expect("hinted read through the C table");
+    assert_eq!(hinted, restricted(&full, from_ns, to_ns));
+    // With `to` = minute 300 (05:00) the range read is 250..=300: groups 2 and 3.
+    let extra = r#", "to": "2024-01-01T05:00:00Z""#;
+    let source =
+        ParquetSource::open_range(&params(extra), dir_str(&dir), hint).expect("intersection");
+    let s = source.stats();
+    assert_eq!(
+        (s.row_groups_read, s.rows_decoded, s.rows_kept),
+        (2, 200, 51)
+    );
+    // An open side of the hint leaves that side to the params (here: none).
+    let source = ParquetSource::open_range(
+        &params(""),
+        dir_str(&dir),
+        GcTimeRange::new(i64::MIN, to_ns),
+    )
+    .expect("open start");
+    assert_eq!(source.stats().rows_kept, 421);
+}
+
+#[test]
+fn a_hint_outside_the_file_names_the_file_and_the_range() {
+    let dir = tick_file(100, 10, true);
+    let hint = GcTimeRange::new(JAN_1_2024_NS + 86_400 * NS, JAN_1_2024_NS + 2 * 86_400 * NS);
+    let e = ParquetSource::open_range(&params(""), dir_str(&dir), hint).expect_err("no rows");
+    assert_eq!(e.status, GC_ERR_DATA);
+    assert_mentions(
+        &e,
+        &[
+            "ticks.parquet: no rows in range 2024-01-02T00:00:00Z to 2024-01-03T00:00:00Z \
+             (the chart's view with its load_margin)",
+            "run from 2024-01-01T00:00:00Z to 2024-01-01T01:39:00Z",
+        ],
+    );
+    assert!(e.help.contains("load = \"all\""), "{}", e.help);
+    // A hint that misses the params' own from/to says so.
+    let e = ParquetSource::open_range(
+        &params(r#", "to": "2024-01-01T00:10:00Z""#),
+        dir_str(&dir),
+        GcTimeRange::new(JAN_1_2024_NS + 20 * 60 * NS, i64::MAX),
+    )
+    .expect_err("disjoint");
+    assert_mentions(
+        &e,
+        &[
+            "no rows in range 2024-01-01T00:20:00Z to the end (the chart's view with its load_margin and its own from / to)",
+        ],
+    );
 }
 
 #[test]

@@ -65,6 +65,7 @@ pub(super) fn check(config: &ChartConfig, map: &SourceMap) -> Result<Checked, Ve
                 Some("swap `start` and `end`, or move `end` later".to_string()),
             ));
         }
+        super::load::check_loads(config, map, (view_start_ns, view_end_ns), &mut errors);
     }
     match (timezone, errors.is_empty()) {
         (Some(timezone), true) => Ok(Checked {

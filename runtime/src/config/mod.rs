@@ -9,7 +9,7 @@
 //!    line, column, key path and a `help:` (did you mean …?);
 //! 3. deserialize into [`ChartConfig`];
 //! 4. check what a schema cannot: the time zone, `view` times, unique ids,
-//!    timeframes.
+//!    timeframes, `load` / `load_margin` against the view.
 //!
 //! Plugin parameters are validated later, once the plugins are loaded, with
 //! [`validate_params`] and the chart's [`SourceMap`], so those errors are
@@ -18,6 +18,7 @@
 pub mod bytes;
 mod checks;
 mod error;
+pub mod load;
 mod schema;
 mod source_map;
 mod suggest;
@@ -31,6 +32,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, Snippet};
+pub use load::{LoadMargin, load_range};
 pub use schema::{apply_defaults, chart_schema, chart_schema_pretty, validate_params};
 pub use source_map::{SourceFormat, SourceMap};
 pub use suggest::suggest;
@@ -58,6 +60,11 @@ pub struct LoadedChart {
     /// `Some(Some(tf))` shows every source that holds bars or ticks at `tf`,
     /// `Some(None)` shows them as read; `None` follows the file.
     pub timeframe_override: Option<Option<timeframe::Timeframe>>,
+    /// A view chosen outside the file (the window after a pan or zoom past
+    /// what was loaded), as inclusive UTC ns: sources with `load = "view"`
+    /// load it (plus their margin) instead of `view.start`..`view.end`.
+    /// `None` follows the file.
+    pub load_view: Option<(i64, i64)>,
 }
 
 /// Reads and validates a chart file. Errors name `path` as given.
@@ -114,5 +121,6 @@ pub fn parse_chart_str(text: &str, path: &Path) -> Result<LoadedChart, ConfigErr
         view_start_ns: checked.view_start_ns,
         view_end_ns: checked.view_end_ns,
         timeframe_override: None,
+        load_view: None,
     })
 }

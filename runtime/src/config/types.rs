@@ -36,7 +36,8 @@ pub struct ChartConfig {
     #[serde(default)]
     pub x_axis: XAxis,
     /// The visible part of the data. Indicators are always computed over all
-    /// loaded data; this is only the view.
+    /// loaded data (every row, or for a source with `load = "view"` this
+    /// view plus its `load_margin`); otherwise this is only the view.
     #[serde(default)]
     pub view: View,
     /// Data sources by id (the id is used in `data`/`input` references).
@@ -130,6 +131,33 @@ pub struct SourceConfig {
     /// one) and `count` (ticks or finer bars per bar). Default: as read.
     #[serde(default)]
     pub timeframe: Option<String>,
+    /// What part of the source to load: `all` (the default: every row) or
+    /// `view`: only the chart's `view.start`..`view.end`, widened by
+    /// `load_margin`, for sources that take a range hint (`parquet` decodes
+    /// only the row groups it needs; `gpu-charts plugins` marks such
+    /// sources). Indicators then compute over the loaded rows only, so give
+    /// a margin of at least their lookback. Panning past the loaded range
+    /// in the window loads the rest. Sources without range hints load
+    /// everything, as with `all`.
+    #[serde(default)]
+    pub load: Load,
+    /// With `load = "view"`: how far beyond the view to load on each side,
+    /// a duration (`"30m"`, `"12h"`, `"7d"`, `"2w"`; `M` counts 31 days) or
+    /// a share of the view's width (`"50%"`, needing both `view.start` and
+    /// `view.end`). Default: none.
+    #[serde(default)]
+    pub load_margin: Option<String>,
+}
+
+/// What part of a source to load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Load {
+    /// Every row.
+    #[default]
+    All,
+    /// Only the rows of the chart's view (plus `load_margin`).
+    View,
 }
 
 /// An indicator: an indicator plugin applied to input columns.

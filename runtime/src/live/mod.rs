@@ -240,11 +240,15 @@ pub struct LiveSession {
 
 /// The window's timeframe (see [`LiveSession::set_timeframe`]) and the
 /// file's `timeframe` values it was chosen over: an edit of those clears
-/// the choice (the file is the newer word).
+/// the choice (the file is the newer word). The same for the view the
+/// window asked sources with `load = "view"` to load
+/// ([`LiveSession::set_load_view`]) and the file's `[view]`.
 #[derive(Debug, Default)]
 struct TimeframeChoice {
     chosen: Option<Option<Timeframe>>,
     file: Option<Vec<Option<String>>>,
+    load_view: Option<(i64, i64)>,
+    file_view: Option<(Option<String>, Option<String>)>,
 }
 
 impl TimeframeChoice {
@@ -262,6 +266,15 @@ impl TimeframeChoice {
         }
         self.file = Some(file);
         loaded.timeframe_override = self.chosen;
+        let view = (
+            loaded.config.view.start.clone(),
+            loaded.config.view.end.clone(),
+        );
+        if self.file_view.as_ref().is_some_and(|v| *v != view) {
+            self.load_view = None;
+        }
+        self.file_view = Some(view);
+        loaded.load_view = self.load_view;
     }
 }
 
@@ -313,6 +326,16 @@ impl LiveSession {
     /// edit of a `timeframe` in the file later drops the choice.
     pub fn set_timeframe(&mut self, choice: Option<Timeframe>) -> Reload {
         self.timeframe.chosen = Some(choice);
+        self.reload(Vec::new(), false)
+    }
+
+    /// Loads `range` (inclusive UTC ns, plus each source's `load_margin`)
+    /// for sources with `load = "view"` instead of the file's `[view]`, and
+    /// rebuilds now: what the window asks for when the user pans or zooms
+    /// past the loaded rows (`scene::interact::missing_load_range`). An
+    /// edit of the file's `[view]` later drops it.
+    pub fn set_load_view(&mut self, range: (i64, i64)) -> Reload {
+        self.timeframe.load_view = Some(range);
         self.reload(Vec::new(), false)
     }
 
@@ -558,6 +581,8 @@ fn with_plugin_errors(chart: &Path, plugin_errors: &[PluginError], built: Option
 enum Command {
     /// [`LiveSession::set_timeframe`].
     Timeframe(Option<Timeframe>),
+    /// [`LiveSession::set_load_view`].
+    LoadView((i64, i64)),
 }
 
 /// A [`LiveSession`] running on a thread of its own.
@@ -605,8 +630,12 @@ impl LiveHandle {
                 }
                 // Short waits so a dropped handle stops the thread promptly.
                 while !stop_flag.load(Ordering::Relaxed) {
-                    while let Ok(Command::Timeframe(choice)) = command_rx.try_recv() {
-                        let _ = reload_tx.send(live.set_timeframe(choice));
+                    while let Ok(command) = command_rx.try_recv() {
+                        let r = match command {
+                            Command::Timeframe(choice) => live.set_timeframe(choice),
+                            Command::LoadView(range) => live.set_load_view(range),
+                        };
+                        let _ = reload_tx.send(r);
                         wake();
                     }
                     if let Some(r) = live.wait(Duration::from_millis(50)) {
@@ -653,6 +682,14 @@ impl LiveHandle {
     pub fn set_timeframe(&self, choice: Option<Timeframe>) {
         // A stopped thread has nothing left to show.
         let _ = self.commands.send(Command::Timeframe(choice));
+    }
+
+    /// Asks the session thread to load `range` for sources with `load =
+    /// "view"` (see [`LiveSession::set_load_view`]); the outcome comes as a
+    /// reload.
+    pub fn set_load_view(&self, range: (i64, i64)) {
+        // A stopped thread has nothing left to load.
+        let _ = self.commands.send(Command::LoadView(range));
     }
 }
 

@@ -425,7 +425,39 @@ impl Source {
         params_json: &str,
         base_dir: impl AsRef<Path>,
     ) -> Result<SourceInstance, PluginError> {
-        let base_dir = base_dir.as_ref();
+        self.open_in(params_json, base_dir.as_ref(), None)
+    }
+
+    /// Whether the source honours time-range hints (ABI 1.3 `open_range`).
+    pub fn takes_range_hint(&self) -> bool {
+        self.fns().open_range.is_some()
+    }
+
+    /// Opens the source for the rows from `from_ns` to `to_ns` (inclusive
+    /// UTC nanoseconds) through its `open_range` (ABI 1.3) when it has one;
+    /// a source without it is opened whole, as by [`open`](Self::open).
+    /// Returns the instance and whether the range was passed: with `true`
+    /// the instance holds at least the rows of the range, with `false`
+    /// everything.
+    pub fn open_range(
+        &self,
+        params_json: &str,
+        base_dir: impl AsRef<Path>,
+        from_ns: i64,
+        to_ns: i64,
+    ) -> Result<(SourceInstance, bool), PluginError> {
+        let hinted = self.takes_range_hint();
+        let range = hinted.then(|| api::GcTimeRange::new(from_ns.min(to_ns), to_ns.max(from_ns)));
+        let instance = self.open_in(params_json, base_dir.as_ref(), range)?;
+        Ok((instance, hinted))
+    }
+
+    fn open_in(
+        &self,
+        params_json: &str,
+        base_dir: &Path,
+        range: Option<api::GcTimeRange>,
+    ) -> Result<SourceInstance, PluginError> {
         let Some(base) = base_dir.to_str() else {
             return Err(bad_args(
                 &self.plugin,
@@ -441,11 +473,29 @@ impl Source {
         let fns = self.fns();
         let mut state: *mut c_void = std::ptr::null_mut();
         let (params, base) = (NulTerminated::new(params_json), NulTerminated::new(base));
-        // SAFETY: `open` comes from the loaded table; both strings and
-        // `state` outlive the call; the sink is valid for the call.
-        let (status, reported) = call_with_sink(|err| unsafe {
-            (fns.open)(params.as_gc_str(), base.as_gc_str(), &mut state, err)
-        });
+        // `open_range` (ABI 1.3) when the chart asks for a range and the
+        // source takes one, else `open`.
+        let (status, reported) = match (range, fns.open_range) {
+            (Some(range), Some(open_range)) => call_with_sink(|err| {
+                // SAFETY: `open_range` comes from the loaded table; both
+                // strings, `range` and `state` outlive the call; the sink is
+                // valid for the call.
+                unsafe {
+                    open_range(
+                        params.as_gc_str(),
+                        base.as_gc_str(),
+                        &range,
+                        &mut state,
+                        err,
+                    )
+                }
+            }),
+            _ => call_with_sink(|err| {
+                // SAFETY: `open` comes from the loaded table; both strings and
+                // `state` outlive the call; the sink is valid for the call.
+                unsafe { (fns.open)(params.as_gc_str(), base.as_gc_str(), &mut state, err) }
+            }),
+        };
         check(
             &self.plugin,
             ItemKind::Source,

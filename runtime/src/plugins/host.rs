@@ -122,7 +122,7 @@ pub(crate) fn host_api_for(plugin: &str) -> &'static GcHostApi {
         ctx: ctx as *const HostCtx as *mut c_void,
         log: host_log,
         abi_minor: api::ABI_MINOR,
-        features: api::GC_FEATURES_V1_2,
+        features: api::GC_FEATURES_V1_3,
     }));
     hosts.insert(plugin.to_string(), StaticHost(host));
     host

@@ -58,6 +58,13 @@ pub(crate) type ReadFn = unsafe extern "C" fn(
 pub(crate) type CloseFn = unsafe extern "C" fn(*mut c_void);
 pub(crate) type BorrowFn =
     unsafe extern "C" fn(*mut c_void, *mut api::GcBorrowedTable, *const GcErrorSink) -> GcStatus;
+pub(crate) type OpenRangeFn = unsafe extern "C" fn(
+    GcStr,
+    GcStr,
+    *const api::GcTimeRange,
+    *mut *mut c_void,
+    *const GcErrorSink,
+) -> GcStatus;
 
 const _: fn(&GcPluginDescriptor) -> Option<InitFn> = |d| d.init;
 const _: fn(&GcChartTypeV1) -> Option<UniformsFn> = |t| t.uniforms;
@@ -71,6 +78,7 @@ const _: fn(&GcSourceV1) -> RowCountHintFn = |t| t.row_count_hint;
 const _: fn(&GcSourceV1) -> ReadFn = |t| t.read;
 const _: fn(&GcSourceV1) -> CloseFn = |t| t.close;
 const _: fn(&GcSourceV1) -> Option<BorrowFn> = |t| t.borrow;
+const _: fn(&GcSourceV1) -> Option<OpenRangeFn> = |t| t.open_range;
 // `table_elements` reads `struct_size` as the first `u32` of every table.
 const _: () = assert!(offset_of!(GcChartTypeV1, struct_size) == 0);
 const _: () = assert!(offset_of!(GcIndicatorV1, struct_size) == 0);
@@ -139,6 +147,9 @@ pub struct SourceInfo {
     pub description: String,
     /// JSON Schema of the source's params table (text; checked at load).
     pub params_schema: String,
+    /// ABI 1.3: the source honours time-range hints (its table has a
+    /// non-null `open_range`), so `load = "view"` loads only the view.
+    pub range_hint: bool,
 }
 
 /// Everything a plugin library declares, copied into owned data.
@@ -187,6 +198,8 @@ pub(crate) struct SourceFns {
     pub close: CloseFn,
     /// ABI 1.2; `None` when null or absent from a smaller table.
     pub borrow: Option<BorrowFn>,
+    /// ABI 1.3; `None` when null or absent from a smaller table.
+    pub open_range: Option<OpenRangeFn>,
 }
 
 /// A loaded plugin library: its copied descriptor, its function pointers and
@@ -1033,6 +1046,16 @@ impl Reader<'_> {
             } else {
                 None
             },
+            // ABI 1.3 field; a 1.0 to 1.2 table lacks it (no range hints).
+            open_range: if has_field::<Option<OpenRangeFn>>(
+                stride,
+                offset_of!(GcSourceV1, open_range),
+            ) {
+                // SAFETY: as for `borrow`.
+                unsafe { (&raw const (*p).open_range).read() }
+            } else {
+                None
+            },
         };
         self.check_schema(&schema, "source", &name)?;
         Ok((
@@ -1040,6 +1063,7 @@ impl Reader<'_> {
                 name,
                 description,
                 params_schema: schema,
+                range_hint: fns.open_range.is_some(),
             },
             fns,
         ))

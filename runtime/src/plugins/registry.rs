@@ -505,6 +505,11 @@ impl PluginRegistry {
                 out.push_str("  sources:\n");
                 for s in &info.sources {
                     describe_item(&mut out, &s.name, &s.description, &s.params_schema);
+                    if s.range_hint {
+                        out.push_str(
+                            "      takes range hints: load = \"view\" reads only the chart's view\n",
+                        );
+                    }
                 }
             }
         }

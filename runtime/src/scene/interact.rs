@@ -19,6 +19,9 @@ pub use timeframe::{
     TIMEFRAME_LADDER, axis_to_time, step_timeframe, time_to_axis, timeframe_ladder,
 };
 
+pub use load::missing_load_range;
+
+mod load;
 mod timeframe;
 
 /// How far (as a fraction of the visible span) the view may leave the data.

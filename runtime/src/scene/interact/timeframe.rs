@@ -94,11 +94,15 @@ impl ViewState {
     /// The state to show `model`, a new generation of the chart `old` that
     /// this state showed: as [`ViewState::carried_to`], except that when
     /// the timeframe changed (the window's keys, or an edit of the file's
-    /// `timeframe`) the view keeps the same time span rather than the same
-    /// bars.
+    /// `timeframe`) or the loaded range (`load = "view"`) the view keeps
+    /// the same time span rather than the same bars.
     pub fn carried_across(&self, old: &ChartModel, model: &ChartModel) -> ViewState {
         let mut next = self.carried_to(model);
-        if old.timeframes.current != model.timeframes.current {
+        // A new load range (`load = "view"`) moves bar indices like a new
+        // timeframe does: keep the time span there too.
+        if old.timeframes.current != model.timeframes.current
+            || old.build.loaded_ranges != model.build.loaded_ranges
+        {
             let t0 = axis_to_time(&old.x_axis, self.view.x0);
             let t1 = axis_to_time(&old.x_axis, self.view.x1);
             next.view = next.clamp(ViewRange {

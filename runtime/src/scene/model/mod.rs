@@ -284,6 +284,10 @@ pub struct BuildStats {
     /// Notices about timeframes: a GPU aggregation that failed and was
     /// done on the CPU instead (the bars are the same).
     pub timeframe_notices: Vec<String>,
+    /// The time range (inclusive UTC ns) each source with `load = "view"`
+    /// was asked for and honoured (ABI 1.3 range hints): its table holds at
+    /// least those rows. Sources loaded whole are not listed.
+    pub loaded_ranges: BTreeMap<String, (i64, i64)>,
     /// What the build's scripts printed (`print`, QUIK `message`), each
     /// line as `[indicator id] text` (rate-limited per run: see
     /// [`crate::script::ScriptInstance::take_log`]).

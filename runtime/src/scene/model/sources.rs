@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use gpu_charts_plugin_api as api;
 
-use crate::config::{self, ConfigErrorKind, ConfigErrors};
+use crate::config::{self, ConfigErrorKind, ConfigErrors, LoadedChart};
 use crate::data::sidecar::Sidecars;
+use crate::data::timeframe::Aligner;
 use crate::data::{DataCache, Table};
 use crate::plugins::{PluginRegistry, SourceData, host_notice};
 
@@ -54,7 +55,16 @@ pub(super) fn load_sources(
         }
         let params = config::apply_defaults(&schema, &src.params).to_string();
         let base = loaded.base_dir.to_string_lossy().to_string();
-        let key = format!("{}\u{0}{}\u{0}{}", src.kind, params, base);
+        let mut key = format!("{}\u{0}{}\u{0}{}", src.kind, params, base);
+        // `load = "view"`: only sources that take range hints (ABI 1.3) get
+        // one; the others load everything, as with `load = "all"`.
+        let range = config::load_range(loaded, id)
+            .filter(|_| plugin.takes_range_hint())
+            .map(|r| align_to_timeframe(loaded, id, r));
+        if let Some((from, to)) = range {
+            key.push_str(&format!("\u{0}range\u{0}{from}..={to}"));
+            stats.loaded_ranges.insert(id.clone(), (from, to));
+        }
         keys.insert(id.clone(), key.clone());
         if let Some(t) = cache.table(&key) {
             tables.insert(id.clone(), t);
@@ -64,9 +74,13 @@ pub(super) fn load_sources(
         stats.sources_read.push(id.clone());
         // A source that lends its columns (ABI 1.2) is used in place;
         // others are read into owned columns.
-        let raw = plugin
-            .open(&params, &base)
-            .and_then(crate::plugins::SourceInstance::load);
+        let opened = match range {
+            Some((from, to)) => plugin
+                .open_range(&params, &base, from, to)
+                .map(|(instance, _)| instance),
+            None => plugin.open(&params, &base),
+        };
+        let raw = opened.and_then(crate::plugins::SourceInstance::load);
         let table = match raw {
             Ok(SourceData::Read(raw)) => {
                 Table::from_raw(id, raw.names, raw.timestamps, raw.columns)
@@ -100,6 +114,35 @@ pub(super) fn load_sources(
     }
 
     Ok((tables, keys))
+}
+
+/// Widens a load range to whole bars of the timeframe source `id` is shown
+/// at, so the first and last bars are not cut short.
+fn align_to_timeframe(loaded: &LoadedChart, id: &str, (from, to): (i64, i64)) -> (i64, i64) {
+    let tf = match loaded.timeframe_override {
+        Some(choice) => choice,
+        None => loaded
+            .config
+            .sources
+            .get(id)
+            .and_then(|s| s.timeframe.as_deref())
+            .and_then(|t| t.parse().ok()),
+    };
+    let Some(tf) = tf else {
+        return (from, to);
+    };
+    let al = Aligner::new(tf, Some(loaded.timezone));
+    let from = match from {
+        i64::MIN => from,
+        t => al.bucket_start(t).unwrap_or(t),
+    };
+    let to = match to {
+        i64::MAX => to,
+        t => al
+            .bucket(t)
+            .map_or(t, |(_, end)| end.saturating_sub(1).max(t)),
+    };
+    (from, to)
 }
 
 /// Source columns by reference (`src.col`).
