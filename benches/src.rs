@@ -40,6 +40,33 @@ pub fn ticks(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
     (ts, walk, sz)
 }
 
+/// A scripted pan over `model` at `size` (the `pan` and `frame_scale`
+/// benchmarks): the view shows 20% of the data starting 10% in (room to pan
+/// right), then moves `px` pixels right per frame for `frames` frames.
+/// Returns the views of the frames and the plot's width in pixels.
+pub fn pan_states(
+    model: &gpu_charts::scene::model::ChartModel,
+    size: [u32; 2],
+    frames: usize,
+    px: f64,
+) -> (Vec<gpu_charts::scene::interact::ViewState>, f64) {
+    use gpu_charts::scene::frame::{ViewRange, build_frame_with};
+    let mut state = gpu_charts::scene::interact::ViewState::new(model);
+    let (lo, hi) = (state.bounds.lo, state.bounds.hi);
+    state.view = ViewRange {
+        x0: lo + 0.1 * (hi - lo),
+        x1: lo + 0.3 * (hi - lo),
+    };
+    let plot_w = f64::from(build_frame_with(model, &state, size, 1.0).panes[0].plot[2]);
+    let states = (0..frames)
+        .map(|_| {
+            state.pan(px, plot_w);
+            state.clone()
+        })
+        .collect();
+    (states, plot_w)
+}
+
 /// The plugin registry the benchmarks use: the libraries `cargo build
 /// --release` put in `target/release` (benchmarks load plugins exactly as the
 /// host does, through the C ABI).

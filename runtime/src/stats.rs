@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::config::bytes::format_bytes;
 use crate::quality::{AutoTuner, BudgetSource, QualitySettings, preset_name};
-use crate::render::{ChartSession, Error, OFFSCREEN_FORMAT, Offscreen};
+use crate::render::{ChartSession, Error, Offscreen};
 use crate::scene::ChartModel;
 use crate::scene::frame::build_frame_with;
 use crate::scene::interact::ViewState;
@@ -247,7 +247,7 @@ pub fn run(
     gpu.apply(&model)?;
     let size = options.size.unwrap_or(model.config.size);
     gpu.check_size(size)?;
-    let target = target(gpu, size);
+    let target = gpu.window_target(size, "stats target");
 
     let mut state = ViewState::new(&model);
     let plot_w = f64::from(
@@ -425,27 +425,6 @@ impl GpuTimer {
 
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
-}
-
-/// A single-sample texture to draw into, as a window's surface.
-fn target(gpu: &Offscreen, size: [u32; 2]) -> wgpu::TextureView {
-    gpu.ctx
-        .device
-        .create_texture(&wgpu::TextureDescriptor {
-            label: Some("stats target"),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: OFFSCREEN_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        })
-        .create_view(&Default::default())
 }
 
 impl StatsReport {
