@@ -3,22 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
-        .args(args)
-        .current_dir(common::repo())
-        .env("GPU_CHARTS_PLUGIN_PATH", deps)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .expect("run gpu-charts")
-}
+use common::run_cli as run;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = run(args);
