@@ -75,6 +75,106 @@ pub struct StatsReport {
     pub pool: PoolReport,
     /// Per-frame times in milliseconds.
     pub frame_ms: FrameTimes,
+    /// The process's resident memory next to the loaded tables' raw
+    /// column bytes.
+    pub memory: MemoryReport,
+}
+
+/// Resident memory against the data it holds (issue 15's goal: resident
+/// ≤ 1.2× the raw column bytes).
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryReport {
+    /// Raw column bytes of the chart's tables: rows × 8 bytes for the
+    /// timestamps and for each value column, summed over the tables.
+    pub column_bytes: u64,
+    /// Bytes of their min/max pyramids (16 per entry of every level).
+    pub pyramid_bytes: u64,
+    /// Each table.
+    pub tables: Vec<TableMemory>,
+    /// The process's resident set after the run (`VmRSS`), bytes; `null`
+    /// where unavailable (not Linux).
+    pub resident_bytes: Option<u64>,
+    /// Its peak over the run (`VmHWM`), bytes; `null` where unavailable.
+    pub peak_resident_bytes: Option<u64>,
+    /// `resident_bytes / column_bytes`.
+    pub resident_ratio: Option<f64>,
+    /// `peak_resident_bytes / column_bytes`.
+    pub peak_ratio: Option<f64>,
+}
+
+/// One table's columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableMemory {
+    /// Source id.
+    pub source: String,
+    /// Rows.
+    pub rows: u64,
+    /// Value columns (the timestamps not counted).
+    pub columns: u64,
+    /// `rows × 8 × (columns + 1)`.
+    pub column_bytes: u64,
+    /// Its pyramids' bytes.
+    pub pyramid_bytes: u64,
+    /// Whether the columns are lent by the source (memory-mapped file
+    /// pages, resident only as far as they were read) rather than owned.
+    pub lent: bool,
+}
+
+/// The process's resident set size and its peak (`VmRSS`, `VmHWM` from
+/// `/proc/self/status`), bytes; `None` where the system has no such file.
+pub fn process_memory() -> Option<(u64, u64)> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    parse_proc_status(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// `VmRSS` and `VmHWM` (in kB there) of a `/proc/<pid>/status` text, bytes.
+fn parse_proc_status(text: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some((field("VmRSS")?, field("VmHWM")?))
+}
+
+fn memory_report(model: &ChartModel) -> MemoryReport {
+    let tables: Vec<TableMemory> = model
+        .tables
+        .iter()
+        .map(|(id, t)| {
+            let rows = t.len() as u64;
+            let columns = t.columns.len() as u64;
+            TableMemory {
+                source: id.clone(),
+                rows,
+                columns,
+                column_bytes: rows * 8 * (columns + 1),
+                pyramid_bytes: t
+                    .columns
+                    .iter()
+                    .map(|c| c.pyramid.size_bytes() as u64)
+                    .sum(),
+                lent: t.timeline.timestamps.is_lent()
+                    || t.columns.iter().any(|c| c.values.is_lent()),
+            }
+        })
+        .collect();
+    let column_bytes = tables.iter().map(|t| t.column_bytes).sum();
+    let resident = process_memory();
+    let ratio = |b: u64| (column_bytes > 0).then(|| b as f64 / column_bytes as f64);
+    MemoryReport {
+        column_bytes,
+        pyramid_bytes: tables.iter().map(|t| t.pyramid_bytes).sum(),
+        tables,
+        resident_bytes: resident.map(|r| r.0),
+        peak_resident_bytes: resident.map(|r| r.1),
+        resident_ratio: resident.and_then(|r| ratio(r.0)),
+        peak_ratio: resident.and_then(|r| ratio(r.1)),
+    }
 }
 
 /// The preset in effect.
@@ -357,6 +457,7 @@ pub fn run(
             total: Summary::of(&total_ms),
             gpu_timestamps: (!gpu_ms.is_empty()).then(|| Summary::of(&gpu_ms)),
         },
+        memory: memory_report(&model),
     })
 }
 
@@ -564,7 +665,40 @@ impl StatsReport {
                 "  GPU (timestamps)  not measured: the adapter has no timestamp queries\n",
             ),
         }
-        format!("{head}{s}memory budget\n{s2}buffer pool\n{s3}{s4}")
+        let m = &self.memory;
+        let mut s5 = String::from("memory\n");
+        let mut line5 = |k: &str, v: String| s5.push_str(&format!("  {k:<16}{v}\n"));
+        line5(
+            "columns",
+            format!(
+                "{} raw (8 B per row and column, timestamps included), pyramids {}",
+                format_bytes(m.column_bytes),
+                format_bytes(m.pyramid_bytes)
+            ),
+        );
+        for t in &m.tables {
+            line5(
+                &format!("  {}", t.source),
+                format!(
+                    "{} rows x {} columns + time = {}{}",
+                    t.rows,
+                    t.columns,
+                    format_bytes(t.column_bytes),
+                    if t.lent { " (lent by the source)" } else { "" }
+                ),
+            );
+        }
+        let resident = |b: Option<u64>, r: Option<f64>| match (b, r) {
+            (Some(b), Some(r)) => format!("{} ({r:.2}x the columns)", format_bytes(b)),
+            (Some(b), None) => format_bytes(b),
+            _ => "unavailable (no /proc/self/status on this system)".into(),
+        };
+        line5("resident now", resident(m.resident_bytes, m.resident_ratio));
+        line5(
+            "resident peak",
+            resident(m.peak_resident_bytes, m.peak_ratio),
+        );
+        format!("{head}{s}memory budget\n{s2}buffer pool\n{s3}{s4}{s5}")
     }
 }
 
@@ -663,6 +797,25 @@ pub fn draw_overlay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_status_gives_rss_and_peak_in_bytes() {
+        let text = "Name:\tgpu-charts\nVmPeak:\t 9000 kB\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nThreads:\t3\n";
+        assert_eq!(parse_proc_status(text), Some((1024 * 1024, 2048 * 1024)));
+        assert_eq!(parse_proc_status("VmRSS:\t1 kB\n"), None, "no VmHWM");
+        assert_eq!(parse_proc_status("VmRSS:\tlots\nVmHWM:\t1 kB\n"), None);
+    }
+
+    #[test]
+    fn this_process_has_a_resident_set_on_linux() {
+        let memory = process_memory();
+        if cfg!(target_os = "linux") {
+            let (now, peak) = memory.expect("VmRSS and VmHWM");
+            assert!(now > 0 && peak >= now, "{now} now, {peak} peak");
+        } else {
+            assert_eq!(memory, None);
+        }
+    }
 
     #[test]
     fn summaries_are_mean_median_and_max() {
