@@ -96,6 +96,11 @@ pub struct MemoryReport {
     pub resident_bytes: Option<u64>,
     /// Its peak over the run (`VmHWM`), bytes; `null` where unavailable.
     pub peak_resident_bytes: Option<u64>,
+    /// The part of `resident_bytes` that is file pages (`RssFile`: the
+    /// mapped plugin libraries and memory-mapped data files such as lent
+    /// Arrow columns, which the OS can drop and read again); `null` where
+    /// unavailable.
+    pub resident_file_bytes: Option<u64>,
     /// `resident_bytes / column_bytes`.
     pub resident_ratio: Option<f64>,
     /// `peak_resident_bytes / column_bytes`.
@@ -120,17 +125,31 @@ pub struct TableMemory {
     pub lent: bool,
 }
 
-/// The process's resident set size and its peak (`VmRSS`, `VmHWM` from
-/// `/proc/self/status`), bytes; `None` where the system has no such file.
-pub fn process_memory() -> Option<(u64, u64)> {
+/// The process's resident set: size, peak and file-backed part (`VmRSS`,
+/// `VmHWM`, `RssFile` from `/proc/self/status`), bytes; `None` where the
+/// system has no such file.
+pub fn process_memory() -> Option<ProcessMemory> {
     if !cfg!(target_os = "linux") {
         return None;
     }
     parse_proc_status(&std::fs::read_to_string("/proc/self/status").ok()?)
 }
 
-/// `VmRSS` and `VmHWM` (in kB there) of a `/proc/<pid>/status` text, bytes.
-fn parse_proc_status(text: &str) -> Option<(u64, u64)> {
+/// The process's resident memory, bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessMemory {
+    /// `VmRSS`: resident now.
+    pub resident: u64,
+    /// `VmHWM`: the most resident so far.
+    pub peak: u64,
+    /// `RssFile`: the file-backed part of `resident` (0 where the kernel
+    /// does not say).
+    pub file: u64,
+}
+
+/// `VmRSS`, `VmHWM` and `RssFile` (in kB there) of a `/proc/<pid>/status`
+/// text, bytes; `RssFile` is missing before Linux 4.5.
+fn parse_proc_status(text: &str) -> Option<ProcessMemory> {
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
@@ -138,7 +157,11 @@ fn parse_proc_status(text: &str) -> Option<(u64, u64)> {
             .and_then(|kb| kb.trim().parse::<u64>().ok())
             .map(|kb| kb * 1024)
     };
-    Some((field("VmRSS")?, field("VmHWM")?))
+    Some(ProcessMemory {
+        resident: field("VmRSS")?,
+        peak: field("VmHWM")?,
+        file: field("RssFile").unwrap_or(0),
+    })
 }
 
 fn memory_report(model: &ChartModel) -> MemoryReport {
@@ -170,10 +193,11 @@ fn memory_report(model: &ChartModel) -> MemoryReport {
         column_bytes,
         pyramid_bytes: tables.iter().map(|t| t.pyramid_bytes).sum(),
         tables,
-        resident_bytes: resident.map(|r| r.0),
-        peak_resident_bytes: resident.map(|r| r.1),
-        resident_ratio: resident.and_then(|r| ratio(r.0)),
-        peak_ratio: resident.and_then(|r| ratio(r.1)),
+        resident_bytes: resident.map(|r| r.resident),
+        peak_resident_bytes: resident.map(|r| r.peak),
+        resident_file_bytes: resident.map(|r| r.file),
+        resident_ratio: resident.and_then(|r| ratio(r.resident)),
+        peak_ratio: resident.and_then(|r| ratio(r.peak)),
     }
 }
 
@@ -693,7 +717,11 @@ impl StatsReport {
             (Some(b), None) => format_bytes(b),
             _ => "unavailable (no /proc/self/status on this system)".into(),
         };
-        line5("resident now", resident(m.resident_bytes, m.resident_ratio));
+        let mut now = resident(m.resident_bytes, m.resident_ratio);
+        if let Some(file) = m.resident_file_bytes.filter(|_| m.resident_bytes.is_some()) {
+            now.push_str(&format!(", of which file pages {}", format_bytes(file)));
+        }
+        line5("resident now", now);
         line5(
             "resident peak",
             resident(m.peak_resident_bytes, m.peak_ratio),
@@ -801,7 +829,20 @@ mod tests {
     #[test]
     fn proc_status_gives_rss_and_peak_in_bytes() {
         let text = "Name:\tgpu-charts\nVmPeak:\t 9000 kB\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nThreads:\t3\n";
-        assert_eq!(parse_proc_status(text), Some((1024 * 1024, 2048 * 1024)));
+        assert_eq!(
+            parse_proc_status(text),
+            Some(ProcessMemory {
+                resident: 1024 * 1024,
+                peak: 2048 * 1024,
+                file: 0
+            }),
+            "no RssFile: 0"
+        );
+        let with_file = format!("{text}RssAnon:\t  512 kB\nRssFile:\t  256 kB\n");
+        assert_eq!(
+            parse_proc_status(&with_file).map(|m| m.file),
+            Some(256 * 1024)
+        );
         assert_eq!(parse_proc_status("VmRSS:\t1 kB\n"), None, "no VmHWM");
         assert_eq!(parse_proc_status("VmRSS:\tlots\nVmHWM:\t1 kB\n"), None);
     }
@@ -810,8 +851,9 @@ mod tests {
     fn this_process_has_a_resident_set_on_linux() {
         let memory = process_memory();
         if cfg!(target_os = "linux") {
-            let (now, peak) = memory.expect("VmRSS and VmHWM");
-            assert!(now > 0 && peak >= now, "{now} now, {peak} peak");
+            let m = memory.expect("VmRSS and VmHWM");
+            assert!(m.resident > 0 && m.peak >= m.resident, "{m:?}");
+            assert!(m.file <= m.resident, "{m:?}");
         } else {
             assert_eq!(memory, None);
         }

@@ -315,6 +315,7 @@ fn memory_reports_resident_set_against_the_raw_column_bytes() {
             u(&v, "/memory/peak_resident_bytes"),
         );
         assert!(now > 0 && peak >= now, "{now} now, {peak} peak");
+        assert!(u(&v, "/memory/resident_file_bytes") <= now);
         let ratio = f(&v, "/memory/resident_ratio");
         assert!((ratio - now as f64 / (ticks + bars) as f64).abs() < 1e-9);
         let peak_ratio = f(&v, "/memory/peak_ratio");
