@@ -84,12 +84,13 @@ pub struct StatsReport {
 /// ≤ 1.2× the raw column bytes).
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryReport {
-    /// Raw column bytes of the chart's tables: rows × 8 bytes for the
-    /// timestamps and for each value column, summed over the tables.
+    /// Raw column bytes of the chart's source tables as read (ticks, not
+    /// the bars a `timeframe` makes of them): rows × 8 bytes for the
+    /// timestamps and for each value column, summed over the sources.
     pub column_bytes: u64,
     /// Bytes of their min/max pyramids (16 per entry of every level).
     pub pyramid_bytes: u64,
-    /// Each table.
+    /// Each source's table.
     pub tables: Vec<TableMemory>,
     /// The process's resident set after the run (`VmRSS`), bytes; `null`
     /// where unavailable (not Linux).
@@ -166,24 +167,16 @@ fn parse_proc_status(text: &str) -> Option<ProcessMemory> {
 
 fn memory_report(model: &ChartModel) -> MemoryReport {
     let tables: Vec<TableMemory> = model
-        .tables
+        .build
+        .source_tables
         .iter()
-        .map(|(id, t)| {
-            let rows = t.len() as u64;
-            let columns = t.columns.len() as u64;
-            TableMemory {
-                source: id.clone(),
-                rows,
-                columns,
-                column_bytes: rows * 8 * (columns + 1),
-                pyramid_bytes: t
-                    .columns
-                    .iter()
-                    .map(|c| c.pyramid.size_bytes() as u64)
-                    .sum(),
-                lent: t.timeline.timestamps.is_lent()
-                    || t.columns.iter().any(|c| c.values.is_lent()),
-            }
+        .map(|t| TableMemory {
+            source: t.id.clone(),
+            rows: t.rows,
+            columns: t.columns,
+            column_bytes: t.rows * 8 * (t.columns + 1),
+            pyramid_bytes: t.pyramid_bytes,
+            lent: t.lent,
         })
         .collect();
     let column_bytes = tables.iter().map(|t| t.column_bytes).sum();

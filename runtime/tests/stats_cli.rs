@@ -324,6 +324,22 @@ fn memory_reports_resident_set_against_the_raw_column_bytes() {
         assert!(v["memory"]["resident_bytes"].is_null());
     }
 
+    // Shown at a timeframe, the ticks still count as read: 200 000 rows,
+    // not the bars made of them.
+    let text = std::fs::read_to_string(&chart).unwrap().replacen(
+        "kind = \"synthetic\"\nparams = { rows",
+        "kind = \"synthetic\"\ntimeframe = \"1h\"\nparams = { rows",
+        1,
+    );
+    let at_1h = dir.path().join("at_1h.toml");
+    std::fs::write(
+        &at_1h,
+        text.replace("data = \"ticks.value\"", "data = \"ticks.close\""),
+    )
+    .unwrap();
+    let v = json(&["stats", at_1h.to_str().unwrap(), "--frames", "2", "--json"]);
+    assert_eq!(u(&v, "/memory/column_bytes"), ticks + bars);
+
     let out = run(&["stats", &chart, "--frames", "3"]);
     assert!(
         out.status.success(),
