@@ -26,7 +26,7 @@ use crate::render::{ChartSession, Error, Offscreen};
 use crate::scene::ChartModel;
 use crate::scene::frame::build_frame_with;
 use crate::scene::interact::ViewState;
-use crate::scene::model::BuildStats;
+use crate::scene::model::{BuildStats, SourceShape};
 
 /// Pixels the scripted pan moves per frame.
 const PAN_PX: f64 = 8.0;
@@ -108,22 +108,16 @@ pub struct MemoryReport {
     pub peak_ratio: Option<f64>,
 }
 
-/// One table's columns.
+/// One source's table as read, and its raw column bytes.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableMemory {
-    /// Source id.
-    pub source: String,
-    /// Rows.
-    pub rows: u64,
-    /// Value columns (the timestamps not counted).
-    pub columns: u64,
-    /// `rows × 8 × (columns + 1)`.
-    pub column_bytes: u64,
-    /// Its pyramids' bytes.
-    pub pyramid_bytes: u64,
-    /// Whether the columns are lent by the source (memory-mapped file
+    /// Source id (`source`), rows, value columns, pyramid bytes and
+    /// whether the columns are lent by the source (memory-mapped file
     /// pages, resident only as far as they were read) rather than owned.
-    pub lent: bool,
+    #[serde(flatten)]
+    pub table: SourceShape,
+    /// `rows × 8 × (columns + 1)`: the value columns and the timestamps.
+    pub column_bytes: u64,
 }
 
 /// The process's resident set: size, peak and file-backed part (`VmRSS`,
@@ -171,12 +165,8 @@ fn memory_report(model: &ChartModel) -> MemoryReport {
         .source_tables
         .iter()
         .map(|t| TableMemory {
-            source: t.id.clone(),
-            rows: t.rows,
-            columns: t.columns,
+            table: t.clone(),
             column_bytes: t.rows * 8 * (t.columns + 1),
-            pyramid_bytes: t.pyramid_bytes,
-            lent: t.lent,
         })
         .collect();
     let column_bytes = tables.iter().map(|t| t.column_bytes).sum();
@@ -184,7 +174,7 @@ fn memory_report(model: &ChartModel) -> MemoryReport {
     let ratio = |b: u64| (column_bytes > 0).then(|| b as f64 / column_bytes as f64);
     MemoryReport {
         column_bytes,
-        pyramid_bytes: tables.iter().map(|t| t.pyramid_bytes).sum(),
+        pyramid_bytes: tables.iter().map(|t| t.table.pyramid_bytes).sum(),
         tables,
         resident_bytes: resident.map(|r| r.resident),
         peak_resident_bytes: resident.map(|r| r.peak),
@@ -695,13 +685,17 @@ impl StatsReport {
         );
         for t in &m.tables {
             line5(
-                &format!("  {}", t.source),
+                &format!("  {}", t.table.id),
                 format!(
                     "{} rows x {} columns + time = {}{}",
-                    t.rows,
-                    t.columns,
+                    t.table.rows,
+                    t.table.columns,
                     format_bytes(t.column_bytes),
-                    if t.lent { " (lent by the source)" } else { "" }
+                    if t.table.lent {
+                        " (lent by the source)"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }

@@ -5,14 +5,19 @@ mod common;
 
 use common::run_cli as run;
 
-fn json(args: &[&str]) -> serde_json::Value {
+/// Standard output of a run that must succeed.
+fn stdout(args: &[&str]) -> String {
     let out = run(args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let stdout = stdout(args);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
@@ -136,7 +141,7 @@ fn a_tiny_budget_evicts_pool_buffers_and_says_the_frame_did_not_fit() {
 
 #[test]
 fn the_table_names_every_figure_and_the_preset() {
-    let out = run(&[
+    let text = stdout(&[
         "stats",
         "examples/aapl.toml",
         "--frames",
@@ -144,12 +149,6 @@ fn the_table_names_every_figure_and_the_preset() {
         "--quality",
         "performance",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
     for label in [
         "GPU",
         "quality",
@@ -340,13 +339,7 @@ fn memory_reports_resident_set_against_the_raw_column_bytes() {
     let v = json(&["stats", at_1h.to_str().unwrap(), "--frames", "2", "--json"]);
     assert_eq!(u(&v, "/memory/column_bytes"), ticks + bars);
 
-    let out = run(&["stats", &chart, "--frames", "3"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = stdout(&["stats", &chart, "--frames", "3"]);
     for label in [
         "memory\n",
         "  columns         4.71 MiB raw (8 B per row and column, timestamps included)",

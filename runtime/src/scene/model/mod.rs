@@ -287,10 +287,11 @@ pub struct BuildStats {
     pub source_tables: Vec<SourceShape>,
 }
 
-/// The size of one source's table as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The size of one source's table as read (`stats` reports it as is).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SourceShape {
     /// Source id.
+    #[serde(rename = "source")]
     pub id: String,
     /// Rows.
     pub rows: u64,
