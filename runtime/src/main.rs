@@ -235,6 +235,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         quality: cli.quality,
         memory_budget_bytes: cli.memory_budget,
         adapter: None,
+        tick_aggregator: None,
     };
     session.set_options(render_options.clone());
     match cli.command {
@@ -324,6 +325,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             check_size_flag(&gpu, size)?;
             session.set_max_image_side(Some(gpu.max_image_side()));
             render_options.adapter = Some(gpu.adapter_facts());
+            render_options.tick_aggregator = Some(gpu.tick_aggregator());
             session.set_options(render_options);
             let model = load_warned(&mut session, &chart)?;
             gpu.render_png(&model, size, None, &output)?;
@@ -335,6 +337,9 @@ fn run(cli: Cli) -> Result<Outcome> {
             trace_frames,
         } => {
             render_options.adapter = gpu_charts::gpu::GpuContext::probe_adapter_facts().ok();
+            render_options.tick_aggregator = Some(gpu_charts::data::accel::SharedTickAggregator(
+                std::sync::Arc::new(gpu_charts::gpu::aggregate::GpuTickAggregator::lazy_headless()),
+            ));
             let live = gpu_charts::live::LiveOptions {
                 render: render_options,
                 extra_plugin_dirs: cli.plugin_dirs.clone(),
@@ -372,6 +377,7 @@ fn stats(
     check_size_flag(&gpu, size)?;
     session.set_max_image_side(Some(gpu.max_image_side()));
     render.adapter = Some(gpu.adapter_facts());
+    render.tick_aggregator = Some(gpu.tick_aggregator());
     session.set_options(render);
     let options = gpu_charts::stats::StatsOptions { frames, size };
     let report = gpu_charts::stats::run(session, &mut gpu, chart, &options);
@@ -407,6 +413,7 @@ fn render_watch(
     let mut gpu = Offscreen::new()?;
     check_size_flag(&gpu, size)?;
     render.adapter = Some(gpu.adapter_facts());
+    render.tick_aggregator = Some(gpu.tick_aggregator());
     let options = LiveOptions {
         render,
         extra_plugin_dirs: plugin_dirs.to_vec(),

@@ -5,11 +5,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, ConfigErrors, LoadedChart};
+use crate::data::accel::SharedTickAggregator;
+use crate::gpu::aggregate::{GpuAggregatePolicy, GpuTickAggregator};
 use crate::gpu::{GpuContext, GpuError, Renderer};
 use crate::plugins::{LoadMode, PluginError, PluginRegistry, default_search_dirs};
 use crate::quality::{self, AdapterFacts, BudgetSource, MemoryBudget, QualitySettings};
 use crate::scene::model::DataCache;
-use crate::scene::{ChartModel, FrameScene, ViewRange, build_frame, build_model};
+use crate::scene::model::build_model_with;
+use crate::scene::{ChartModel, FrameScene, ViewRange, build_frame};
 
 /// Texture format of offscreen frames (and PNGs).
 pub const OFFSCREEN_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -57,6 +60,11 @@ pub struct RenderOptions {
     pub memory_budget_bytes: Option<u64>,
     /// The GPU that will draw (for `auto`); `None`: `auto` is `balanced`.
     pub adapter: Option<AdapterFacts>,
+    /// Aggregates large tick sets shown at a timeframe (the GPU's
+    /// [`crate::gpu::aggregate::GpuTickAggregator`], see
+    /// [`Offscreen::tick_aggregator`]); `None`: the CPU path only. The bars
+    /// are the same either way.
+    pub tick_aggregator: Option<SharedTickAggregator>,
 }
 
 impl Default for ChartSession {
@@ -154,7 +162,8 @@ impl ChartSession {
         let (settings, budget) = self.settings_for(loaded);
         self.cache.set_budget(budget.cpu_bytes() as usize);
         self.cache.begin_build();
-        let mut model = build_model(loaded, registry, &mut self.cache)?;
+        let accel = self.options.tick_aggregator.as_ref().map(|a| &*a.0);
+        let mut model = build_model_with(loaded, registry, &mut self.cache, accel)?;
         check_working_set(loaded, &budget, self.cache.working_bytes() as u64)?;
         model.quality = settings;
         model.memory_budget = budget;
@@ -239,6 +248,17 @@ impl Offscreen {
         let ctx = GpuContext::headless()?;
         let renderer = Renderer::new(&ctx, OFFSCREEN_FORMAT)?;
         Ok(Offscreen { ctx, renderer })
+    }
+
+    /// The model's GPU path over this device: large tick sets shown at a
+    /// timeframe are aggregated here ([`GpuAggregatePolicy::Auto`], unless
+    /// the environment's [`crate::gpu::aggregate::POLICY_ENV`] says
+    /// `force` or `off`). Set it as [`RenderOptions::tick_aggregator`].
+    pub fn tick_aggregator(&self) -> SharedTickAggregator {
+        let policy = GpuAggregatePolicy::from_env(GpuAggregatePolicy::Auto);
+        SharedTickAggregator(std::sync::Arc::new(GpuTickAggregator::new(
+            &self.ctx, policy,
+        )))
     }
 
     /// What `quality = "auto"` looks at in this GPU.

@@ -956,12 +956,14 @@ fn invalid_descriptors_are_refused_naming_plugin_and_item() {
 fn default_search_dirs_start_with_the_cargo_target_dir_of_this_test() {
     let exe = std::env::current_exe().expect("current_exe");
     let exe_dir = exe.parent().expect("exe dir");
-    // Test binaries live in target/<profile>/deps: `cargo build` puts plugins
-    // in target/<profile>, `cargo test` leaves them in deps; both are searched.
+    // Test binaries live in target/<profile>/deps: `cargo test` leaves the
+    // plugins it builds in deps, `cargo build` also copies them to
+    // target/<profile>; deps comes first, since the copies there may be
+    // from an older `cargo build`.
     let dirs = default_search_dirs(&[]);
     if exe_dir.ends_with("deps") {
         let parent = exe_dir.parent().expect("parent");
-        assert_eq!(dirs[..2], [canon(parent), canon(exe_dir)], "{dirs:?}");
+        assert_eq!(dirs[..2], [canon(exe_dir), canon(parent)], "{dirs:?}");
     } else {
         assert_eq!(dirs.first(), Some(&canon(exe_dir)), "{dirs:?}");
     }

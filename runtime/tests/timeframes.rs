@@ -623,3 +623,96 @@ fn a_timeframe_on_data_that_is_neither_bars_nor_ticks_is_a_located_error() {
         "`timeframe` on a series needs source data, but `sma` is not a source or a source column"
     );
 }
+
+/// Ticks as 5-minute candles with a volume pane, on a bar or a time axis.
+fn volume_chart(dir: &Path, x_axis: &str) -> PathBuf {
+    let (ts, px, sz) = ticks();
+    write_ticks(&dir.join("ticks.csv"), &ts, &px, &sz);
+    let chart = dir.join(format!("volume_{x_axis}.toml"));
+    let text = format!(
+        r#"
+timezone = "America/New_York"
+x_axis = "{x_axis}"
+[sources.ticks]
+kind = "csv"
+timeframe = "5m"
+params = {{ path = "ticks.csv", time_column = "time", time_format = "epoch_ns", columns = {{ price = "price", size = "size" }} }}
+[[panes]]
+height = 3
+[[panes.series]]
+type = "candlestick"
+data = "ticks"
+[[panes]]
+height = 1
+[[panes.series]]
+type = "volume"
+data = "ticks"
+"#
+    );
+    std::fs::write(&chart, text).unwrap();
+    chart
+}
+
+/// Regression: zoomed out, several 5-minute bars share a pixel column and the
+/// volume pane draws their summed volume, but its range came from the largest
+/// single bar, so the drawn volume ran past the top of the pane.
+#[test]
+fn the_volume_pane_range_holds_every_drawn_volume_when_bars_share_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    for x_axis in ["bars", "time"] {
+        let chart = volume_chart(dir.path(), x_axis);
+        let model = build_model(
+            &load_chart_file(&chart).unwrap(),
+            &registry(),
+            &mut DataCache::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let bars = model.tables["ticks"].len();
+        let ts = &model.tables["ticks"].timeline.timestamps;
+        let all = match x_axis {
+            "bars" => ViewRange {
+                x0: 0.0,
+                x1: bars as f64,
+            },
+            _ => ViewRange {
+                x0: ts[0] as f64,
+                x1: ts[bars - 1] as f64,
+            },
+        };
+        let half = ViewRange {
+            x0: all.x0,
+            x1: (all.x0 + all.x1) / 2.0,
+        };
+        let mut merged = false;
+        for view in [all, half, model.initial_view] {
+            for size in [[800, 450], [1600, 900], [333, 500]] {
+                let frame = gpu_charts::scene::build_frame(&model, view, size, 1.0);
+                let what = format!("{x_axis} axis, view {view:?}, {size:?}");
+                let pane = frame.panes[1];
+                let (w, h) = (pane.plot[2], pane.plot[3]);
+                // Draws go pane by pane: candles, then the volume pane's one.
+                let draw = &frame.series[1];
+                assert_eq!(draw.clip[1], pane.plot[1] as u32, "{what}");
+                let gpu_charts::scene::frame::Instances::Bars(inst) = &draw.instances else {
+                    panic!("{what}: volume draws bars")
+                };
+                merged |= inst.len() < bars / 2;
+                let slot = draw.uniform.bar_width_px;
+                for b in inst {
+                    // Bars that show at all (off-plot edge bars are clipped).
+                    if b.x_px + slot / 2.0 < 0.0 || b.x_px - slot / 2.0 > w {
+                        continue;
+                    }
+                    assert!(
+                        b.volume_px >= -0.01 && b.volume_px <= h + 0.01,
+                        "{what}: volume {} drawn at y {} outside the pane's 0..{h} (range tops at {})",
+                        pane.y.value(b.volume_px),
+                        b.volume_px,
+                        pane.y.value(0.0)
+                    );
+                }
+            }
+        }
+        assert!(merged, "{x_axis}: some frame merges bars into columns");
+    }
+}

@@ -56,6 +56,7 @@ pub struct Parsed {
 
 /// Parses `buf[layout.data_start..]` in chunks of about `chunk_bytes`.
 pub fn parse(buf: &[u8], layout: &Layout, chunk_bytes: usize) -> Result<Parsed, CsvError> {
+    gpu_charts_plugin_kit::name_worker_threads("gc-csv");
     let ranges = split::chunk_ranges(buf, layout.data_start, chunk_bytes, layout.delimiter);
     let lines: Vec<u64> = ranges
         .par_iter()

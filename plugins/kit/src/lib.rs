@@ -24,6 +24,27 @@ pub mod testing;
 #[cfg(feature = "time")]
 pub mod time;
 
+/// Names this plugin's rayon workers `<prefix>-<i>` (call it before the
+/// plugin's first parallel work; later calls do nothing).
+///
+/// Each plugin library links its own copy of rayon, so its global pool is
+/// its own, started lazily by the first parallel call. Unnamed, its threads
+/// inherit the name of the thread that made that call (the kernel copies a
+/// parent's `comm`), so a chart loaded on the host's `gpu-charts-live`
+/// thread would leave workers that look like live sessions in `top -H`,
+/// debuggers and the host's own leak checks. Keep the prefix short: Linux
+/// keeps 15 bytes of a thread name.
+pub fn name_worker_threads(prefix: &'static str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when the pool already runs (a caller started parallel
+        // work before calling this); its threads keep their names then.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .thread_name(move |i| format!("{prefix}-{i}"))
+            .build_global();
+    });
+}
+
 /// Parses a params table (JSON) into `T`; empty or blank text is `{}`, so
 /// every field takes its serde default.
 ///
@@ -84,5 +105,36 @@ pub fn single_column<'i, 'o>(
             GC_ERR_INTERNAL,
             format!("{plugin}: called without its input or output column"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Workers started from a named thread carry the given prefix, not the
+    /// starting thread's name (Linux: the names are in /proc).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn worker_threads_are_named_by_the_plugin_not_by_the_thread_that_started_them() {
+        use rayon::prelude::*;
+        let names = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+                .map(|c| c.trim_end().to_string())
+                .collect()
+        };
+        std::thread::Builder::new()
+            .name("host-session".into())
+            .spawn(|| {
+                super::name_worker_threads("gc-kit-test");
+                let sum: u64 = (0..10_000u64).into_par_iter().sum();
+                assert_eq!(sum, 49_995_000);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let all = names();
+        assert!(all.iter().any(|n| n.starts_with("gc-kit-test-")), "{all:?}");
+        assert!(!all.iter().any(|n| n == "host-session"), "{all:?}");
     }
 }

@@ -33,6 +33,7 @@ pub(crate) fn ticks(
     values: &mut [f64],
     volumes: &mut [f64],
 ) -> Result<(), PluginError> {
+    gpu_charts_plugin_kit::name_worker_threads("gc-synthetic");
     let (e0, seed, mean, vol) = (s.emitted, s.seed, s.mean_interval_ns, s.volatility);
     // Phase 1: each row's time step (0 for the first row), price factor, volume.
     ts.par_chunks_mut(BLOCK)
@@ -90,6 +91,7 @@ pub(crate) fn bars(
     ts: &mut [i64],
     [open, high, low, close, volume]: [&mut [f64]; 5],
 ) -> Result<(), PluginError> {
+    gpu_charts_plugin_kit::name_worker_threads("gc-synthetic");
     let (e0, seed, vol) = (s.emitted, s.seed, s.volatility);
     // Phase 1: each bar's close/open factor and volume.
     close

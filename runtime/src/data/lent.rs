@@ -169,6 +169,7 @@ pub fn validate_lent(
             });
         }
     }
+    super::name_worker_threads();
     if check_sorted {
         let bad = (0..timestamps.len().saturating_sub(1))
             .into_par_iter()

@@ -39,6 +39,7 @@ impl MinMaxPyramid {
         // Chunks of whole blocks, so each thread's blocks are the serial ones.
         let blocks = values.len().div_ceil(FANOUT);
         let per = blocks.div_ceil(threads) * FANOUT;
+        super::name_worker_threads();
         let parts: Vec<Vec<(f64, f64)>> = {
             use rayon::prelude::*;
             values.par_chunks(per).map(Self::first_level).collect()

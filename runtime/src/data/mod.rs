@@ -2,6 +2,7 @@
 //! once on load (sorted timestamps, finite values), and the per-column
 //! decimation structures built once per load so every frame costs O(pixels).
 
+pub mod accel;
 pub mod cache;
 pub mod lent;
 pub mod lod;
@@ -14,6 +15,24 @@ use std::sync::Arc;
 pub use cache::DataCache;
 pub use lod::MinMaxPyramid;
 pub use storage::Storage;
+
+/// Names the host's rayon workers `gpu-charts-cpuN` before its first
+/// parallel work (later calls do nothing); every parallel entry point of
+/// the runtime calls it.
+///
+/// rayon starts its global pool lazily and, unnamed, its threads inherit
+/// the name of the thread that started it (Linux copies the parent's
+/// `comm`): a chart first loaded on a live session's thread would leave
+/// workers named `gpu-charts-live` for the life of the process.
+pub fn name_worker_threads() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only if something started the pool first; names stay then.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("gpu-charts-cpu{i}"))
+            .build_global();
+    });
+}
 
 /// Errors in loaded data. Each names the source, the column and the row.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -269,6 +288,7 @@ mod tests {
         let values: Arc<Vec<f64>> = Arc::new(owned.columns[0].values.to_vec());
         // SAFETY: the Arcs passed as keepers own the vectors, which are never
         // changed, for as long as the storage lives.
+        #[allow(unsafe_code)]
         let (ts, vs) = unsafe {
             (
                 Storage::lent(times.as_ptr(), times.len(), times.clone()),

@@ -51,6 +51,11 @@
 //! loop and the results are concatenated. Volumes are therefore summed in
 //! input order and the result is bit-for-bit the one a single sequential loop
 //! gives (tested), which a merge of partial sums across a cut would not be.
+//! Ticks are aggregated per chunk by a bucket-at-a-time kernel (`fast`: one
+//! bucket lookup and a galloping search per bucket, OHLCV in SIMD lanes) that
+//! is tested bit-for-bit against the per-tick loop ([`aggregate_ticks_per_tick`]);
+//! on unsorted or out-of-range input it hands the chunk to the per-tick loop,
+//! which reports the error.
 //!
 //! [`TimeframeAgg`] keeps the open (last) bucket for live data: each
 //! [`TimeframeAgg::append`] costs O(appended ticks) and reports whether the
@@ -616,6 +621,16 @@ fn run<R: Rows>(
 
 /// Runs `rows` in parallel chunks cut at bucket starts and concatenates.
 fn aggregate<R: Rows>(al: &Aligner, rows: &R, chunks: usize) -> Result<Bars, AggregateError> {
+    aggregate_with(al, rows, chunks, |r| run_chunk(al, rows, r))
+}
+
+/// [`aggregate`] with `chunk` turning each chunk's rows into its bars.
+fn aggregate_with<R: Rows>(
+    al: &Aligner,
+    rows: &R,
+    chunks: usize,
+    chunk: impl Fn(std::ops::Range<usize>) -> Result<Bars, AggregateError> + Sync,
+) -> Result<Bars, AggregateError> {
     let n = rows.len();
     let chunks = chunks.clamp(1, n.max(1));
     let mut cuts = vec![0usize];
@@ -635,21 +650,8 @@ fn aggregate<R: Rows>(al: &Aligner, rows: &R, chunks: usize) -> Result<Bars, Agg
     }
     cuts.push(n);
     let ranges: Vec<_> = cuts.windows(2).map(|w| w[0]..w[1]).collect();
-    let parts: Vec<Result<Bars, AggregateError>> = ranges
-        .into_par_iter()
-        .map(|r| {
-            let mut cur = Cursor::new();
-            if r.start > 0 {
-                cur.prev = Some((rows.time(r.start - 1), r.start - 1));
-            }
-            let mut out = Bars::with_capacity(64);
-            run(al, rows, r, &mut cur, &mut out)?;
-            if cur.bar.count > 0 {
-                out.push(&cur.bar);
-            }
-            Ok(out)
-        })
-        .collect();
+    super::name_worker_threads();
+    let parts: Vec<Result<Bars, AggregateError>> = ranges.into_par_iter().map(&chunk).collect();
     let mut all = Bars::default();
     for p in parts {
         all.append(p?);
@@ -657,8 +659,28 @@ fn aggregate<R: Rows>(al: &Aligner, rows: &R, chunks: usize) -> Result<Bars, Agg
     Ok(all)
 }
 
+/// One chunk on the per-tick loop, its last bar included.
+fn run_chunk<R: Rows>(
+    al: &Aligner,
+    rows: &R,
+    r: std::ops::Range<usize>,
+) -> Result<Bars, AggregateError> {
+    let mut cur = Cursor::new();
+    if r.start > 0 {
+        cur.prev = Some((rows.time(r.start - 1), r.start - 1));
+    }
+    let mut out = Bars::with_capacity(64);
+    run(al, rows, r, &mut cur, &mut out)?;
+    if cur.bar.count > 0 {
+        out.push(&cur.bar);
+    }
+    Ok(out)
+}
+
 /// Four chunks per thread (for balance), but none under [`MIN_CHUNK`] rows.
 fn default_chunks(n: usize) -> usize {
+    // Before current_num_threads, which starts the global pool.
+    super::name_worker_threads();
     (4 * rayon::current_num_threads()).min(n.div_ceil(MIN_CHUNK))
 }
 
@@ -701,6 +723,31 @@ pub fn aggregate_ticks(
 /// [`aggregate_ticks`] with an explicit number of chunks (1 = one sequential
 /// pass on the calling thread's pool); the result does not depend on it.
 pub fn aggregate_ticks_in_chunks(
+    al: &Aligner,
+    time: &[i64],
+    price: &[f64],
+    size: Option<&[f64]>,
+    chunks: usize,
+) -> Result<Bars, AggregateError> {
+    check_len("price", price.len(), time.len())?;
+    if let Some(s) = size {
+        check_len("size", s.len(), time.len())?;
+    }
+    let rows = Ticks { time, price, size };
+    aggregate_with(al, &rows, chunks, |r| {
+        // The kernel declines unsorted or out-of-range chunks; the per-tick
+        // loop then finds and reports the first offending row.
+        match fast::ticks(al, time, price, size, r.clone()) {
+            Some(bars) => Ok(bars),
+            None => run_chunk(al, &rows, r),
+        }
+    })
+}
+
+/// [`aggregate_ticks_in_chunks`] on the per-tick loop alone, without the
+/// bucket-at-a-time kernel: the reference the kernel is tested against and
+/// the "before" of `--bench timeframe`. Same result, bit for bit.
+pub fn aggregate_ticks_per_tick(
     al: &Aligner,
     time: &[i64],
     price: &[f64],
@@ -896,6 +943,8 @@ impl<R: Rows> Rows for Shifted<R> {
         self.inner.row(i - self.base)
     }
 }
+
+mod fast;
 
 #[cfg(test)]
 mod tests;

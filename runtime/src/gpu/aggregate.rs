@@ -1,6 +1,6 @@
 //! Timeframe aggregation on the GPU: ticks → OHLCV bars with tick counts,
-//! the same [`Bars`] as [`crate::data::timeframe::aggregate_ticks`], for
-//! large tick sets on a real GPU.
+//! **bit for bit** the [`Bars`] of [`crate::data::timeframe::aggregate_ticks`]
+//! (the CPU path the model uses), for large tick sets on a real GPU.
 //!
 //! # How
 //!
@@ -13,32 +13,33 @@
 //! one thread per run reduces its ticks, one thread per group its runs; the
 //! CPU reads the groups back and combines each bucket's groups.
 //!
-//! Prices and sizes live on the GPU as f32 ([`GpuTicks`], uploaded once and
-//! reused for any timeframe), in pages that each fit one storage binding
-//! (llvmpipe binds at most 128 MiB); a page overlaps the next by one group,
-//! so every group lies in one page. Dispatches are batched so that the run
-//! partials of a batch fit one binding too.
+//! # Exactness
 //!
-//! # Precision contract
+//! Prices and sizes go to the GPU as the f64 columns are (8 bytes a tick
+//! each, [`GpuTicks`], uploaded once and reused for any timeframe) and are
+//! read there as pairs of u32 words; the kernels do no float arithmetic at
+//! all, so neither the GPU's rounding nor `SHADER_F64` (which llvmpipe and
+//! many GPUs lack in WGSL) matters:
 //!
-//! The result equals, bit for bit, this naive loop in f32 (the reference the
-//! tests use):
-//!
-//! * prices and sizes are rounded to f32 (`as f32`); a tick whose f32 price
-//!   is not finite is skipped (not counted, its size not added), a size that
-//!   is not finite in f32 adds 0 — the CPU path's rules, applied to the f32
-//!   values (a finite f64 beyond ±3.4e38 is therefore skipped here);
-//! * open, high, low, close are the first, largest, smallest and last f32
-//!   price of the bucket (comparisons, so of equal values such as −0 and +0
-//!   the earlier one wins). Rounding to f32 keeps order, so these are the
-//!   CPU path's f64 values rounded to f32, up to the sign of a zero;
-//! * volume: the bucket's ticks in runs of [`RUN_TICKS`] from its first
-//!   tick, each run summed left to right in f32; runs summed left to right
-//!   per group of [`GROUP_TICKS`] ticks; groups summed left to right. (Sizes
-//!   that are whole numbers with bucket sums below 2^24 therefore give the
-//!   exact volume.) WGSL rounds f32 additions correctly but lets a GPU flush
-//!   subnormal values to zero; sizes that small are not supported;
-//! * count: the ticks with a finite f32 price; bars with none are left out.
+//! * open and close are the *indices* of the first and last tick with a
+//!   finite price; high and low the indices of the first largest and first
+//!   smallest price, compared through an order-preserving u32-pair key of
+//!   the f64 (sign flipped for positives, all bits flipped for negatives,
+//!   −0 keyed as +0 because they compare equal on the CPU). Ties keep the
+//!   earlier tick, as the CPU's `if h > high` does. The CPU gathers the f64
+//!   prices at those indices, so every bit (a zero's sign too) is the CPU
+//!   path's;
+//! * count: the ticks with a finite price (NaN and ±∞ are skipped, as on
+//!   the CPU; bars with none are left out);
+//! * volume: the GPU sums whole-number sizes in [0, 2^53) as a 64-bit
+//!   integer (a non-finite size adds 0, as on the CPU) and says whether the
+//!   bucket had only such sizes with a sum below 2^53. Then every partial
+//!   sum of the CPU's left-to-right f64 loop is an exact integer, so that
+//!   loop gives this sum whatever the order. A bucket with any other size
+//!   (a fraction such as 0.013, a negative, −0, 2^53 or more) is summed on
+//!   the CPU in the CPU path's own order (buckets in parallel). Share and
+//!   contract counts are whole numbers, so typically nothing is summed on
+//!   the CPU.
 //!
 //! Timestamps must be non-decreasing, as [`crate::data::Table`] guarantees
 //! on load; the GPU path does not scan every timestamp again (that pass
@@ -48,12 +49,18 @@
 //!
 //! # When
 //!
-//! [`gpu_worthwhile`]: on a real GPU (not a CPU adapter such as llvmpipe)
-//! and at least [`GPU_MIN_TICKS`] ticks. The CPU path stays the default: it
-//! keeps f64 volumes and needs no device.
+//! [`GpuTickAggregator`] is what the model is handed
+//! ([`crate::data::accel::TickAggregator`]): it keeps the ticks of the last
+//! source it saw resident, so switching timeframes uploads nothing, and it
+//! is used when [`gpu_worthwhile`] says so ([`GpuAggregatePolicy`]; the
+//! environment variable [`POLICY_ENV`] overrides it).
+
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::data::accel::TickAggregator;
+use crate::data::storage::Storage;
 use crate::data::timeframe::{AggregateError, Aligner, Bars};
 use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::shader;
@@ -63,12 +70,22 @@ use crate::gpu::types::{AggParams, AggPartial};
 pub const RUN_TICKS: usize = 32;
 /// Ticks per group (runs combined by one GPU thread); a multiple of [`RUN_TICKS`].
 pub const GROUP_TICKS: usize = 1024;
-/// Below this many ticks the GPU path does not pay (upload and dispatch
-/// overheads against a few ms on the cores).
+/// Below this many ticks the GPU path does not pay: the CPU path on a
+/// workstation's cores aggregates 4 M ticks in a few ms, while the first
+/// GPU aggregation uploads 16 bytes a tick (64 MB: ~3 ms over PCIe 4) plus
+/// a dispatch and a readback. Above it a timeframe switch over resident
+/// ticks reads only the bucket starts and the group partials back. To be
+/// revisited with the `timeframe_gpu` bench's figures on the H100/H200.
 pub const GPU_MIN_TICKS: usize = 4 << 20;
+/// Environment variable overriding [`GpuAggregatePolicy`]: `auto`, `force`
+/// (every tick set, on any adapter, llvmpipe included: for tests and
+/// benchmarks) or `off`.
+pub const POLICY_ENV: &str = "GPU_CHARTS_GPU_AGGREGATE";
 
 const WORKGROUP: u32 = 256;
 const PARTIAL_BYTES: u64 = std::mem::size_of::<AggPartial>() as u64;
+/// A whole-number volume sum stays exact below this.
+const EXACT_LIMIT: u64 = 1 << 53;
 
 /// Errors of the GPU aggregation.
 #[derive(Debug, thiserror::Error)]
@@ -81,15 +98,40 @@ pub enum GpuAggregateError {
     Gpu(#[from] GpuError),
 }
 
-/// Whether the GPU path is worth taking for `ticks` ticks on `adapter`.
+/// Whether the GPU path is worth taking for `ticks` ticks on `adapter`:
+/// not on a CPU adapter (llvmpipe: the CPU path is faster there), and
+/// [`GPU_MIN_TICKS`] or more.
 pub fn gpu_worthwhile(adapter: &wgpu::AdapterInfo, ticks: usize) -> bool {
     adapter.device_type != wgpu::DeviceType::Cpu && ticks >= GPU_MIN_TICKS
 }
 
+/// When [`GpuTickAggregator`] takes the GPU path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuAggregatePolicy {
+    /// When [`gpu_worthwhile`] says so (the default).
+    Auto,
+    /// Always (tests on llvmpipe, benchmarks).
+    Force,
+    /// Never.
+    Off,
+}
+
+impl GpuAggregatePolicy {
+    /// [`POLICY_ENV`]'s value, or `default` when it is unset or unknown.
+    pub fn from_env(default: GpuAggregatePolicy) -> GpuAggregatePolicy {
+        match std::env::var(POLICY_ENV).as_deref() {
+            Ok("force") => GpuAggregatePolicy::Force,
+            Ok("off") => GpuAggregatePolicy::Off,
+            Ok("auto") => GpuAggregatePolicy::Auto,
+            _ => default,
+        }
+    }
+}
+
 /// Aggregates ticks into bars on the GPU: uploads `price` and `size`, runs
-/// the kernels and returns the bars (values are f32 rounded, see the module
-/// docs). For many timeframes over the same ticks, keep a
-/// [`GpuAggregator`] and a [`GpuTicks`] instead.
+/// the kernels and returns the bars (equal to the CPU path's). For many
+/// timeframes over the same ticks, keep a [`GpuAggregator`] and a
+/// [`GpuTicks`] instead (or use [`GpuTickAggregator`]).
 pub fn aggregate_ticks_gpu(
     ctx: &GpuContext,
     al: &Aligner,
@@ -99,10 +141,10 @@ pub fn aggregate_ticks_gpu(
 ) -> Result<Bars, GpuAggregateError> {
     let mut agg = GpuAggregator::new(ctx)?;
     let ticks = agg.upload(ctx, time.len(), price, size)?;
-    agg.aggregate(ctx, &ticks, al, time)
+    agg.aggregate(ctx, &ticks, al, time, price, size)
 }
 
-/// Prices and sizes resident on the GPU as f32, in pages.
+/// Prices and sizes resident on the GPU (the f64 bits), in pages.
 pub struct GpuTicks {
     pages: Vec<Page>,
     len: usize,
@@ -116,7 +158,7 @@ struct Page {
     /// Ticks in the buffers (the page plus its overlap with the next).
     len: usize,
     price: wgpu::Buffer,
-    /// A 4-byte placeholder when there are no sizes.
+    /// An 8-byte placeholder when there are no sizes.
     size: wgpu::Buffer,
 }
 
@@ -225,25 +267,87 @@ fn runs_of(len: usize) -> usize {
     len.div_ceil(RUN_TICKS)
 }
 
-/// `b` after `a`, as `combine` in the shader.
-fn combine(a: AggPartial, b: AggPartial) -> AggPartial {
-    if b.count == 0 {
-        return a;
+/// Keys compare high word first.
+fn greater(a: [u32; 2], b: [u32; 2]) -> bool {
+    (a[1], a[0]) > (b[1], b[0])
+}
+
+fn words_u64(w: [u32; 2]) -> u64 {
+    u64::from(w[0]) | (u64::from(w[1]) << 32)
+}
+
+/// A bucket's groups combined, with global tick indices (the group
+/// partials' indices are relative to their page) and a u64 count; the
+/// bucket's volume sum may pass 2^32 ticks' worth, so it is kept in u64
+/// and checked against [`EXACT_LIMIT`] here.
+#[derive(Debug, Clone, Copy)]
+struct BucketAgg {
+    count: u64,
+    first: usize,
+    last: usize,
+    max_index: usize,
+    max_key: [u32; 2],
+    min_index: usize,
+    min_key: [u32; 2],
+    volume: u64,
+    exact: bool,
+}
+
+fn combine_bucket(acc: Option<BucketAgg>, g: &AggPartial, base: usize) -> Option<BucketAgg> {
+    if g.count == 0 {
+        return acc;
     }
-    if a.count == 0 {
-        return b;
+    let at = |i: u32| base + i as usize;
+    let vol = words_u64(g.volume);
+    let Some(mut r) = acc else {
+        return Some(BucketAgg {
+            count: u64::from(g.count),
+            first: at(g.first),
+            last: at(g.last),
+            max_index: at(g.max_index),
+            max_key: g.max_key,
+            min_index: at(g.min_index),
+            min_key: g.min_key,
+            volume: vol,
+            exact: g.exact != 0 && vol < EXACT_LIMIT,
+        });
+    };
+    if greater(g.max_key, r.max_key) {
+        r.max_key = g.max_key;
+        r.max_index = at(g.max_index);
     }
-    let mut r = a;
-    if b.high > r.high {
-        r.high = b.high;
+    if greater(r.min_key, g.min_key) {
+        r.min_key = g.min_key;
+        r.min_index = at(g.min_index);
     }
-    if b.low < r.low {
-        r.low = b.low;
+    r.last = at(g.last);
+    r.count += u64::from(g.count);
+    r.volume = r.volume.saturating_add(vol);
+    r.exact = r.exact && g.exact != 0 && r.volume < EXACT_LIMIT;
+    Some(r)
+}
+
+/// One bar: start, open, high, low, close, volume, count.
+type BarRow = (i64, f64, f64, f64, f64, f64, u64);
+
+/// The CPU path's volume loop over one bucket's ticks (its order, its
+/// rules: non-finite prices skipped, non-finite sizes add 0).
+fn cpu_volume(price: &[f64], size: &[f64]) -> f64 {
+    let mut vol = 0.0;
+    let mut any = false;
+    for (&p, &s) in price.iter().zip(size) {
+        if !p.is_finite() {
+            continue;
+        }
+        let v = if s.is_finite() { s } else { 0.0 };
+        if any {
+            vol += v;
+        } else {
+            vol = v;
+            any = true;
+        }
     }
-    r.last = b.last;
-    r.volume += b.volume;
-    r.count += b.count;
-    r
+    vol
 }
 
 /// Reusable buffers of one batch slot.
@@ -266,6 +370,8 @@ pub struct GpuAggregator {
     page_ticks: usize,
     max_batch_runs: usize,
     scratch: Vec<Scratch>,
+    /// Buckets whose volume the last aggregation summed on the CPU.
+    cpu_volume_buckets: usize,
 }
 
 fn storage(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -300,14 +406,13 @@ impl GpuAggregator {
     pub fn new(ctx: &GpuContext) -> Result<GpuAggregator, GpuError> {
         let l = ctx.device.limits();
         let binding = l.max_storage_buffer_binding_size.min(l.max_buffer_size);
-        // f32 per tick, less the overlap; u32 indices stay far from overflow.
-        let page_ticks = ((binding / 4) as usize)
+        // One f64 per tick, less the overlap; u32 indices stay far from overflow.
+        let page_ticks = ((binding / 8) as usize)
             .saturating_sub(GROUP_TICKS)
             .clamp(GROUP_TICKS, 1 << 30);
         let max_batch_runs = ((binding / PARTIAL_BYTES) as usize).max(1);
         Self::with_limits(ctx, page_ticks, max_batch_runs)
     }
-
     /// As [`GpuAggregator::new`] with smaller pages (ticks, at least
     /// [`GROUP_TICKS`]) and batches (runs): tests use them to cover paging on
     /// small inputs.
@@ -369,11 +474,12 @@ impl GpuAggregator {
             page_ticks: page_ticks.max(GROUP_TICKS),
             max_batch_runs: max_batch_runs.max(GROUP_TICKS / RUN_TICKS),
             scratch: Vec::new(),
+            cpu_volume_buckets: 0,
         })
     }
 
-    /// Uploads `len` ticks' prices and sizes (converted to f32 on every
-    /// core, straight into mapped buffers).
+    /// Uploads `len` ticks' prices and sizes (their f64 bytes, straight
+    /// into mapped buffers).
     pub fn upload(
         &self,
         ctx: &GpuContext,
@@ -389,10 +495,10 @@ impl GpuAggregator {
         let mut first = 0;
         while first < len {
             let end = (first + self.page_ticks + GROUP_TICKS).min(len);
-            let price_buf = checked(&ctx.device, || mapped_f32(ctx, &price[first..end]))??;
+            let price_buf = mapped_f64(ctx, &price[first..end])?;
             let size_buf = match size {
-                Some(s) => checked(&ctx.device, || mapped_f32(ctx, &s[first..end]))??,
-                None => checked(&ctx.device, || mapped_f32(ctx, &[0.0]))??,
+                Some(s) => mapped_f64(ctx, &s[first..end])?,
+                None => mapped_f64(ctx, &[0.0])?,
             };
             pages.push(Page {
                 first,
@@ -410,36 +516,86 @@ impl GpuAggregator {
         })
     }
 
-    /// The bars of `ticks` (timestamps `time`) for `al`: the same shape as
-    /// [`crate::data::timeframe::aggregate_ticks`], values as in the module
-    /// docs' precision contract.
+    /// The bars of `ticks` (timestamps `time`; `price` and `size` the same
+    /// values as uploaded, for gathering) for `al`: equal to
+    /// [`crate::data::timeframe::aggregate_ticks`] (module docs).
     pub fn aggregate(
         &mut self,
         ctx: &GpuContext,
         ticks: &GpuTicks,
         al: &Aligner,
         time: &[i64],
+        price: &[f64],
+        size: Option<&[f64]>,
     ) -> Result<Bars, GpuAggregateError> {
         check_len("price", ticks.len, time.len())?;
+        check_len("price", price.len(), time.len())?;
+        if let Some(s) = size {
+            check_len("size", s.len(), time.len())?;
+        }
+        if size.is_some() != ticks.has_size {
+            return Err(GpuError::Wgpu(
+                "the ticks on the GPU were uploaded with a different size column".into(),
+            )
+            .into());
+        }
         let buckets = buckets(al, time)?;
         let (starts, bucket_groups) = groups(&buckets, time.len());
         let batches = self.batches(ticks, &starts);
-        let partials = self.run_batches(ctx, ticks, &starts, &batches)?;
+        let (partials, bases) = self.run_batches(ctx, ticks, &starts, &batches)?;
+        let n = time.len();
+        // Combine each bucket's groups and gather the f64 values; buckets
+        // whose sizes are not all whole numbers get the CPU's own loop.
+        let on_cpu = std::sync::atomic::AtomicUsize::new(0);
+        crate::data::name_worker_threads();
+        let rows: Vec<Option<BarRow>> = (0..buckets.len())
+            .into_par_iter()
+            .map(|k| {
+                let b = buckets[k];
+                let (ga, gb) = (bucket_groups[k], bucket_groups[k + 1]);
+                let mut acc = None;
+                for g in ga..gb {
+                    acc = combine_bucket(acc, &partials[g], bases[g]);
+                }
+                let a = acc?;
+                let end = buckets.get(k + 1).map_or(n, |next| next.first);
+                let volume = match size {
+                    None => 0.0,
+                    Some(_) if a.exact => a.volume as f64,
+                    Some(s) => {
+                        on_cpu.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        cpu_volume(&price[b.first..end], &s[b.first..end])
+                    }
+                };
+                Some((
+                    b.start,
+                    price[a.first],
+                    price[a.max_index],
+                    price[a.min_index],
+                    price[a.last],
+                    volume,
+                    a.count,
+                ))
+            })
+            .collect();
+        self.cpu_volume_buckets = on_cpu.into_inner();
         let mut bars = Bars::default();
-        for (k, b) in buckets.iter().enumerate() {
-            let gs = &partials[bucket_groups[k]..bucket_groups[k + 1]];
-            let p = gs.iter().copied().fold(EMPTY, combine);
-            if p.count > 0 {
-                bars.time.push(b.start);
-                bars.open.push(f64::from(p.first));
-                bars.high.push(f64::from(p.high));
-                bars.low.push(f64::from(p.low));
-                bars.close.push(f64::from(p.last));
-                bars.volume.push(f64::from(p.volume));
-                bars.count.push(u64::from(p.count));
-            }
+        for (t, o, h, l, c, v, count) in rows.into_iter().flatten() {
+            bars.time.push(t);
+            bars.open.push(o);
+            bars.high.push(h);
+            bars.low.push(l);
+            bars.close.push(c);
+            bars.volume.push(v);
+            bars.count.push(count);
         }
         Ok(bars)
+    }
+
+    /// Buckets whose volume the last [`GpuAggregator::aggregate`] summed on
+    /// the CPU (sizes that are not all whole numbers below 2^53).
+    pub fn last_cpu_volume_buckets(&self) -> usize {
+        self.cpu_volume_buckets
     }
 
     /// Cuts the groups into dispatches: by the page their first tick lies
@@ -529,14 +685,27 @@ impl GpuAggregator {
     }
 
     /// Dispatches every batch in one submission and reads the group
-    /// partials back, in group order.
+    /// partials back, in group order, with each group's page's first tick.
     fn run_batches(
         &mut self,
         ctx: &GpuContext,
         ticks: &GpuTicks,
         starts: &[usize],
         batches: &[Batch],
-    ) -> Result<Vec<AggPartial>, GpuAggregateError> {
+    ) -> Result<(Vec<AggPartial>, Vec<usize>), GpuAggregateError> {
+        let device = ctx.device.clone();
+        checked(&device, || {
+            self.run_batches_unchecked(ctx, ticks, starts, batches)
+        })?
+    }
+
+    fn run_batches_unchecked(
+        &mut self,
+        ctx: &GpuContext,
+        ticks: &GpuTicks,
+        starts: &[usize],
+        batches: &[Batch],
+    ) -> Result<(Vec<AggPartial>, Vec<usize>), GpuAggregateError> {
         let max_wg = ctx.device.limits().max_compute_workgroups_per_dimension;
         let dispatch = |n: usize| (n.div_ceil(WORKGROUP as usize) as u32).clamp(1, max_wg);
         let mut encoder = ctx
@@ -586,19 +755,24 @@ impl GpuAggregator {
             encoder.copy_buffer_to_buffer(&s.groups, 0, &s.readback, 0, bytes);
             sizes.push(bytes);
         }
-        checked(&ctx.device, || ctx.queue.submit([encoder.finish()]))?;
+        ctx.queue.submit([encoder.finish()]);
         let mut out = Vec::with_capacity(starts.len().saturating_sub(1));
+        let mut bases = Vec::with_capacity(out.capacity());
+        for b in batches {
+            bases.extend(std::iter::repeat_n(ticks.pages[b.page].first, b.gb - b.ga));
+        }
         for (slot, &bytes) in sizes.iter().enumerate() {
             let buf = &self.scratch[slot].readback;
             read_partials(ctx, buf, bytes, &mut out)?;
         }
-        Ok(out)
+        Ok((out, bases))
     }
 
     /// The read-bandwidth baseline: one coalesced pass over every page's
-    /// prices (and sizes), summed. Returns the sum (so the reads cannot be
-    /// left out) once the GPU finished.
-    pub fn read_bandwidth(&mut self, ctx: &GpuContext, ticks: &GpuTicks) -> Result<f32, GpuError> {
+    /// prices (and sizes), the same 16 bytes a tick the aggregation reads.
+    /// Returns the xor of every word read (so the reads cannot be left out)
+    /// once the GPU finished.
+    pub fn read_bandwidth(&mut self, ctx: &GpuContext, ticks: &GpuTicks) -> Result<u32, GpuError> {
         let max_wg = ctx.device.limits().max_compute_workgroups_per_dimension;
         let mut encoder = ctx
             .device
@@ -637,18 +811,9 @@ impl GpuAggregator {
         for (slot, &bytes) in sizes.iter().enumerate() {
             read_partials(ctx, &self.scratch[slot].readback, bytes, &mut out)?;
         }
-        Ok(out.iter().map(|p| p.first).sum())
+        Ok(out.iter().fold(0, |x, p| x ^ p.count))
     }
 }
-
-const EMPTY: AggPartial = AggPartial {
-    first: 0.0,
-    last: 0.0,
-    low: 0.0,
-    high: 0.0,
-    volume: 0.0,
-    count: 0,
-};
 
 fn check_len(column: &'static str, found: usize, expected: usize) -> Result<(), AggregateError> {
     if found == expected {
@@ -662,26 +827,32 @@ fn check_len(column: &'static str, found: usize, expected: usize) -> Result<(), 
     }
 }
 
-/// A storage buffer holding `values` as f32, written while mapped at
-/// creation (no staging buffer).
-fn mapped_f32(ctx: &GpuContext, values: &[f64]) -> Result<wgpu::Buffer, GpuError> {
-    let buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("ticks f32"),
-        size: (values.len() as u64 * 4).max(4),
-        usage: wgpu::BufferUsages::STORAGE,
-        mapped_at_creation: true,
-    });
+/// A storage buffer holding `values`' bytes, written while mapped at
+/// creation (no staging buffer), inside error scopes.
+fn mapped_f64(ctx: &GpuContext, values: &[f64]) -> Result<wgpu::Buffer, GpuError> {
+    let bytes = (values.len() as u64 * 8).max(8);
+    let max = ctx.device.limits().max_buffer_size;
+    if bytes > max {
+        return Err(GpuError::Wgpu(format!(
+            "{bytes} bytes of ticks exceed the device's largest buffer ({max} bytes)"
+        )));
+    }
+    let buf = checked(&ctx.device, || {
+        ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ticks f64"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: true,
+        })
+    })?;
     {
         let mut view = buf
             .get_mapped_range_mut(..)
             .map_err(|e| GpuError::Wgpu(e.to_string()))?;
-        // Converted on every core first: the mapped view is write-only and
-        // cannot be shared between threads.
-        let f: Vec<f32> = values.par_iter().map(|&v| v as f32).collect();
         if values.is_empty() {
-            view.copy_from_slice(&[0; 4]);
+            view.copy_from_slice(&[0; 8]);
         } else {
-            view.copy_from_slice(bytemuck::cast_slice(&f));
+            view.copy_from_slice(bytemuck::cast_slice(values));
         }
     }
     buf.unmap();
@@ -719,6 +890,194 @@ fn read_partials(
     }
     buf.unmap();
     Ok(())
+}
+
+/// The model's GPU path ([`TickAggregator`]): a device, the pipelines, and
+/// the ticks of the last source aggregated, resident on the GPU so that
+/// switching timeframes uploads nothing.
+pub struct GpuTickAggregator {
+    /// The device, or (for the window, whose own device comes after the
+    /// first model) one opened headless on first use.
+    ctx: std::sync::OnceLock<Result<GpuContext, String>>,
+    policy: GpuAggregatePolicy,
+    /// Page and batch sizes for [`GpuAggregator::with_limits`] (tests);
+    /// `None`: the device's.
+    limits: Option<(usize, usize)>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    pipelines: Option<GpuAggregator>,
+    resident: Option<Resident>,
+    /// GPU aggregations that returned bars (for tests and `stats`).
+    runs: u64,
+}
+
+/// Uploaded ticks and the columns they were uploaded from; holding the
+/// columns keeps their memory (and so the pointers compared) alive.
+struct Resident {
+    price: Storage<f64>,
+    size: Option<Storage<f64>>,
+    ticks: GpuTicks,
+}
+
+impl Resident {
+    fn is_of(&self, price: &Storage<f64>, size: Option<&Storage<f64>>) -> bool {
+        let same = |a: &Storage<f64>, b: &Storage<f64>| std::ptr::eq(a.as_slice(), b.as_slice());
+        same(&self.price, price)
+            && match (&self.size, size) {
+                (Some(a), Some(b)) => same(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+impl GpuTickAggregator {
+    /// An aggregator on `ctx`'s device (a clone of the context: wgpu's
+    /// handles are shared) taking the GPU path as `policy` says.
+    pub fn new(ctx: &GpuContext, policy: GpuAggregatePolicy) -> GpuTickAggregator {
+        GpuTickAggregator {
+            ctx: std::sync::OnceLock::from(Ok(ctx.clone())),
+            policy,
+            limits: None,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// An aggregator that opens a headless device of its own the first
+    /// time it takes the GPU path (never, on a machine where `policy` and
+    /// the adapter leave every tick set to the CPU); the policy comes from
+    /// [`POLICY_ENV`], else `auto`. For the window, which builds its first
+    /// model before its surface's device exists.
+    pub fn lazy_headless() -> GpuTickAggregator {
+        GpuTickAggregator {
+            ctx: std::sync::OnceLock::new(),
+            policy: GpuAggregatePolicy::from_env(GpuAggregatePolicy::Auto),
+            limits: None,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn context(&self) -> Result<&GpuContext, GpuError> {
+        self.ctx
+            .get_or_init(|| GpuContext::headless().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| GpuError::Wgpu(e.clone()))
+    }
+
+    /// As [`GpuTickAggregator::new`] with pages of `page_ticks` ticks and
+    /// batches of `batch_runs` runs ([`GpuAggregator::with_limits`]), so
+    /// that tests cover paging with small charts.
+    pub fn with_limits(
+        ctx: &GpuContext,
+        policy: GpuAggregatePolicy,
+        page_ticks: usize,
+        batch_runs: usize,
+    ) -> GpuTickAggregator {
+        GpuTickAggregator {
+            limits: Some((page_ticks, batch_runs)),
+            ..GpuTickAggregator::new(ctx, policy)
+        }
+    }
+
+    /// GPU aggregations that returned bars so far.
+    pub fn gpu_runs(&self) -> u64 {
+        self.state.lock().map_or(0, |s| s.runs)
+    }
+
+    /// Bytes of ticks resident on the GPU.
+    pub fn resident_bytes(&self) -> u64 {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|s| s.resident.as_ref().map(|r| r.ticks.gpu_bytes()))
+            .unwrap_or(0)
+    }
+
+    fn run(
+        &self,
+        al: &Aligner,
+        time: &[i64],
+        price: &Storage<f64>,
+        size: Option<&Storage<f64>>,
+    ) -> Result<Bars, GpuAggregateError> {
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| GpuError::Wgpu("an earlier GPU aggregation panicked".into()))?;
+        let state = &mut *state;
+        let ctx = self.context()?;
+        if state.pipelines.is_none() {
+            state.pipelines = Some(match self.limits {
+                Some((page, batch)) => GpuAggregator::with_limits(ctx, page, batch)?,
+                None => GpuAggregator::new(ctx)?,
+            });
+        }
+        let Some(agg) = state.pipelines.as_mut() else {
+            unreachable!("set above")
+        };
+        if !state
+            .resident
+            .as_ref()
+            .is_some_and(|r| r.is_of(price, size))
+        {
+            // Drop the old upload before making the new one.
+            state.resident = None;
+            let ticks = agg.upload(ctx, time.len(), price, size.map(|s| s.as_slice()))?;
+            state.resident = Some(Resident {
+                price: price.clone(),
+                size: size.cloned(),
+                ticks,
+            });
+        }
+        let Some(r) = state.resident.as_ref() else {
+            unreachable!("set above")
+        };
+        let bars = agg.aggregate(ctx, &r.ticks, al, time, price, size.map(|s| s.as_slice()));
+        if bars.is_err() {
+            // The device may be in a bad state: start from scratch next time.
+            state.resident = None;
+            state.pipelines = None;
+        } else {
+            state.runs += 1;
+        }
+        bars
+    }
+}
+
+impl TickAggregator for GpuTickAggregator {
+    fn wanted(&self, ticks: usize) -> bool {
+        match self.policy {
+            GpuAggregatePolicy::Force => true,
+            GpuAggregatePolicy::Off => false,
+            // Only a tick count worth it opens a lazy device.
+            GpuAggregatePolicy::Auto => {
+                ticks >= GPU_MIN_TICKS
+                    && self
+                        .context()
+                        .is_ok_and(|c| gpu_worthwhile(&c.adapter.get_info(), ticks))
+            }
+        }
+    }
+
+    fn aggregate_ticks(
+        &self,
+        al: &Aligner,
+        time: &[i64],
+        price: &Storage<f64>,
+        size: Option<&Storage<f64>>,
+    ) -> Result<Bars, String> {
+        self.run(al, time, price, size).map_err(|e| e.to_string())
+    }
+
+    fn describe(&self) -> String {
+        match self.ctx.get() {
+            Some(Ok(c)) => format!("GPU {}", c.adapter_summary()),
+            _ => "GPU".to_string(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ pub enum GpuError {
     Readback(String),
 }
 
-/// A device and queue, with what the adapter is.
+/// A device and queue, with what the adapter is. Cloning shares them
+/// (wgpu handles are reference-counted).
+#[derive(Clone)]
 pub struct GpuContext {
     /// The instance.
     pub instance: wgpu::Instance,

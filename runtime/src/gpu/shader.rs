@@ -115,12 +115,15 @@ mod tests {
             "AggPartial",
             size_of::<AggPartial>(),
             &[
+                offset_of!(AggPartial, count),
                 offset_of!(AggPartial, first),
                 offset_of!(AggPartial, last),
-                offset_of!(AggPartial, low),
-                offset_of!(AggPartial, high),
+                offset_of!(AggPartial, max_index),
+                offset_of!(AggPartial, min_index),
+                offset_of!(AggPartial, exact),
+                offset_of!(AggPartial, max_key),
+                offset_of!(AggPartial, min_key),
                 offset_of!(AggPartial, volume),
-                offset_of!(AggPartial, count),
             ],
         );
         let ui = naga::front::wgsl::parse_str(&ui_source()).unwrap();

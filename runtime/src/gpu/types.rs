@@ -151,21 +151,28 @@ pub struct AggParams {
     pub ticks: u32,
 }
 
-/// One run's, group's or bar's partial aggregate (`AggPartial` in
-/// `shaders/aggregate.wgsl`); `count` 0 means no finite-price tick.
+/// One run's, group's or bucket's partial aggregate (`AggPartial` in
+/// `shaders/aggregate.wgsl`): tick indices (relative to the page on the
+/// GPU) and integer sums, no floats; `count` 0 means no finite-price tick.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub struct AggPartial {
-    /// First price.
-    pub first: f32,
-    /// Last price.
-    pub last: f32,
-    /// Lowest price.
-    pub low: f32,
-    /// Highest price.
-    pub high: f32,
-    /// Summed sizes.
-    pub volume: f32,
     /// Ticks with a finite price.
     pub count: u32,
+    /// Index of the first of them.
+    pub first: u32,
+    /// Index of the last of them.
+    pub last: u32,
+    /// Index of the first largest price.
+    pub max_index: u32,
+    /// Index of the first smallest price.
+    pub min_index: u32,
+    /// 1 while `volume` is the exact sum of whole-number sizes below 2^53.
+    pub exact: u32,
+    /// Order-preserving key of the largest price (low word first).
+    pub max_key: [u32; 2],
+    /// Key of the smallest price.
+    pub min_key: [u32; 2],
+    /// Sum of the sizes as a u64 (low word first).
+    pub volume: [u32; 2],
 }

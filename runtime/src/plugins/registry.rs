@@ -59,8 +59,9 @@ pub fn is_misnamed_library(file_name: &str) -> bool {
 /// The plugin folders to scan, in priority order (earlier wins a name clash):
 ///
 /// 1. the folder of the running executable; when that folder is `deps` (a
-///    cargo test binary in `target/<profile>/deps`), its parent and then
-///    `deps` itself (plugin-named files only: see [`PluginRegistry::scan_dir`]);
+///    cargo test binary in `target/<profile>/deps`), `deps` itself
+///    (plugin-named files only: see [`PluginRegistry::scan_dir`]) and then
+///    its parent;
 /// 2. every folder in `chart_dirs` (the `plugins` folders a chart file names,
 ///    and folders given on the command line);
 /// 3. every folder listed in `GPU_CHARTS_PLUGIN_PATH`.
@@ -85,12 +86,13 @@ fn search_dirs(
     if let Some(exe_dir) = exe.and_then(Path::parent) {
         // A test binary runs from `target/<profile>/deps`, where `cargo test`
         // leaves the plugin libraries it builds (they are uplifted to the
-        // parent only by `cargo build`). `deps` also holds every proc-macro
+        // parent only by `cargo build`): `deps` first, or a test would load
+        // the parent's copies from the last `cargo build`, however old. `deps` also holds every proc-macro
         // library of the build, so `scan_dir` only takes plugin-named files there.
         match exe_dir.parent() {
             Some(parent) if exe_dir.file_name().is_some_and(|n| n == "deps") => {
-                candidates.push(parent.to_path_buf());
                 candidates.push(exe_dir.to_path_buf());
+                candidates.push(parent.to_path_buf());
             }
             _ => candidates.push(exe_dir.to_path_buf()),
         }
@@ -716,10 +718,12 @@ mod tests {
             Some(env),
         );
         let canon = |p: &Path| std::fs::canonicalize(p).expect("canonicalize");
-        // `debug` appears once (deduplicated), then `deps`; missing folders never.
+        // `deps` first (what `cargo test` just built; `debug` may hold
+        // older copies from an earlier `cargo build`), `debug` once
+        // (deduplicated); missing folders never.
         assert_eq!(
             dirs,
-            vec![canon(&debug), canon(&deps), canon(&charts), canon(&extra)]
+            vec![canon(&deps), canon(&debug), canon(&charts), canon(&extra)]
         );
 
         let bin = root.path().join("bin");

@@ -367,11 +367,8 @@ fn series_range(s: &SeriesModel, a: usize, b: usize) -> (f64, f64) {
                     take(col_range(c, a, b));
                 }
             }
-            if f & GC_FIELD_VOLUME != 0
-                && let Some(v) = &d.volume
-            {
-                take(col_range(v, a, b));
-            }
+            // Volume: see `drawn_volume_range` (bars merged into one column
+            // draw their sum, not their largest).
         }
         SeriesData::Line(c) => {
             if f & GC_FIELD_VALUE != 0 {
@@ -386,6 +383,50 @@ fn series_range(s: &SeriesModel, a: usize, b: usize) -> (f64, f64) {
         }
     }
     (lo, hi)
+}
+
+/// True when `s` draws volume bars: several bars merged into one bucket
+/// draw their summed volume.
+fn draws_volume_sums(s: &SeriesModel) -> bool {
+    s.spec.range_fields & GC_FIELD_VOLUME != 0
+        && matches!(&s.data, SeriesData::Bars(d) if d.volume_prefix.is_some())
+}
+
+/// The bucket width (px) series `s` is drawn with: the quality preset's
+/// level-of-detail width, twice that for bars.
+fn bucket_px(model: &ChartModel, s: &SeriesModel, r: f32) -> f32 {
+    let lod = model.quality.lod_px.max(0.25) * r;
+    if s.spec.input == GC_INPUT_BARS {
+        2.0 * lod
+    } else {
+        lod
+    }
+}
+
+/// (min, max) of the volumes a volume series draws on `x`: per bucket the
+/// sum of the bars merged into it, as [`bar_instances`] draws it, over the
+/// buckets that show in the plot. `None` for other series.
+fn drawn_volume_range(s: &SeriesModel, x: &XMap, min_px: f32) -> Option<(f64, f64)> {
+    if !draws_volume_sums(s) {
+        return None;
+    }
+    let SeriesData::Bars(d) = &s.data else {
+        return None;
+    };
+    let p = d.volume_prefix.as_ref()?;
+    let (buckets, slot) = x.buckets(&d.timeline.timestamps, min_px);
+    let half = slot / 2.0;
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for b in buckets
+        .iter()
+        .filter(|b| b.x + half >= 0.0 && b.x - half <= x.width)
+    {
+        let v = p[b.hi] - p[b.lo];
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    Some((lo, hi))
 }
 
 fn timestamps_of(s: &SeriesModel) -> &[i64] {
@@ -614,81 +655,113 @@ pub fn build_frame_with(
         pane_y += ph;
     }
 
-    let provisional = XMap {
-        mode: &model.x_axis,
-        view,
-        width: w,
-    };
-    let mut geoms = Vec::new();
-    for (pi, (p, &(_, ph))) in model.panes.iter().zip(&pane_rects).enumerate() {
-        let target = ((ph / (48.0 * r)).floor() as usize).clamp(2, 12);
-        if let Some(&Some((lo, hi))) = state.y_fixed.get(pi)
-            && lo.is_finite()
-            && hi.is_finite()
-            && hi > lo
-        {
-            // The user's range, exactly: no padding, no zero line.
-            let log = p.scale == Scale::Log && lo > 0.0;
-            geoms.push(pane_geom(lo, hi, log, target));
-            continue;
-        }
-        let mut lo = f64::INFINITY;
-        let mut hi = f64::NEG_INFINITY;
-        let mut include_zero = false;
-        for s in &p.series {
-            let (a, b) = provisional.visible_rows(timestamps_of(s));
-            let (l, hgh) = series_range(s, a, b);
-            lo = lo.min(l);
-            hi = hi.max(hgh);
-            include_zero |= s.spec.flags & GC_CHART_INCLUDE_ZERO != 0;
-        }
-        if !(lo.is_finite() && hi.is_finite()) {
-            (lo, hi) = (0.0, 1.0);
-        }
-        let log = p.scale == Scale::Log && lo > 0.0;
-        if include_zero && !log {
-            lo = lo.min(0.0);
-            hi = hi.max(0.0);
-        }
-        if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
-            let pad = if hi == 0.0 { 1.0 } else { hi.abs() * 0.01 };
-            lo -= pad;
-            hi += pad;
-        }
-        // Headroom so the extremes do not touch the pane edges.
-        if log {
-            let (a, b) = (lo.ln(), hi.ln());
-            let pad = (b - a) * 0.06;
-            lo = (a - pad).exp();
-            hi = (b + pad).exp();
-        } else {
-            let pad = (hi - lo) * 0.06;
-            if !(include_zero && lo == 0.0) {
-                lo -= pad;
+    // A volume series' range depends on the buckets drawn (their summed
+    // volumes), so on the plot width, which depends on the labels of the
+    // ranges: settle it below with the width actually drawn.
+    let pane_geoms = |xm: &XMap| -> Vec<PaneGeom> {
+        let mut geoms = Vec::new();
+        for (pi, (p, &(_, ph))) in model.panes.iter().zip(&pane_rects).enumerate() {
+            let target = ((ph / (48.0 * r)).floor() as usize).clamp(2, 12);
+            if let Some(&Some((lo, hi))) = state.y_fixed.get(pi)
+                && lo.is_finite()
+                && hi.is_finite()
+                && hi > lo
+            {
+                // The user's range, exactly: no padding, no zero line.
+                let log = p.scale == Scale::Log && lo > 0.0;
+                geoms.push(pane_geom(lo, hi, log, target));
+                continue;
             }
-            hi += pad;
+            let mut lo = f64::INFINITY;
+            let mut hi = f64::NEG_INFINITY;
+            let mut include_zero = false;
+            for s in &p.series {
+                let (a, b) = xm.visible_rows(timestamps_of(s));
+                let (mut l, mut hgh) = series_range(s, a, b);
+                if let Some((vl, vh)) = drawn_volume_range(s, xm, bucket_px(model, s, r)) {
+                    l = l.min(vl);
+                    hgh = hgh.max(vh);
+                }
+                lo = lo.min(l);
+                hi = hi.max(hgh);
+                include_zero |= s.spec.flags & GC_CHART_INCLUDE_ZERO != 0;
+            }
+            if !(lo.is_finite() && hi.is_finite()) {
+                (lo, hi) = (0.0, 1.0);
+            }
+            let log = p.scale == Scale::Log && lo > 0.0;
+            if include_zero && !log {
+                lo = lo.min(0.0);
+                hi = hi.max(0.0);
+            }
+            if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
+                let pad = if hi == 0.0 { 1.0 } else { hi.abs() * 0.01 };
+                lo -= pad;
+                hi += pad;
+            }
+            // Headroom so the extremes do not touch the pane edges.
+            if log {
+                let (a, b) = (lo.ln(), hi.ln());
+                let pad = (b - a) * 0.06;
+                lo = (a - pad).exp();
+                hi = (b + pad).exp();
+            } else {
+                let pad = (hi - lo) * 0.06;
+                if !(include_zero && lo == 0.0) {
+                    lo -= pad;
+                }
+                hi += pad;
+            }
+            geoms.push(pane_geom(lo, hi, log, target));
         }
-        geoms.push(pane_geom(lo, hi, log, target));
-    }
-    let label_w = geoms
-        .iter()
-        .flat_map(|g| g.ticks.iter().map(|t| text::measure(&t.label, axis_font)))
-        .fold(0.0f32, f32::max);
-    let axis_w = (label_w + 16.0 * r).max(min_axis_w);
-    // Long labels may not leave room for the plot after all.
-    let price_axis = furniture.price_axis && w >= axis_w + MIN_PLOT_W_WITH_PRICE_AXIS * r;
-    let plot_left = 0.0f32;
-    let plot_w = if price_axis {
-        w - axis_w - plot_left
-    } else {
-        w - plot_left
-    }
-    .max(1.0);
-    let x = XMap {
+        geoms
+    };
+    // The plot width the labels of `geoms` leave, and whether the price axis shows.
+    let layout = |geoms: &[PaneGeom]| -> (f32, bool) {
+        let label_w = geoms
+            .iter()
+            .flat_map(|g| g.ticks.iter().map(|t| text::measure(&t.label, axis_font)))
+            .fold(0.0f32, f32::max);
+        let axis_w = (label_w + 16.0 * r).max(min_axis_w);
+        // Long labels may not leave room for the plot after all.
+        let price_axis = furniture.price_axis && w >= axis_w + MIN_PLOT_W_WITH_PRICE_AXIS * r;
+        let plot_w = if price_axis { w - axis_w } else { w }.max(1.0);
+        (plot_w, price_axis)
+    };
+    let x_map = |width: f32| XMap {
         mode: &model.x_axis,
         view,
-        width: plot_w,
+        width,
     };
+    // Ranges first on the whole width (provisional), then, where a range
+    // depends on the width, again on the plot width until it stops moving
+    // (the labels rarely change width; two more passes at most).
+    let mut geoms = pane_geoms(&x_map(w));
+    let (mut plot_w, mut price_axis) = layout(&geoms);
+    let width_dependent = model
+        .panes
+        .iter()
+        .flat_map(|p| &p.series)
+        .any(draws_volume_sums);
+    if width_dependent {
+        let mut drawn = w;
+        for _ in 0..2 {
+            if plot_w == drawn {
+                break;
+            }
+            drawn = plot_w;
+            geoms = pane_geoms(&x_map(drawn));
+            (plot_w, price_axis) = layout(&geoms);
+        }
+        // Draw at the width the ranges were computed for, so that they hold
+        // every drawn bar.
+        if plot_w != drawn {
+            plot_w = drawn;
+            price_axis = drawn < w;
+        }
+    }
+    let plot_left = 0.0f32;
+    let x = x_map(plot_w);
 
     // Time axis ticks (shared by all panes).
     let target_x = ((plot_w / (90.0 * r)).floor() as usize).clamp(2, 20);
@@ -770,8 +843,7 @@ pub fn build_frame_with(
             let ts = timestamps_of(s);
             let bars = s.spec.input == GC_INPUT_BARS;
             // The preset's bucket width; 1 px (2 for bars) by default.
-            let lod = model.quality.lod_px.max(0.25) * r;
-            let (buckets, slot) = x.buckets(ts, if bars { 2.0 * lod } else { lod });
+            let (buckets, slot) = x.buckets(ts, bucket_px(model, s, r));
             let instances = match &s.data {
                 SeriesData::Bars(d) => Instances::Bars(bar_instances(d, &buckets, &ymap)),
                 SeriesData::Line(c) => Instances::Points(point_instances(

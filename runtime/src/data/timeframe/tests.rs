@@ -866,3 +866,133 @@ fn weekly_and_monthly_aapl_bars_equal_the_pandas_resample() {
     }
     assert_eq!(checked, 157 + 36);
 }
+
+/// Ticks built bucket by bucket for the bucket-at-a-time kernel: 1 to 40
+/// ticks per 1-minute bucket (so lane remainders of every length occur), some
+/// buckets skipped, prices on a coarse grid (ties) with signed zeros and
+/// non-finite values, and sizes of the given `kind`: 0 small integers (the
+/// lanes' exact sum), 1 integers near 2^52 (sums past 2^53, summed in
+/// order), 2 fractions, 3 values that cancel to ±0, 4 ±0 only.
+fn kernel_ticks(rng: &mut Rng, start: i64, kind: u64) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
+    let (mut ts, mut px, mut sz) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bucket = start.div_euclid(MIN);
+    for _ in 0..60 {
+        bucket += 1 + i64::from(rng.below(4) == 0) * rng.below(5) as i64;
+        let k = 1 + rng.below(40) as usize;
+        let mut offs: Vec<i64> = (0..k).map(|_| rng.below(MIN as u64) as i64).collect();
+        offs.sort_unstable();
+        let zero_bucket = rng.below(6) == 0;
+        for off in offs {
+            ts.push(bucket * MIN + off);
+            px.push(match rng.below(if zero_bucket { 3 } else { 200 }) {
+                0 => 0.0,
+                1 => -0.0,
+                2 if zero_bucket => -(rng.below(3) as f64),
+                2 => f64::NAN,
+                3 => f64::NEG_INFINITY,
+                _ => (rng.below(40) as f64 - 20.0) * 0.25,
+            });
+            sz.push(match (kind, rng.below(150)) {
+                (_, 0) => f64::NAN,
+                (_, 1) => f64::INFINITY,
+                (0, _) => rng.below(1000) as f64,
+                (1, _) => (1u64 << 52) as f64 - rng.below(8) as f64,
+                (2, _) => rng.below(1000) as f64 * 0.1,
+                (3, r) => [3.0, -3.0, 0.5, -0.5][r as usize % 4],
+                _ => [0.0, -0.0][rng.below(2) as usize],
+            });
+        }
+    }
+    (ts, px, sz)
+}
+
+#[test]
+fn kernel_equals_the_per_tick_loop_bit_for_bit() {
+    let mut rng = Rng(7);
+    let zones = [None, Some(America::New_York), Some(Australia::Lord_Howe)];
+    for round in 0..200 {
+        let tz = zones[round % zones.len()];
+        let a = al(["1m", "2m", "1h"][round / 3 % 3], tz);
+        // Some rounds straddle the 2021 New York and Lord Howe changes.
+        let start = match round % 4 {
+            0 => utc(2021, 11, 7, 5, 30),
+            1 => utc(2021, 4, 3, 14, 40),
+            _ => utc(2000, 1, 1, 0, 0) + rng.below(30 * 365 * 24) as i64 * H,
+        };
+        let kind = rng.below(6);
+        let (ts, px, sz) = kernel_ticks(&mut rng, start, kind);
+        let sz = (kind != 5).then_some(&sz[..]);
+        let want = naive_ticks(&a, &ts, &px, sz);
+        let what = format!("round {round} kind {kind} {tz:?}");
+        // The kernel itself (not a fallback) produced these bars.
+        let kernel = fast::ticks(&a, &ts, &px, sz, 0..ts.len()).expect("kernel declined");
+        assert_bars_eq(&kernel, &want, &what);
+        let portable = fast::ticks_portable(&a, &ts, &px, sz, 0..ts.len()).unwrap();
+        assert_bars_eq(&portable, &want, &format!("{what} portable"));
+        let per_tick = aggregate_ticks_per_tick(&a, &ts, &px, sz, 1).unwrap();
+        assert_bars_eq(&per_tick, &want, &what);
+        for chunks in [2, 3, 9, 1 + rng.below(ts.len() as u64) as usize] {
+            let got = aggregate_ticks_in_chunks(&a, &ts, &px, sz, chunks).unwrap();
+            assert_bars_eq(&got, &want, &format!("{what} chunks {chunks}"));
+        }
+    }
+}
+
+#[test]
+fn kernel_sums_in_order_where_order_changes_the_bits() {
+    let a = al("1m", None);
+    // 2^53 + 1 + 1 in order is 2^53 (each +1 rounds away); any other order
+    // can give 2^53 + 2. Fractions: 0.1 + 0.2 + 0.3 differs from 0.1 + (0.2 +
+    // 0.3). +3 - 3 is +0, and -0 + -0 is -0.
+    let big = (1u64 << 53) as f64;
+    let cases: [&[f64]; 4] = [
+        &[big, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        &[3.0, -3.0, 3.0, -3.0, 3.0, -3.0, 3.0, -3.0, 3.0, -3.0],
+        &[-0.0; 10],
+    ];
+    for sz in cases {
+        let ts: Vec<i64> = (0..sz.len() as i64).collect();
+        let px = vec![1.0; sz.len()];
+        let mut want = sz[0];
+        for v in &sz[1..] {
+            want += v;
+        }
+        for got in [
+            fast::ticks(&a, &ts, &px, Some(sz), 0..ts.len()).unwrap(),
+            fast::ticks_portable(&a, &ts, &px, Some(sz), 0..ts.len()).unwrap(),
+        ] {
+            assert_eq!(got.volume[0].to_bits(), want.to_bits(), "{sz:?}");
+        }
+    }
+    // High and low keep the first of ±0, as the per-tick loop does.
+    let px = [-0.0, 0.0, -1.0, 0.0, -0.0, -1.0, 0.0, 0.0, -0.0, 0.0];
+    let ts: Vec<i64> = (0..10).collect();
+    let got = fast::ticks(&a, &ts, &px, None, 0..10).unwrap();
+    assert_eq!(got.high[0].to_bits(), (-0.0f64).to_bits());
+    assert_bars_eq(&got, &naive_ticks(&a, &ts, &px, None), "signed zeros");
+}
+
+#[test]
+fn kernel_declines_unsorted_and_out_of_range_chunks() {
+    let a = al("1m", None);
+    let px = vec![1.0; 100];
+    let mut ts: Vec<i64> = (0..100).map(|k| k * NS_PER_SEC).collect();
+    // Inside one bucket, then across buckets, then across the chunk start.
+    for (bad, range) in [(10, 0..100), (61, 0..100), (50, 50..100)] {
+        let keep = ts[bad];
+        ts[bad] = ts[bad - 1] - 1;
+        assert!(
+            fast::ticks(&a, &ts, &px, None, range.clone()).is_none(),
+            "row {bad}"
+        );
+        ts[bad] = keep;
+        assert!(fast::ticks(&a, &ts, &px, None, range).is_some());
+    }
+    assert!(fast::ticks(&a, &[i64::MIN, 0], &px[..2], None, 0..2).is_none());
+    // The last representable bucket (its end saturates) holds i64::MAX.
+    let ts = [i64::MAX - 2 * MIN, i64::MAX - 5, i64::MAX - 1, i64::MAX];
+    let got = fast::ticks(&a, &ts, &px[..4], None, 0..4).unwrap();
+    assert_eq!(got.count, vec![1, 3]);
+    assert_bars_eq(&got, &naive_ticks(&a, &ts, &px[..4], None), "i64::MAX");
+}

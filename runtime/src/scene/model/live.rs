@@ -56,7 +56,7 @@ pub fn build_live(
     registry: &PluginRegistry,
     cache: &mut DataCache,
 ) -> Result<LiveChart, ConfigErrors> {
-    build(loaded, registry, cache, false)
+    build(loaded, registry, cache, false, None)
 }
 
 impl LiveChart {

@@ -32,6 +32,7 @@ use chrono_tz::Tz;
 use gpu_charts_plugin_api::GC_USER_UNIFORM_FLOATS;
 
 use crate::config::{self, ChartConfig, ConfigErrorKind, ConfigErrors, LoadedChart, SourceMap};
+use crate::data::accel::TickAggregator;
 use crate::data::timeframe::Timeframe;
 use crate::data::{Column, Table, Timeline};
 use crate::plugins::PluginRegistry;
@@ -277,6 +278,12 @@ pub struct BuildStats {
     pub timeframes_aggregated: Vec<String>,
     /// Aggregated tables taken from the cache, as `source@timeframe`.
     pub timeframes_cached: Vec<String>,
+    /// Of `timeframes_aggregated`, those the session's tick aggregator (the
+    /// GPU) computed, as `source@timeframe`.
+    pub timeframes_on_gpu: Vec<String>,
+    /// Notices about timeframes: a GPU aggregation that failed and was
+    /// done on the CPU instead (the bars are the same).
+    pub timeframe_notices: Vec<String>,
     /// What the build's scripts printed (`print`, QUIK `message`), each
     /// line as `[indicator id] text` (rate-limited per run: see
     /// [`crate::script::ScriptInstance::take_log`]).
@@ -394,7 +401,19 @@ pub fn build_model(
     registry: &PluginRegistry,
     cache: &mut DataCache,
 ) -> Result<ChartModel, ConfigErrors> {
-    build(loaded, registry, cache, true).map(|l| l.model)
+    build(loaded, registry, cache, true, None).map(|l| l.model)
+}
+
+/// [`build_model`] with a tick aggregator (the GPU) for large tick sets
+/// shown at a timeframe; its bars equal the CPU path's, and the CPU path
+/// runs whenever it does not want the ticks or fails.
+pub fn build_model_with(
+    loaded: &LoadedChart,
+    registry: &PluginRegistry,
+    cache: &mut DataCache,
+    accel: Option<&dyn TickAggregator>,
+) -> Result<ChartModel, ConfigErrors> {
+    build(loaded, registry, cache, true, accel).map(|l| l.model)
 }
 
 pub(super) fn build(
@@ -402,6 +421,7 @@ pub(super) fn build(
     registry: &PluginRegistry,
     cache: &mut DataCache,
     reuse: bool,
+    accel: Option<&dyn TickAggregator>,
 ) -> Result<LiveChart, ConfigErrors> {
     let mut b = Builder {
         loaded,
@@ -410,8 +430,14 @@ pub(super) fn build(
     };
     let mut stats = BuildStats::default();
     let (mut tables, mut source_keys) = load_sources(&mut b, registry, cache, &mut stats)?;
-    let timeframes =
-        timeframes::apply_timeframes(&mut b, cache, &mut tables, &mut source_keys, &mut stats)?;
+    let timeframes = timeframes::apply_timeframes(
+        &mut b,
+        cache,
+        &mut tables,
+        &mut source_keys,
+        &mut stats,
+        accel,
+    )?;
     stats.source_tables = loaded
         .config
         .sources

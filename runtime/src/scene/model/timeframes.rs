@@ -21,6 +21,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use crate::config::{ConfigErrorKind, ConfigErrors, LoadedChart};
+use crate::data::accel::TickAggregator;
 use crate::data::timeframe::{
     Aligner, Bars, BarsIn, Timeframe, TimeframeAgg, Update, aggregate_bars, aggregate_ticks,
 };
@@ -86,6 +87,42 @@ pub(super) struct Aggregated {
 }
 
 impl Aggregated {
+    /// Aggregates all of `raw`: ticks on `accel` when it is given and
+    /// wants them (its bars equal the CPU path's; on an error the CPU path
+    /// runs instead, with a notice in `stats` and on stderr), else on every
+    /// core.
+    fn bars_of(
+        &self,
+        raw: &Table,
+        accel: Option<&dyn TickAggregator>,
+        stats: &mut BuildStats,
+    ) -> Result<Bars, String> {
+        if let (Shape::Ticks { price, size }, Some(accel)) = (self.shape, accel)
+            && accel.wanted(raw.len())
+        {
+            let ts = &raw.timeline.timestamps;
+            let size = size.map(|i| &raw.columns[i].values);
+            let name = format!("{}@{}", self.source_id, self.aligner.timeframe());
+            match accel.aggregate_ticks(&self.aligner, ts, &raw.columns[price].values, size) {
+                Ok(bars) => {
+                    stats.timeframes_on_gpu.push(name);
+                    return Ok(bars);
+                }
+                Err(e) => {
+                    // wgpu's messages span lines; a notice is one.
+                    let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let notice = format!(
+                        "{name}: aggregation on the {} failed ({e}); aggregated on the CPU instead",
+                        accel.describe()
+                    );
+                    crate::elog!("{notice}");
+                    stats.timeframe_notices.push(notice);
+                }
+            }
+        }
+        self.bars(raw, 0..raw.len())
+    }
+
     /// Aggregates rows `range` of `raw` from scratch (on every core).
     fn bars(&self, raw: &Table, range: std::ops::Range<usize>) -> Result<Bars, String> {
         let ts = &raw.timeline.timestamps[range.clone()];
@@ -295,6 +332,7 @@ pub(super) fn apply_timeframes(
     tables: &mut BTreeMap<String, Arc<Table>>,
     keys: &mut BTreeMap<String, String>,
     stats: &mut BuildStats,
+    accel: Option<&dyn TickAggregator>,
 ) -> Result<TimeframeTables, ConfigErrors> {
     let loaded = b.loaded;
     let tz: Option<Tz> = Some(loaded.timezone);
@@ -345,7 +383,7 @@ pub(super) fn apply_timeframes(
             aligner: Aligner::new(tf, tz),
         };
         let key = agg_key(&keys[id], id, tf, loaded.timezone);
-        match aggregated(cache, &agg, &raw, &key, stats, tf) {
+        match aggregated(cache, &agg, &raw, &key, stats, tf, accel) {
             Ok(t) => {
                 tables.insert(id.clone(), t);
                 keys.insert(id.clone(), key);
@@ -403,7 +441,7 @@ pub(super) fn apply_timeframes(
                 false => keys[head].clone(),
             };
             let key = agg_key(&raw_key, &table_id, tf, loaded.timezone);
-            match aggregated(cache, &agg, &raw, &key, stats, tf) {
+            match aggregated(cache, &agg, &raw, &key, stats, tf, accel) {
                 Ok(t) => {
                     tables.insert(table_id, t);
                     out.raw.entry(head.to_string()).or_insert(raw);
@@ -444,13 +482,14 @@ fn aggregated(
     key: &str,
     stats: &mut BuildStats,
     tf: Timeframe,
+    accel: Option<&dyn TickAggregator>,
 ) -> Result<Arc<Table>, String> {
     let name = format!("{}@{tf}", agg.source_id);
     if let Some(t) = cache.table(key) {
         stats.timeframes_cached.push(name);
         return Ok(t);
     }
-    let bars = agg.bars(raw, 0..raw.len())?;
+    let bars = agg.bars_of(raw, accel, stats)?;
     let t = Arc::new(agg.table(&bars).map_err(|e| e.to_string())?);
     cache.put_table(key.to_string(), t.clone());
     stats.timeframes_aggregated.push(name);
