@@ -20,6 +20,53 @@ pub fn random_walk(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// Deterministic ticks for the timeframe benchmarks (`timeframe`,
+/// `timeframe_gpu`; the polars peer reads the same values from .npy files):
+/// gaps of 0..16.8 ms (the top 24 bits of a xorshift: ~8.4 ms mean, so
+/// 100 M ticks span ~10 days), random-walk prices, sizes 1..100.
+pub fn ticks(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
+    let walk = random_walk(n, 11);
+    let mut s = 0x9E37_79B9_7F4A_7C15u64;
+    let mut t = 1_600_000_000_000_000_000i64;
+    let (mut ts, mut sz) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        t += ((s >> 40) % 100_000_000) as i64;
+        ts.push(t);
+        sz.push(((s >> 20) % 100 + 1) as f64);
+    }
+    (ts, walk, sz)
+}
+
+/// A scripted pan over `model` at `size` (the `pan` and `frame_scale`
+/// benchmarks): the view shows 20% of the data starting 10% in (room to pan
+/// right), then moves `px` pixels right per frame for `frames` frames.
+/// Returns the views of the frames and the plot's width in pixels.
+pub fn pan_states(
+    model: &gpu_charts::scene::model::ChartModel,
+    size: [u32; 2],
+    frames: usize,
+    px: f64,
+) -> (Vec<gpu_charts::scene::interact::ViewState>, f64) {
+    use gpu_charts::scene::frame::{ViewRange, build_frame_with};
+    let mut state = gpu_charts::scene::interact::ViewState::new(model);
+    let (lo, hi) = (state.bounds.lo, state.bounds.hi);
+    state.view = ViewRange {
+        x0: lo + 0.1 * (hi - lo),
+        x1: lo + 0.3 * (hi - lo),
+    };
+    let plot_w = f64::from(build_frame_with(model, &state, size, 1.0).panes[0].plot[2]);
+    let states = (0..frames)
+        .map(|_| {
+            state.pan(px, plot_w);
+            state.clone()
+        })
+        .collect();
+    (states, plot_w)
+}
+
 /// The plugin registry the benchmarks use: the libraries `cargo build
 /// --release` put in `target/release` (benchmarks load plugins exactly as the
 /// host does, through the C ABI).

@@ -17,9 +17,8 @@
 use std::time::{Duration, Instant};
 
 use gpu_charts::config::parse_chart_str;
-use gpu_charts::render::{ChartSession, OFFSCREEN_FORMAT, Offscreen};
-use gpu_charts::scene::frame::{FrameScene, ViewRange, build_frame_with};
-use gpu_charts::scene::interact::ViewState;
+use gpu_charts::render::{ChartSession, Offscreen};
+use gpu_charts::scene::frame::{FrameScene, build_frame_with};
 
 const SIZE: [u32; 2] = [1600, 900];
 const FRAMES: usize = 60;
@@ -54,30 +53,9 @@ fn main() {
         .collect();
     let mut gpu = Offscreen::new().unwrap_or_else(|e| panic!("{e}"));
     eprintln!("adapter: {}", gpu.ctx.adapter_summary());
-    let texture = gpu.ctx.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("target"),
-        size: wgpu::Extent3d {
-            width: SIZE[0],
-            height: SIZE[1],
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: OFFSCREEN_FORMAT,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-        view_formats: &[],
-    });
-    let view = texture.create_view(&Default::default());
+    let view = gpu.window_target(SIZE, "target");
     let draw = |gpu: &mut Offscreen, scene: &FrameScene| {
-        let mut enc = gpu.ctx.device.create_command_encoder(&Default::default());
-        gpu.renderer
-            .encode(&gpu.ctx, &mut enc, scene, &view)
-            .unwrap_or_else(|e| panic!("{e}"));
-        gpu.ctx.queue.submit([enc.finish()]);
-        gpu.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
+        gpu.draw_and_wait(scene, &view)
             .unwrap_or_else(|e| panic!("{e}"));
     };
     println!(
@@ -90,19 +68,7 @@ fn main() {
         let t0 = Instant::now();
         let model = session.model(&loaded).unwrap_or_else(|e| panic!("{e}"));
         eprintln!("{rows} rows loaded in {:.1} s", t0.elapsed().as_secs_f64());
-        let mut state = ViewState::new(&model);
-        let (lo, hi) = (state.bounds.lo, state.bounds.hi);
-        state.view = ViewRange {
-            x0: lo + 0.1 * (hi - lo),
-            x1: lo + 0.3 * (hi - lo),
-        };
-        let plot_w = f64::from(build_frame_with(&model, &state, SIZE, 1.0).panes[0].plot[2]);
-        let states: Vec<ViewState> = (0..FRAMES)
-            .map(|_| {
-                state.pan(20.0, plot_w);
-                state.clone()
-            })
-            .collect();
+        let (states, _) = gpu_charts_benches::pan_states(&model, SIZE, FRAMES, 20.0);
         let scenes: Vec<FrameScene> = states
             .iter()
             .map(|s| build_frame_with(&model, s, SIZE, 1.0))

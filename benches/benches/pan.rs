@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_charts::config::parse_chart_str;
-use gpu_charts::render::{ChartSession, OFFSCREEN_FORMAT, Offscreen};
-use gpu_charts::scene::frame::{FrameScene, ViewRange, build_frame_with};
+use gpu_charts::render::{ChartSession, Offscreen};
+use gpu_charts::scene::frame::{FrameScene, build_frame_with};
 use gpu_charts::scene::interact::ViewState;
 use gpu_charts::scene::model::ChartModel;
 
@@ -91,19 +91,8 @@ impl Pan {
     fn new(name: &'static str, model: ChartModel, rows: usize) -> Pan {
         let loaded: usize = model.tables.values().map(|t| t.len()).sum();
         assert_eq!(loaded, rows, "{name}: rows loaded");
-        let mut state = ViewState::new(&model);
-        let (lo, hi) = (state.bounds.lo, state.bounds.hi);
         // 20% of the data, starting 10% in: room to pan right for 60 frames.
-        state.view = ViewRange {
-            x0: lo + 0.1 * (hi - lo),
-            x1: lo + 0.3 * (hi - lo),
-        };
-        let plot_w = f64::from(build_frame_with(&model, &state, SIZE, 1.0).panes[0].plot[2]);
-        let mut states = Vec::with_capacity(FRAMES);
-        for _ in 0..FRAMES {
-            state.pan(PAN_PX, plot_w);
-            states.push(state.clone());
-        }
+        let (states, plot_w) = gpu_charts_benches::pan_states(&model, SIZE, FRAMES, PAN_PX);
         let scenes: Vec<FrameScene> = states
             .iter()
             .map(|s| build_frame_with(&model, s, SIZE, 1.0))
@@ -132,50 +121,6 @@ impl Pan {
             states,
             scenes,
         }
-    }
-}
-
-/// A texture to draw into, as a window's surface texture.
-struct Target {
-    view: wgpu::TextureView,
-}
-
-impl Target {
-    fn new(gpu: &Offscreen) -> Target {
-        let texture = gpu.ctx.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("pan target"),
-            size: wgpu::Extent3d {
-                width: SIZE[0],
-                height: SIZE[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: OFFSCREEN_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        });
-        Target {
-            view: texture.create_view(&Default::default()),
-        }
-    }
-
-    /// Encodes, submits and waits for one frame (what the window does,
-    /// less presenting).
-    fn draw(&self, gpu: &mut Offscreen, scene: &FrameScene) {
-        let mut encoder = gpu
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("pan") });
-        gpu.renderer
-            .encode(&gpu.ctx, &mut encoder, scene, &self.view)
-            .unwrap_or_else(|e| panic!("{e}"));
-        gpu.ctx.queue.submit([encoder.finish()]);
-        gpu.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
@@ -215,7 +160,7 @@ fn bench(c: &mut Criterion) {
 
     let mut gpu = Offscreen::new().unwrap_or_else(|e| panic!("{e}"));
     eprintln!("adapter: {}", gpu.ctx.adapter_summary());
-    let target = Target::new(&gpu);
+    let target = gpu.window_target(SIZE, "pan target");
     // The rendered pan shows different pixels at its two ends.
     for p in &pans {
         let first = gpu.render(&p.scenes[0]).unwrap_or_else(|e| panic!("{e}"));
@@ -251,7 +196,8 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("{}/render", p.name), |b| {
             let mut i = 0;
             b.iter(|| {
-                target.draw(&mut gpu, &p.scenes[i % FRAMES]);
+                gpu.draw_and_wait(&p.scenes[i % FRAMES], &target)
+                    .unwrap_or_else(|e| panic!("{e}"));
                 i += 1;
             })
         });
@@ -259,7 +205,8 @@ fn bench(c: &mut Criterion) {
             let mut i = 0;
             b.iter(|| {
                 let scene = build_frame_with(&p.model, &p.states[i % FRAMES], SIZE, 1.0);
-                target.draw(&mut gpu, &scene);
+                gpu.draw_and_wait(&scene, &target)
+                    .unwrap_or_else(|e| panic!("{e}"));
                 i += 1;
             })
         });

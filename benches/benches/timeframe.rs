@@ -13,23 +13,6 @@ use rayon::prelude::*;
 
 const N: usize = 10_000_000;
 
-/// Deterministic ticks: gaps of 0..100 ms (xorshift), random-walk prices, sizes 1..100.
-fn ticks(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
-    let walk = gpu_charts_benches::random_walk(n, 11);
-    let mut s = 0x9E37_79B9_7F4A_7C15u64;
-    let mut t = 1_600_000_000_000_000_000i64;
-    let (mut ts, mut sz) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        t += ((s >> 40) % 100_000_000) as i64;
-        ts.push(t);
-        sz.push(((s >> 20) % 100 + 1) as f64);
-    }
-    (ts, walk, sz)
-}
-
 /// Writes a 1-D little-endian .npy file (`<i8` or `<f8`).
 fn write_npy(path: &std::path::Path, descr: &str, bytes: &[u8], n: usize) {
     let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n},), }}");
@@ -45,7 +28,7 @@ fn write_npy(path: &std::path::Path, descr: &str, bytes: &[u8], n: usize) {
 }
 
 fn bench(c: &mut Criterion) {
-    let (ts, px, sz) = ticks(N);
+    let (ts, px, sz) = gpu_charts_benches::ticks(N);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let le_i: Vec<u8> = ts.iter().flat_map(|v| v.to_le_bytes()).collect();

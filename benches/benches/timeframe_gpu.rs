@@ -27,31 +27,12 @@ use gpu_charts::data::timeframe::{Aligner, Bars, aggregate_ticks, aggregate_tick
 use gpu_charts::gpu::GpuContext;
 use gpu_charts::gpu::aggregate::{GpuAggregatePolicy, GpuAggregator, GpuTickAggregator};
 
-/// Deterministic ticks as in `timeframe.rs`: gaps of 0..16.8 ms (the top 24
-/// bits of a xorshift, so ~8.4 ms mean and 100 M ticks span ~10 days),
-/// random-walk prices, sizes 1..100.
-fn ticks(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
-    let walk = gpu_charts_benches::random_walk(n, 11);
-    let mut s = 0x9E37_79B9_7F4A_7C15u64;
-    let mut t = 1_600_000_000_000_000_000i64;
-    let (mut ts, mut sz) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        t += ((s >> 40) % 100_000_000) as i64;
-        ts.push(t);
-        sz.push(((s >> 20) % 100 + 1) as f64);
-    }
-    (ts, walk, sz)
-}
-
 fn bench(c: &mut Criterion) {
     let n: usize = std::env::var("GPU_CHARTS_BENCH_TICKS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000_000);
-    let (ts, px, sz) = ticks(n);
+    let (ts, px, sz) = gpu_charts_benches::ticks(n);
     let ctx = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
     let limits = ctx.device.limits();
     eprintln!(

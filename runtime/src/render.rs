@@ -287,6 +287,52 @@ impl Offscreen {
         crate::gpu::check_image_size(&self.ctx.device.limits(), size)
     }
 
+    /// A single-sample texture of `size` to draw into, as a window's
+    /// surface texture (no readback: for timing frames, as `stats` and the
+    /// pan benchmarks do).
+    pub fn window_target(&self, size: [u32; 2], label: &str) -> wgpu::TextureView {
+        self.ctx
+            .device
+            .create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size: wgpu::Extent3d {
+                    width: size[0],
+                    height: size[1],
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: OFFSCREEN_FORMAT,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                view_formats: &[],
+            })
+            .create_view(&Default::default())
+    }
+
+    /// Encodes `scene` into `target`, submits and waits for the GPU (what
+    /// the window does for a frame, less presenting).
+    pub fn draw_and_wait(
+        &mut self,
+        scene: &FrameScene,
+        target: &wgpu::TextureView,
+    ) -> Result<(), GpuError> {
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        self.renderer
+            .encode(&self.ctx, &mut encoder, scene, target)?;
+        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+        Ok(())
+    }
+
     /// Renders a frame to pixels.
     pub fn render(&mut self, scene: &FrameScene) -> Result<image::RgbaImage, GpuError> {
         self.renderer.render_image(&self.ctx, scene)

@@ -22,11 +22,11 @@ use serde::Serialize;
 
 use crate::config::bytes::format_bytes;
 use crate::quality::{AutoTuner, BudgetSource, QualitySettings, preset_name};
-use crate::render::{ChartSession, Error, OFFSCREEN_FORMAT, Offscreen};
+use crate::render::{ChartSession, Error, Offscreen};
 use crate::scene::ChartModel;
 use crate::scene::frame::build_frame_with;
 use crate::scene::interact::ViewState;
-use crate::scene::model::BuildStats;
+use crate::scene::model::{BuildStats, SourceShape};
 
 /// Pixels the scripted pan moves per frame.
 const PAN_PX: f64 = 8.0;
@@ -75,6 +75,113 @@ pub struct StatsReport {
     pub pool: PoolReport,
     /// Per-frame times in milliseconds.
     pub frame_ms: FrameTimes,
+    /// The process's resident memory next to the loaded tables' raw
+    /// column bytes.
+    pub memory: MemoryReport,
+}
+
+/// Resident memory against the data it holds (issue 15's goal: resident
+/// ≤ 1.2× the raw column bytes).
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryReport {
+    /// Raw column bytes of the chart's source tables as read (ticks, not
+    /// the bars a `timeframe` makes of them): rows × 8 bytes for the
+    /// timestamps and for each value column, summed over the sources.
+    pub column_bytes: u64,
+    /// Bytes of their min/max pyramids (16 per entry of every level).
+    pub pyramid_bytes: u64,
+    /// Each source's table.
+    pub tables: Vec<TableMemory>,
+    /// The process's resident set after the run (`VmRSS`), bytes; `null`
+    /// where unavailable (not Linux).
+    pub resident_bytes: Option<u64>,
+    /// Its peak over the run (`VmHWM`), bytes; `null` where unavailable.
+    pub peak_resident_bytes: Option<u64>,
+    /// The part of `resident_bytes` that is file pages (`RssFile`: the
+    /// mapped plugin libraries and memory-mapped data files such as lent
+    /// Arrow columns, which the OS can drop and read again); `null` where
+    /// unavailable.
+    pub resident_file_bytes: Option<u64>,
+    /// `resident_bytes / column_bytes`.
+    pub resident_ratio: Option<f64>,
+    /// `peak_resident_bytes / column_bytes`.
+    pub peak_ratio: Option<f64>,
+}
+
+/// One source's table as read, and its raw column bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableMemory {
+    /// Source id (`source`), rows, value columns, pyramid bytes and
+    /// whether the columns are lent by the source (memory-mapped file
+    /// pages, resident only as far as they were read) rather than owned.
+    #[serde(flatten)]
+    pub table: SourceShape,
+    /// `rows × 8 × (columns + 1)`: the value columns and the timestamps.
+    pub column_bytes: u64,
+}
+
+/// The process's resident set: size, peak and file-backed part (`VmRSS`,
+/// `VmHWM`, `RssFile` from `/proc/self/status`), bytes; `None` where the
+/// system has no such file.
+pub fn process_memory() -> Option<ProcessMemory> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    parse_proc_status(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// The process's resident memory, bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessMemory {
+    /// `VmRSS`: resident now.
+    pub resident: u64,
+    /// `VmHWM`: the most resident so far.
+    pub peak: u64,
+    /// `RssFile`: the file-backed part of `resident` (0 where the kernel
+    /// does not say).
+    pub file: u64,
+}
+
+/// `VmRSS`, `VmHWM` and `RssFile` (in kB there) of a `/proc/<pid>/status`
+/// text, bytes; `RssFile` is missing before Linux 4.5.
+fn parse_proc_status(text: &str) -> Option<ProcessMemory> {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some(ProcessMemory {
+        resident: field("VmRSS")?,
+        peak: field("VmHWM")?,
+        file: field("RssFile").unwrap_or(0),
+    })
+}
+
+fn memory_report(model: &ChartModel) -> MemoryReport {
+    let tables: Vec<TableMemory> = model
+        .build
+        .source_tables
+        .iter()
+        .map(|t| TableMemory {
+            table: t.clone(),
+            column_bytes: t.rows * 8 * (t.columns + 1),
+        })
+        .collect();
+    let column_bytes = tables.iter().map(|t| t.column_bytes).sum();
+    let resident = process_memory();
+    let ratio = |b: u64| (column_bytes > 0).then(|| b as f64 / column_bytes as f64);
+    MemoryReport {
+        column_bytes,
+        pyramid_bytes: tables.iter().map(|t| t.table.pyramid_bytes).sum(),
+        tables,
+        resident_bytes: resident.map(|r| r.resident),
+        peak_resident_bytes: resident.map(|r| r.peak),
+        resident_file_bytes: resident.map(|r| r.file),
+        resident_ratio: resident.and_then(|r| ratio(r.resident)),
+        peak_ratio: resident.and_then(|r| ratio(r.peak)),
+    }
 }
 
 /// The preset in effect.
@@ -247,7 +354,7 @@ pub fn run(
     gpu.apply(&model)?;
     let size = options.size.unwrap_or(model.config.size);
     gpu.check_size(size)?;
-    let target = target(gpu, size);
+    let target = gpu.window_target(size, "stats target");
 
     let mut state = ViewState::new(&model);
     let plot_w = f64::from(
@@ -357,6 +464,7 @@ pub fn run(
             total: Summary::of(&total_ms),
             gpu_timestamps: (!gpu_ms.is_empty()).then(|| Summary::of(&gpu_ms)),
         },
+        memory: memory_report(&model),
     })
 }
 
@@ -425,27 +533,6 @@ impl GpuTimer {
 
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
-}
-
-/// A single-sample texture to draw into, as a window's surface.
-fn target(gpu: &Offscreen, size: [u32; 2]) -> wgpu::TextureView {
-    gpu.ctx
-        .device
-        .create_texture(&wgpu::TextureDescriptor {
-            label: Some("stats target"),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: OFFSCREEN_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        })
-        .create_view(&Default::default())
 }
 
 impl StatsReport {
@@ -585,7 +672,48 @@ impl StatsReport {
                 "  GPU (timestamps)  not measured: the adapter has no timestamp queries\n",
             ),
         }
-        format!("{head}{s}memory budget\n{s2}buffer pool\n{s3}{s4}")
+        let m = &self.memory;
+        let mut s5 = String::from("memory\n");
+        let mut line5 = |k: &str, v: String| s5.push_str(&format!("  {k:<16}{v}\n"));
+        line5(
+            "columns",
+            format!(
+                "{} raw (8 B per row and column, timestamps included), pyramids {}",
+                format_bytes(m.column_bytes),
+                format_bytes(m.pyramid_bytes)
+            ),
+        );
+        for t in &m.tables {
+            line5(
+                &format!("  {}", t.table.id),
+                format!(
+                    "{} rows x {} columns + time = {}{}",
+                    t.table.rows,
+                    t.table.columns,
+                    format_bytes(t.column_bytes),
+                    if t.table.lent {
+                        " (lent by the source)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        let resident = |b: Option<u64>, r: Option<f64>| match (b, r) {
+            (Some(b), Some(r)) => format!("{} ({r:.2}x the columns)", format_bytes(b)),
+            (Some(b), None) => format_bytes(b),
+            _ => "unavailable (no /proc/self/status on this system)".into(),
+        };
+        let mut now = resident(m.resident_bytes, m.resident_ratio);
+        if let Some(file) = m.resident_file_bytes.filter(|_| m.resident_bytes.is_some()) {
+            now.push_str(&format!(", of which file pages {}", format_bytes(file)));
+        }
+        line5("resident now", now);
+        line5(
+            "resident peak",
+            resident(m.peak_resident_bytes, m.peak_ratio),
+        );
+        format!("{head}{s}memory budget\n{s2}buffer pool\n{s3}{s4}{s5}")
     }
 }
 
@@ -684,6 +812,39 @@ pub fn draw_overlay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_status_gives_rss_and_peak_in_bytes() {
+        let text = "Name:\tgpu-charts\nVmPeak:\t 9000 kB\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nThreads:\t3\n";
+        assert_eq!(
+            parse_proc_status(text),
+            Some(ProcessMemory {
+                resident: 1024 * 1024,
+                peak: 2048 * 1024,
+                file: 0
+            }),
+            "no RssFile: 0"
+        );
+        let with_file = format!("{text}RssAnon:\t  512 kB\nRssFile:\t  256 kB\n");
+        assert_eq!(
+            parse_proc_status(&with_file).map(|m| m.file),
+            Some(256 * 1024)
+        );
+        assert_eq!(parse_proc_status("VmRSS:\t1 kB\n"), None, "no VmHWM");
+        assert_eq!(parse_proc_status("VmRSS:\tlots\nVmHWM:\t1 kB\n"), None);
+    }
+
+    #[test]
+    fn this_process_has_a_resident_set_on_linux() {
+        let memory = process_memory();
+        if cfg!(target_os = "linux") {
+            let m = memory.expect("VmRSS and VmHWM");
+            assert!(m.resident > 0 && m.peak >= m.resident, "{m:?}");
+            assert!(m.file <= m.resident, "{m:?}");
+        } else {
+            assert_eq!(memory, None);
+        }
+    }
 
     #[test]
     fn summaries_are_mean_median_and_max() {

@@ -3,24 +3,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-/// Runs the binary. Plugins come from this test's own folder: `cargo test`
-/// leaves the plugin libraries in `target/<profile>/deps`.
-fn run(args: &[&str]) -> Output {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
-        .args(args)
-        .current_dir(common::repo())
-        .env("GPU_CHARTS_PLUGIN_PATH", deps)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .expect("run gpu-charts")
-}
+use common::run_cli as run;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -7,11 +7,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use arrow_array::{Array, Float64Array, TimestampNanosecondArray};
 use arrow_schema::{DataType, TimeUnit};
-use gpu_charts::convert::{ConvertArgs, ConvertError, ParquetCompression, convert};
+use gpu_charts::convert::{ConvertArgs, ConvertError, ConvertSummary, ParquetCompression, convert};
 use gpu_charts::plugins::SourceTable;
 use gpu_charts::render::{ChartSession, initial_frame};
 
@@ -51,10 +50,10 @@ fn bits(values: &[f64]) -> Vec<u64> {
 
 const AAPL: [&str; 2] = ["symbol=AAPL", "timezone=America/New_York"];
 
-#[test]
-fn csv_to_arrow_keeps_every_timestamp_and_value_bit_in_one_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("aapl.arrow");
+/// Converts AAPL from `stocks.csv.gz` to `dir/<name>` (the ending picks
+/// the format); returns the output path, the session and the summary.
+fn convert_aapl(dir: &Path, name: &str) -> (PathBuf, ChartSession, ConvertSummary) {
+    let out = dir.join(name);
     let mut session = ChartSession::default();
     let summary = convert(
         &args(&stocks(), &out, &AAPL),
@@ -62,6 +61,13 @@ fn csv_to_arrow_keeps_every_timestamp_and_value_bit_in_one_batch() {
         false,
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    (out, session, summary)
+}
+
+#[test]
+fn csv_to_arrow_keeps_every_timestamp_and_value_bit_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, mut session, summary) = convert_aapl(dir.path(), "aapl.arrow");
     let want = csv_table(&mut session);
     assert_eq!(summary.rows, want.timestamps.len());
     assert_eq!(summary.chunks, 1);
@@ -99,14 +105,7 @@ fn csv_to_arrow_keeps_every_timestamp_and_value_bit_in_one_batch() {
 #[test]
 fn csv_to_parquet_round_trips_through_the_parquet_crate_and_the_plugin() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("aapl.parquet");
-    let mut session = ChartSession::default();
-    let summary = convert(
-        &args(&stocks(), &out, &AAPL),
-        session.registry_for(&[]),
-        false,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let (out, mut session, summary) = convert_aapl(dir.path(), "aapl.parquet");
     let want = csv_table(&mut session);
     let rows = want.timestamps.len();
     assert_eq!(summary.chunks, rows.div_ceil(500), "row groups of 500 rows");
@@ -193,14 +192,7 @@ series = [{{ type = "volume", data = "aapl" }}]
 #[test]
 fn a_chart_on_the_converted_parquet_builds_the_same_frame_as_on_the_csv() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("aapl.parquet");
-    let mut session = ChartSession::default();
-    convert(
-        &args(&stocks(), &out, &AAPL),
-        session.registry_for(&[]),
-        false,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let (_, mut session, _) = convert_aapl(dir.path(), "aapl.parquet");
     let csv_chart = chart(
         dir.path(),
         "csv.toml",
@@ -346,18 +338,11 @@ fn refusals_name_the_file_and_leave_the_output_alone() {
 fn the_cli_converts_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("aapl.parquet");
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let run = || {
-        Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
+        common::gpu_charts()
             .args(["convert", "data/stocks.csv.gz"])
             .arg(&out)
             .args(["--param", "symbol=AAPL"])
-            .current_dir(common::repo())
-            .env("GPU_CHARTS_PLUGIN_PATH", &deps)
             .output()
             .unwrap()
     };

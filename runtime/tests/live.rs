@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::model_column as column;
 use gpu_charts::config::load_chart_file;
 use gpu_charts::plugins::{PluginRegistry, default_search_dirs};
 use gpu_charts::scene::model::{ChartModel, DataCache, build_live, build_model};
@@ -35,16 +36,6 @@ data = "px"
 type = "line"
 data = "ema_of_sma"
 "#;
-
-fn column<'a>(m: &'a ChartModel, name: &str) -> &'a [f64] {
-    &m.columns
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-        .data
-        .column
-        .values
-}
 
 fn write_csv(path: &std::path::Path, ts: &[i64], cols: &[&[f64]], rows: std::ops::Range<usize>) {
     let mut text = String::from("Date,Open,High,Low,Close,Volume\n");

@@ -3,31 +3,21 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use common::run_cli as run;
 
-fn run(args: &[&str]) -> Output {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    Command::new(env!("CARGO_BIN_EXE_gpu-charts"))
-        .args(args)
-        .current_dir(common::repo())
-        .env("GPU_CHARTS_PLUGIN_PATH", deps)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .expect("run gpu-charts")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
+/// Standard output of a run that must succeed.
+fn stdout(args: &[&str]) -> String {
     let out = run(args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let stdout = stdout(args);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
@@ -151,7 +141,7 @@ fn a_tiny_budget_evicts_pool_buffers_and_says_the_frame_did_not_fit() {
 
 #[test]
 fn the_table_names_every_figure_and_the_preset() {
-    let out = run(&[
+    let text = stdout(&[
         "stats",
         "examples/aapl.toml",
         "--frames",
@@ -159,12 +149,6 @@ fn the_table_names_every_figure_and_the_preset() {
         "--quality",
         "performance",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
     for label in [
         "GPU",
         "quality",
@@ -268,4 +252,111 @@ fn budget_and_preset_flags_apply_to_render_export_and_validate() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(std::path::Path::new(png).is_file());
+}
+
+/// A chart of `rows` synthetic ticks (`value`, `volume`) and one of 3000
+/// daily-ish candles (five columns), written to `dir`.
+fn two_source_chart(dir: &std::path::Path, rows: u64) -> String {
+    let path = dir.join("memory.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"x_axis = "time"
+[sources.ticks]
+kind = "synthetic"
+params = {{ rows = {rows}, seed = 3 }}
+[sources.bars]
+kind = "synthetic"
+params = {{ shape = "ohlc", rows = 3000, seed = 4, mean_interval_ms = 60000 }}
+[[panes]]
+[[panes.series]]
+type = "line"
+data = "ticks.value"
+[[panes]]
+[[panes.series]]
+type = "candlestick"
+data = "bars"
+"#
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn memory_reports_resident_set_against_the_raw_column_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = two_source_chart(dir.path(), 200_000);
+    let v = json(&["stats", &chart, "--frames", "3", "--json"]);
+    // 200 000 rows x (time + value + volume) and 3000 x (time + OHLCV), 8 B each.
+    let (ticks, bars) = (200_000 * 8 * 3, 3000 * 8 * 6);
+    assert_eq!(u(&v, "/memory/column_bytes"), ticks + bars);
+    let tables = v["memory"]["tables"].as_array().unwrap();
+    let table = |id: &str| {
+        tables
+            .iter()
+            .find(|t| t["source"] == id)
+            .unwrap_or_else(|| panic!("no table {id} in {tables:?}"))
+    };
+    assert_eq!(u(table("ticks"), "/rows"), 200_000);
+    assert_eq!(u(table("ticks"), "/columns"), 2);
+    assert_eq!(u(table("ticks"), "/column_bytes"), ticks);
+    assert_eq!(u(table("bars"), "/rows"), 3000);
+    assert_eq!(u(table("bars"), "/columns"), 5);
+    assert_eq!(u(table("bars"), "/column_bytes"), bars);
+    assert_eq!(table("ticks")["lent"], false);
+    let pyramids: u64 = tables.iter().map(|t| u(t, "/pyramid_bytes")).sum();
+    assert_eq!(u(&v, "/memory/pyramid_bytes"), pyramids);
+    assert!(pyramids > 0);
+    if cfg!(target_os = "linux") {
+        let (now, peak) = (
+            u(&v, "/memory/resident_bytes"),
+            u(&v, "/memory/peak_resident_bytes"),
+        );
+        assert!(now > 0 && peak >= now, "{now} now, {peak} peak");
+        assert!(u(&v, "/memory/resident_file_bytes") <= now);
+        let ratio = f(&v, "/memory/resident_ratio");
+        assert!((ratio - now as f64 / (ticks + bars) as f64).abs() < 1e-9);
+        let peak_ratio = f(&v, "/memory/peak_ratio");
+        assert!((peak_ratio - peak as f64 / (ticks + bars) as f64).abs() < 1e-9);
+    } else {
+        assert!(v["memory"]["resident_bytes"].is_null());
+    }
+
+    // Shown at a timeframe, the ticks still count as read: 200 000 rows,
+    // not the bars made of them.
+    let text = std::fs::read_to_string(&chart).unwrap().replacen(
+        "kind = \"synthetic\"\nparams = { rows",
+        "kind = \"synthetic\"\ntimeframe = \"1h\"\nparams = { rows",
+        1,
+    );
+    let at_1h = dir.path().join("at_1h.toml");
+    std::fs::write(
+        &at_1h,
+        text.replace("data = \"ticks.value\"", "data = \"ticks.close\""),
+    )
+    .unwrap();
+    let v = json(&["stats", at_1h.to_str().unwrap(), "--frames", "2", "--json"]);
+    assert_eq!(u(&v, "/memory/column_bytes"), ticks + bars);
+
+    let text = stdout(&["stats", &chart, "--frames", "3"]);
+    for label in [
+        "memory\n",
+        "  columns         4.71 MiB raw (8 B per row and column, timestamps included)",
+        "    ticks         200000 rows x 2 columns + time = 4.58 MiB\n",
+        "    bars          3000 rows x 5 columns + time = 141 KiB\n",
+        "resident now    ",
+        "resident peak   ",
+    ] {
+        assert!(text.contains(label), "`{label}` missing:\n{text}");
+    }
+    let resident = text
+        .lines()
+        .find(|l| l.contains("resident now"))
+        .unwrap_or_default();
+    if cfg!(target_os = "linux") {
+        assert!(resident.contains("x the columns)"), "{resident}");
+    } else {
+        assert!(resident.contains("unavailable"), "{resident}");
+    }
 }

@@ -11,18 +11,14 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::America::New_York;
+use common::{model_column as column, registry};
 use gpu_charts::config::load_chart_file;
 use gpu_charts::data::Table;
 use gpu_charts::data::timeframe::{Aligner, Timeframe, aggregate_ticks};
 use gpu_charts::live::{LiveOptions, LiveSession, Reload};
-use gpu_charts::plugins::{PluginRegistry, default_search_dirs};
 use gpu_charts::scene::interact::{ViewState, axis_to_time};
 use gpu_charts::scene::model::{ChartModel, DataCache, build_live, build_model};
 use gpu_charts::scene::types::ViewRange;
-
-fn registry() -> PluginRegistry {
-    PluginRegistry::discover(&default_search_dirs(&[])).0
-}
 
 fn tf(s: &str) -> Timeframe {
     s.parse().unwrap()
@@ -142,16 +138,6 @@ fn rows(t: &Table) -> Vec<Bar> {
             )
         })
         .collect()
-}
-
-fn column<'a>(m: &'a ChartModel, name: &str) -> &'a [f64] {
-    &m.columns
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-        .data
-        .column
-        .values
 }
 
 const TICK_CHART: &str = r#"

@@ -7,7 +7,8 @@
 //! and unpacking a one-input, one-output indicator's columns
 //! ([`single_column`]). With the `testing` feature, [`testing`] has helpers
 //! for the plugin's own tests (naga validation of a chart type's WGSL,
-//! uniforms and params-error assertions, column comparisons).
+//! uniforms and params-error assertions, column comparisons). With the
+//! `time` feature, [`time`] parses params times in the chart file's formats.
 //!
 //! It is an rlib linked into each plugin library; the host never loads it.
 //! C plugins need none of it.
@@ -20,6 +21,8 @@ use serde::de::DeserializeOwned;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "time")]
+pub mod time;
 
 /// Names this plugin's rayon workers `<prefix>-<i>` (call it before the
 /// plugin's first parallel work; later calls do nothing).

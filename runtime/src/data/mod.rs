@@ -271,6 +271,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(unsafe_code)] // lends columns as a source would (`Storage::lent`)
     fn lent_columns_count_only_their_pyramids_against_the_budget() {
         let owned = Table::from_raw(
             "s",

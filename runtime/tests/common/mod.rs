@@ -8,6 +8,47 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The `gpu-charts` binary as a user runs it from the repository root.
+/// Plugins come from this test's own folder (`cargo test` leaves the plugin
+/// libraries in `target/<profile>/deps`); private plugin copies go under the
+/// temporary folder.
+pub fn gpu_charts() -> std::process::Command {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-charts"));
+    cmd.current_dir(repo())
+        .env("GPU_CHARTS_PLUGIN_PATH", deps)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    cmd
+}
+
+/// Runs [`gpu_charts`] with `args` to completion.
+pub fn run_cli(args: &[&str]) -> std::process::Output {
+    gpu_charts().args(args).output().expect("run gpu-charts")
+}
+
+/// The plugins found where the host looks by default (the test's target
+/// folder included).
+pub fn registry() -> gpu_charts::plugins::PluginRegistry {
+    gpu_charts::plugins::PluginRegistry::discover(&gpu_charts::plugins::default_search_dirs(&[])).0
+}
+
+/// The values of `model`'s column `name` (a source column or an
+/// indicator output); panics naming it when there is none.
+pub fn model_column<'a>(model: &'a gpu_charts::scene::model::ChartModel, name: &str) -> &'a [f64] {
+    &model
+        .columns
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .data
+        .column
+        .values
+}
+
 /// Golden-image tolerance: a pixel differs when a channel differs by more
 /// than this (lavapipe is deterministic; this only absorbs rounding of
 /// blended edges between Mesa versions)...

@@ -181,50 +181,68 @@ fn utc_duration_buckets_are_multiples_from_the_epoch() {
 
 #[test]
 fn new_york_days_are_23_and_25_hours_at_dst_changes() {
-    let ny = Some(America::New_York);
-    let d = al("1d", ny);
-    // 2021-03-14: clocks spring forward at 02:00 EST.
-    assert_eq!(
-        d.bucket(utc(2021, 3, 14, 12, 0)),
-        Some((utc(2021, 3, 14, 5, 0), utc(2021, 3, 15, 4, 0)))
-    );
-    // 2021-11-07: clocks fall back at 02:00 EDT.
-    assert_eq!(
-        d.bucket(utc(2021, 11, 7, 12, 0)),
-        Some((utc(2021, 11, 7, 4, 0), utc(2021, 11, 8, 5, 0)))
-    );
-    // 4h buckets start at local midnight, 04:00 local is 3 real hours later
-    // on the spring day and 5 on the fall day.
-    let four = al("4h", ny);
-    assert_eq!(
-        four.bucket(utc(2021, 3, 14, 6, 0)),
-        Some((utc(2021, 3, 14, 5, 0), utc(2021, 3, 14, 8, 0)))
-    );
-    assert_eq!(
-        four.bucket(utc(2021, 11, 7, 6, 30)),
-        Some((utc(2021, 11, 7, 4, 0), utc(2021, 11, 7, 9, 0)))
-    );
-    assert_eq!(
-        four.bucket_start(utc(2021, 6, 1, 15, 0)),
-        Some(utc(2021, 6, 1, 12, 0))
-    );
-    // The repeated hour joins the 01:00 EDT bar, which lasts 2 hours.
-    let hour = al("1h", ny);
-    assert_eq!(
-        hour.bucket(utc(2021, 11, 7, 6, 30)),
-        Some((utc(2021, 11, 7, 5, 0), utc(2021, 11, 7, 7, 0)))
-    );
-    // 02:00 and 02:30 do not exist on the spring day: the 30m bucket after
-    // 01:30 EST starts at the change (07:00Z = 03:00 EDT).
-    let half = al("30m", ny);
-    assert_eq!(
-        half.bucket(utc(2021, 3, 14, 6, 45)),
-        Some((utc(2021, 3, 14, 6, 30), utc(2021, 3, 14, 7, 0)))
-    );
-    assert_eq!(
-        half.bucket(utc(2021, 3, 14, 7, 10)),
-        Some((utc(2021, 3, 14, 7, 0), utc(2021, 3, 14, 7, 30)))
-    );
+    // (timeframe, a time in the bucket, the bucket's start and end, why);
+    // 2021-03-14: clocks spring forward at 02:00 EST; 2021-11-07: they fall
+    // back at 02:00 EDT.
+    let cases = [
+        (
+            "1d",
+            utc(2021, 3, 14, 12, 0),
+            (utc(2021, 3, 14, 5, 0), utc(2021, 3, 15, 4, 0)),
+            "the spring day lasts 23 hours",
+        ),
+        (
+            "1d",
+            utc(2021, 11, 7, 12, 0),
+            (utc(2021, 11, 7, 4, 0), utc(2021, 11, 8, 5, 0)),
+            "the fall day lasts 25 hours",
+        ),
+        // 4h buckets start at local midnight.
+        (
+            "4h",
+            utc(2021, 3, 14, 6, 0),
+            (utc(2021, 3, 14, 5, 0), utc(2021, 3, 14, 8, 0)),
+            "04:00 local is 3 real hours after midnight on the spring day",
+        ),
+        (
+            "4h",
+            utc(2021, 11, 7, 6, 30),
+            (utc(2021, 11, 7, 4, 0), utc(2021, 11, 7, 9, 0)),
+            "and 5 on the fall day",
+        ),
+        (
+            "4h",
+            utc(2021, 6, 1, 15, 0),
+            (utc(2021, 6, 1, 12, 0), utc(2021, 6, 1, 16, 0)),
+            "a summer day: 4 hours",
+        ),
+        (
+            "1h",
+            utc(2021, 11, 7, 6, 30),
+            (utc(2021, 11, 7, 5, 0), utc(2021, 11, 7, 7, 0)),
+            "the repeated hour joins the 01:00 EDT bar, which lasts 2 hours",
+        ),
+        // 02:00 and 02:30 do not exist on the spring day.
+        (
+            "30m",
+            utc(2021, 3, 14, 6, 45),
+            (utc(2021, 3, 14, 6, 30), utc(2021, 3, 14, 7, 0)),
+            "the 30m bucket at 01:30 EST ends at the change",
+        ),
+        (
+            "30m",
+            utc(2021, 3, 14, 7, 10),
+            (utc(2021, 3, 14, 7, 0), utc(2021, 3, 14, 7, 30)),
+            "the next starts at the change (07:00Z = 03:00 EDT)",
+        ),
+    ];
+    for (timeframe, t, bucket, why) in cases {
+        assert_eq!(
+            al(timeframe, Some(America::New_York)).bucket(t),
+            Some(bucket),
+            "{timeframe} at {t}: {why}"
+        );
+    }
 }
 
 #[test]

@@ -292,6 +292,43 @@ pub struct BuildStats {
     /// line as `[indicator id] text` (rate-limited per run: see
     /// [`crate::script::ScriptInstance::take_log`]).
     pub script_log: Vec<String>,
+    /// Each source's table as read (before any timeframe aggregates it),
+    /// in id order: what `stats` weighs the resident memory against (full
+    /// builds only; empty after a live append).
+    pub source_tables: Vec<SourceShape>,
+}
+
+/// The size of one source's table as read (`stats` reports it as is).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceShape {
+    /// Source id.
+    #[serde(rename = "source")]
+    pub id: String,
+    /// Rows.
+    pub rows: u64,
+    /// Value columns (the timestamps not counted).
+    pub columns: u64,
+    /// Bytes of its min/max pyramids.
+    pub pyramid_bytes: u64,
+    /// Whether a column is lent by the source (e.g. memory-mapped file
+    /// pages) rather than owned by the host.
+    pub lent: bool,
+}
+
+impl SourceShape {
+    fn of(id: &str, t: &Table) -> SourceShape {
+        SourceShape {
+            id: id.to_string(),
+            rows: t.len() as u64,
+            columns: t.columns.len() as u64,
+            pyramid_bytes: t
+                .columns
+                .iter()
+                .map(|c| c.pyramid.size_bytes() as u64)
+                .sum(),
+            lent: t.timeline.timestamps.is_lent() || t.columns.iter().any(|c| c.values.is_lent()),
+        }
+    }
 }
 
 /// Indicator outputs kept for reuse by a later build of a chart.
@@ -405,6 +442,15 @@ pub(super) fn build(
         &mut stats,
         accel,
     )?;
+    stats.source_tables = loaded
+        .config
+        .sources
+        .keys()
+        .filter_map(|id| {
+            let t = timeframes.raw.get(id).or_else(|| tables.get(id))?;
+            Some(SourceShape::of(id, t))
+        })
+        .collect();
     let mut by_name = source_columns(&tables);
     let order = indicator_order(&mut b)?;
     let mut live = Vec::new();
