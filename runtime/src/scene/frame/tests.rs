@@ -126,7 +126,7 @@ fn dense_line_instances_equal_brute_force_over_random_views() {
             .collect();
         let column = Column::new(values.clone());
         let (first, last) = (ts[0] as f64, ts[n - 1] as f64);
-        let span = (last - first).max(1.0);
+        let span = (last - first).max(1e6);
         for k in 0..120 {
             let view = match k {
                 0 => ViewRange {
@@ -152,13 +152,23 @@ fn dense_line_instances_equal_brute_force_over_random_views() {
                 },
                 // On one row.
                 5 => ViewRange {
-                    x0: ts[n / 2] as f64 - 0.5,
-                    x1: ts[n / 2] as f64 + 0.5,
+                    x0: ts[n / 2] as f64 - 300.0,
+                    x1: ts[n / 2] as f64 + 300.0,
                 },
                 _ => {
                     let a = first - 0.05 * span + rng.unit() * 1.1 * span;
-                    let w = span * rng.unit().powi(3).max(1e-9);
+                    // At least a few ulps of 1.7e18 (256 ns): a frame's view is never empty.
+                    let w = (span * rng.unit().powi(3)).max(2_000.0);
                     ViewRange { x0: a, x1: a + w }
+                }
+            };
+            // One row (or one time) gives x0 == x1: a frame never shows that.
+            let view = if view.x1 > view.x0 {
+                view
+            } else {
+                ViewRange {
+                    x0: view.x0,
+                    x1: view.x0 + span,
                 }
             };
             let width = 100.0 + (rng.next() % 400) as f32;
