@@ -150,49 +150,6 @@ impl MinMaxPyramid {
         }
     }
 
-    /// Loads the cache lines that [`range`](Self::range) reads around each
-    /// of `ends` for ranges about `span` rows long, with no dependency
-    /// between the loads, and returns a value to pass to
-    /// `std::hint::black_box`. A frame's min/max lookups run one column
-    /// after another, each waiting for its own misses on every level; warmed
-    /// a batch at a time first, their misses overlap instead (issue 15: the
-    /// scene's cost that grew with the number of points). Reads only.
-    pub fn warm(&self, values: &[f64], ends: impl Iterator<Item = usize>, span: usize) -> u64 {
-        // range() works through level k's partial blocks while the range is
-        // over 2 * FANOUT blocks there, then scans the last level it reached.
-        let mut depth = 0usize;
-        let mut width = span;
-        while depth < self.levels.len() && width > 2 * FANOUT {
-            width /= FANOUT;
-            depth += 1;
-        }
-        let mut acc = 0u64;
-        for e in ends {
-            let mut i = e;
-            // Raw values: a block of 16 f64 is two cache lines.
-            let block = i - i % FANOUT;
-            for j in [block, block + FANOUT / 2, block + FANOUT - 1] {
-                if let Some(v) = values.get(j) {
-                    acc = acc.wrapping_add(v.to_bits());
-                }
-            }
-            for level in self.levels.iter().take(depth) {
-                i /= FANOUT;
-                // A block of 16 (min, max) pairs is four cache lines.
-                let block = i - i % FANOUT;
-                for j in (block..block + FANOUT)
-                    .step_by(4)
-                    .chain([block + FANOUT - 1])
-                {
-                    if let Some(v) = level.get(j) {
-                        acc = acc.wrapping_add(v.0.to_bits());
-                    }
-                }
-            }
-        }
-        acc
-    }
-
     fn at(&self, values: &[f64], level: usize, i: usize) -> (f64, f64) {
         if level == 0 {
             let v = values[i];

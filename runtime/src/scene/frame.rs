@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::config::Scale;
-use crate::data::Column;
+use crate::data::{Column, MinMaxPyramid};
 use crate::gpu::types::{BandInstance, BarInstance, FrameUniform, PointInstance, RectInstance};
 use crate::scene::model::{BarsData, ChartModel, SeriesData, SeriesModel, XMode};
 use crate::scene::text;
@@ -296,16 +296,15 @@ impl XMap<'_> {
                             hi: ia,
                         });
                     }
-                    // Each column ends at the first row not below its
-                    // right edge; the last one at `ib`.
-                    let edges: Vec<f64> = (0..cols.saturating_sub(1))
-                        .map(|c| self.axis_of_px(((c + 1) as f32 * min_px) as f64))
-                        .collect();
-                    let mut ends = Vec::with_capacity(cols);
-                    search::column_bounds(timestamps, ia, ib, &edges, &mut ends);
-                    ends.push(ib);
                     let mut a = ia;
-                    for (c, &b) in ends.iter().enumerate() {
+                    for c in 0..cols {
+                        let edge = self.axis_of_px(((c + 1) as f32 * min_px) as f64);
+                        let b = if c + 1 == cols {
+                            ib
+                        } else {
+                            // Rows before `a` are below the previous edge.
+                            search::first_not_below(timestamps, a, ib, edge)
+                        };
                         if b > a {
                             out.push(Bucket {
                                 x: (c as f32 + 0.5) * min_px,
@@ -444,33 +443,11 @@ pub(crate) fn legend_value(s: &SeriesModel, i: usize, step: f64) -> String {
     }
 }
 
-/// Buckets whose min/max lookups are warmed together (see
-/// [`MinMaxPyramid::warm`]): a few thousand cache lines, well inside L2.
-const WARM_BATCH: usize = 64;
-
-/// Warms `columns`' pyramids for the lookups of `batch` (contiguous rows in
-/// the dense case; harmless otherwise). Changes nothing but the caches.
-fn warm_batch(columns: &[&Column], batch: &[Bucket]) {
-    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-        return;
-    };
-    let span = (last.hi.saturating_sub(first.lo)) / batch.len();
-    if span <= 2 * crate::data::lod::FANOUT {
-        // Short ranges read a few neighbouring lines the prefetcher finds.
-        return;
-    }
-    for c in columns {
-        let ends = batch.iter().map(|b| b.lo).chain([last.hi]);
-        std::hint::black_box(c.pyramid.warm(&c.values, ends, span));
-    }
-}
-
 fn bar_instances(d: &BarsData, buckets: &[Bucket], y: &YMap) -> Vec<BarInstance> {
     let (o, h, l, c) = (&d.open, &d.high, &d.low, &d.close);
-    let mut out = Vec::with_capacity(buckets.len());
-    for batch in buckets.chunks(WARM_BATCH) {
-        warm_batch(&[o, h, l, c], batch);
-        out.extend(batch.iter().map(|b| {
+    buckets
+        .iter()
+        .map(|b| {
             let open = o.values[b.lo];
             let close = c.values[b.hi - 1];
             let high = col_range(h, b.lo, b.hi).1;
@@ -486,9 +463,8 @@ fn bar_instances(d: &BarsData, buckets: &[Bucket], y: &YMap) -> Vec<BarInstance>
                 up: if close >= open { 1.0 } else { 0.0 },
                 _pad: 0.0,
             }
-        }));
-    }
-    out
+        })
+        .collect()
 }
 
 /// Band buckets: the highest upper and lowest lower value in each bucket
@@ -502,10 +478,7 @@ fn band_instances(
 ) -> Vec<BandInstance> {
     let mut out = Vec::with_capacity(buckets.len());
     let mut connected = false;
-    for b in buckets.chunks(WARM_BATCH).flat_map(|batch| {
-        warm_batch(&[upper, lower], batch);
-        batch
-    }) {
+    for b in buckets {
         let hi = col_range(upper, b.lo, b.hi).1;
         let lo = col_range(lower, b.lo, b.hi).0;
         if !(hi.is_finite() && lo.is_finite()) {
@@ -523,14 +496,15 @@ fn band_instances(
     out
 }
 
-fn point_instances(column: &Column, buckets: &[Bucket], y: &YMap) -> Vec<PointInstance> {
-    let (values, pyramid) = (&column.values, &column.pyramid);
+fn point_instances(
+    values: &[f64],
+    pyramid: &MinMaxPyramid,
+    buckets: &[Bucket],
+    y: &YMap,
+) -> Vec<PointInstance> {
     let mut out = Vec::with_capacity(buckets.len());
     let mut connected = false;
-    for b in buckets.chunks(WARM_BATCH).flat_map(|batch| {
-        warm_batch(&[column], batch);
-        batch
-    }) {
+    for b in buckets {
         let (mn, mx) = pyramid.range(values, b.lo, b.hi);
         if !(mn.is_finite() && mx.is_finite()) {
             connected = false;
@@ -802,9 +776,12 @@ pub fn build_frame_with(
             let (buckets, slot) = x.buckets(ts, if bars { 2.0 * lod } else { lod });
             let instances = match &s.data {
                 SeriesData::Bars(d) => Instances::Bars(bar_instances(d, &buckets, &ymap)),
-                SeriesData::Line(c) => {
-                    Instances::Points(point_instances(&c.column, &buckets, &ymap))
-                }
+                SeriesData::Line(c) => Instances::Points(point_instances(
+                    &c.column.values,
+                    &c.column.pyramid,
+                    &buckets,
+                    &ymap,
+                )),
                 SeriesData::Band(u, l) => {
                     Instances::Band(band_instances(&u.column, &l.column, &buckets, &ymap))
                 }

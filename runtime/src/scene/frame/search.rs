@@ -24,22 +24,9 @@ pub(super) fn first_not_below(ts: &[i64], lo: usize, hi: usize, edge: f64) -> us
         return hi;
     }
     // Now ts[lo] < edge <= ts[hi - 1]: interpolate.
-    let g = guess(ts[lo] as f64, ts[hi - 1] as f64, lo, hi, edge);
-    gallop(ts, lo, hi, edge, g)
-}
-
-/// Index interpolated for `edge` between `lo` (time `t0`) and `hi - 1`
-/// (time `t1`), inside `[lo, hi - 1]`.
-fn guess(t0: f64, t1: f64, lo: usize, hi: usize, edge: f64) -> usize {
+    let (t0, t1) = (ts[lo] as f64, ts[hi - 1] as f64);
     let frac = ((edge - t0) / (t1 - t0)).clamp(0.0, 1.0);
-    let frac = if frac.is_nan() { 0.0 } else { frac };
-    (lo + (frac * (hi - 1 - lo) as f64) as usize).clamp(lo, hi - 1)
-}
-
-/// The answer of [`first_not_below`] by galloping from `g`, given
-/// `ts[lo] < edge <= ts[hi - 1]` and `lo <= g < hi`.
-fn gallop(ts: &[i64], lo: usize, hi: usize, edge: f64, g: usize) -> usize {
-    let below = |i: usize| (ts[i] as f64) < edge;
+    let g = (lo + (frac * (hi - 1 - lo) as f64) as usize).clamp(lo, hi - 1);
     // Gallop to a bracket [l, r) with below(l - 1) (or l == lo + 1 after
     // below(lo)) and !below(r).
     let (l, r) = if below(g) {
@@ -66,55 +53,9 @@ fn gallop(ts: &[i64], lo: usize, hi: usize, edge: f64, g: usize) -> usize {
     l + ts[l..r].partition_point(|&t| (t as f64) < edge)
 }
 
-/// Pixel columns handled per batch by [`column_bounds`]: their guessed rows
-/// (one cache line each) fit in L1 many times over.
-const BATCH: usize = 64;
-
-/// For each of the ascending `edges`, the first row in `[lo, hi]` not below
-/// it, appended to `out` — what chaining [`first_not_below`] from `lo` over
-/// the edges gives, exactly (tested).
-///
-/// Chained, every column's search waits for the previous one's cache misses:
-/// one DRAM round trip after another, the part of a frame that grew with the
-/// number of points. Here each column's guess is interpolated over the whole
-/// range, independent of its neighbours, and a batch of guesses is loaded
-/// first with no dependency between the loads, so their misses (and page
-/// walks) overlap; the searches that follow start on cached lines.
-pub(super) fn column_bounds(ts: &[i64], lo: usize, hi: usize, edges: &[f64], out: &mut Vec<usize>) {
-    let mut a = lo;
-    if hi <= lo + 1 {
-        out.extend(edges.iter().map(|&e| {
-            a = first_not_below(ts, a, hi, e);
-            a
-        }));
-        return;
-    }
-    let (t0, t1) = (ts[lo] as f64, ts[hi - 1] as f64);
-    let mut guesses = [0usize; BATCH];
-    for chunk in edges.chunks(BATCH) {
-        let mut warm = 0i64;
-        for (g, &e) in guesses.iter_mut().zip(chunk) {
-            *g = guess(t0, t1, lo, hi, e);
-            warm = warm.wrapping_add(ts[*g]);
-        }
-        std::hint::black_box(warm);
-        for (&g, &e) in guesses.iter().zip(chunk) {
-            let below = |i: usize| (ts[i] as f64) < e;
-            a = if a >= hi || !below(a) {
-                a
-            } else if below(hi - 1) {
-                hi
-            } else {
-                gallop(ts, a, hi, e, g.max(a))
-            };
-            out.push(a);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{column_bounds, first_not_below};
+    use super::first_not_below;
 
     fn reference(ts: &[i64], lo: usize, hi: usize, edge: f64) -> usize {
         lo + ts[lo..hi].partition_point(|&t| (t as f64) < edge)
@@ -159,70 +100,6 @@ mod tests {
                         "lo {lo} hi {hi} edge {e}"
                     );
                 }
-            }
-        }
-    }
-
-    /// Ascending edges over sorted data of every shape (even, bursts and
-    /// hour-long gaps where interpolation guesses far off, duplicates, one
-    /// row, none) and sub-ranges: the batched bounds equal a binary search
-    /// per edge, which is what the chained search gives.
-    #[test]
-    fn column_bounds_equal_a_binary_search_per_edge() {
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let mut rnd = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
-        let mut sets: Vec<Vec<i64>> = vec![
-            (0..20_000).map(|i| 1_000 * i).collect(),
-            vec![42; 300],
-            vec![7],
-            Vec::new(),
-        ];
-        for _ in 0..4 {
-            let mut t = 0i64;
-            let mut v = Vec::new();
-            for _ in 0..20_000 {
-                t += match rnd() % 20 {
-                    0 => 3_600_000_000,
-                    1..=5 => 0,
-                    _ => (rnd() % 1000) as i64,
-                };
-                v.push(t);
-            }
-            sets.push(v);
-        }
-        for ts in &sets {
-            let n = ts.len();
-            let (first, last) = (
-                ts.first().copied().unwrap_or(0) as f64,
-                ts.last().copied().unwrap_or(0) as f64,
-            );
-            for _ in 0..200 {
-                let lo = if n == 0 { 0 } else { (rnd() as usize) % n };
-                let hi = lo + (rnd() as usize) % (n - lo + 1);
-                let cols = 1 + (rnd() as usize) % 300;
-                let span = (last - first).max(1.0) * 1.2;
-                let start = first - 0.1 * span + (rnd() % 1000) as f64 / 1000.0 * span;
-                let width = span * (rnd() % 1000 + 1) as f64 / 1000.0;
-                let mut edges: Vec<f64> = (0..cols)
-                    .map(|c| start + width * (c + 1) as f64 / cols as f64)
-                    .collect();
-                if rnd() % 4 == 0 && n > 0 {
-                    // Edges exactly on rows, repeated.
-                    edges = (0..cols).map(|_| ts[(rnd() as usize) % n] as f64).collect();
-                    edges.sort_by(f64::total_cmp);
-                }
-                let mut got = Vec::new();
-                column_bounds(ts, lo, hi, &edges, &mut got);
-                let want: Vec<usize> = edges
-                    .iter()
-                    .map(|&e| lo + ts[lo..hi].partition_point(|&t| (t as f64) < e))
-                    .collect();
-                assert_eq!(got, want, "n {n} lo {lo} hi {hi}");
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The dense path of a frame (batched column search, warmed pyramid
+//! The dense path of a frame (interpolated column search, pyramid
 //! lookups) against brute force: linear scans for every column's rows and
 //! its min/max, over non-uniform timestamps (bursts, duplicates, hour-long
 //! gaps where an interpolated guess is far off), NaN gaps in the values, and
@@ -179,7 +179,7 @@ fn dense_line_instances_equal_brute_force_over_random_views() {
                 width,
             };
             let (buckets, _) = x.buckets(&ts, min_px);
-            let got = point_instances(&column, &buckets, &y);
+            let got = point_instances(&column.values, &column.pyramid, &buckets, &y);
             assert_eq!(
                 got,
                 reference(&ts, &values, view, width, min_px, &y),
