@@ -19,6 +19,8 @@ use gpu_charts_plugin_api::{
 
 pub mod cursor;
 mod search;
+#[cfg(test)]
+mod tests;
 
 pub use crate::scene::types::ViewRange;
 pub use cursor::{Hit, hit_test, pane_step, row_at, time_label};
