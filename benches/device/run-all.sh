@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One device call within its 10-minute limit: unpack dist/dist.tar.xz (the
 # release binaries, stripped, packed to fit the carry limit), then the steps
-# of h200.sh in order of importance with tighter timeouts.
+# in order of importance (frame cost at 10 M / 100 M / 1 B, a 1 B-row Arrow
+# file cold and with its sidecar with peak RSS, GPU aggregation), each with
+# its own timeout so the call stays under 10 minutes.
 set -u
 OUT=${OUT:-out}; mkdir -p "$OUT"
 tar -C dist -xJf dist/dist.tar.xz && rm dist/dist.tar.xz
