@@ -395,6 +395,32 @@ struct Acc {
     count: u64,
 }
 
+impl Acc {
+    /// Folds one row (a tick: `o = h = l = c`, `n = 1`; or a finer bar)
+    /// into the bar in progress.
+    #[inline(always)]
+    fn fold(&mut self, o: f64, h: f64, l: f64, cl: f64, v: f64, n: u64) {
+        if self.count == 0 {
+            self.open = o;
+            self.high = h;
+            self.low = l;
+            self.volume = v;
+        } else {
+            // Written as comparisons (not f64::max) so that signed zeros keep
+            // the first value, deterministically.
+            if h > self.high {
+                self.high = h;
+            }
+            if l < self.low {
+                self.low = l;
+            }
+            self.volume += v;
+        }
+        self.close = cl;
+        self.count += n;
+    }
+}
+
 /// Where the sequential loop stands between calls: the bucket of the last row
 /// seen and the bar accumulated in it (count 0: none yet).
 #[derive(Debug, Clone, Copy)]
@@ -593,24 +619,7 @@ fn run<R: Rows>(
         let Some((o, h, l, cl, v, n)) = rows.row(i) else {
             continue;
         };
-        if b.count == 0 {
-            b.open = o;
-            b.high = h;
-            b.low = l;
-            b.volume = v;
-        } else {
-            // Written as comparisons (not f64::max) so that signed zeros keep
-            // the first value, deterministically.
-            if h > b.high {
-                b.high = h;
-            }
-            if l < b.low {
-                b.low = l;
-            }
-            b.volume += v;
-        }
-        b.close = cl;
-        b.count += n;
+        b.fold(o, h, l, cl, v, n);
     }
     if end > first {
         c.prev = Some((prev_t, end - 1));

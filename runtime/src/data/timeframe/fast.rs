@@ -291,22 +291,7 @@ fn scalar(p: &[f64], s: Option<&[f64]>, start: i64) -> Acc {
             continue;
         }
         let v = s.map_or(0.0, |s| finite_or_zero(s[k]));
-        if b.count == 0 {
-            b.open = x;
-            b.high = x;
-            b.low = x;
-            b.volume = v;
-        } else {
-            if x > b.high {
-                b.high = x;
-            }
-            if x < b.low {
-                b.low = x;
-            }
-            b.volume += v;
-        }
-        b.close = x;
-        b.count += 1;
+        b.fold(x, x, x, x, v, 1);
     }
     b
 }
