@@ -567,6 +567,31 @@ fn point_instances(
     out
 }
 
+/// `view` with a width a frame can divide by. An empty (or inverted) view,
+/// as one row or one time gives, is widened around its start by at least a
+/// few ulps of its magnitude: near 1.7e18 ns one ulp is 256, so a fixed +1
+/// would leave `x1 == x0` and every position NaN. A view that is not finite
+/// falls back to the unit range.
+pub(crate) fn drawable(view: ViewRange) -> ViewRange {
+    if !(view.x0.is_finite() && view.x1.is_finite()) {
+        return ViewRange { x0: 0.0, x1: 1.0 };
+    }
+    if view.x1 > view.x0 && view.x1 - view.x0 >= 4.0 * ulp(view.x0.abs().max(view.x1.abs())) {
+        return view;
+    }
+    let half = (8.0 * ulp(view.x0.abs())).max(0.5);
+    ViewRange {
+        x0: view.x0 - half,
+        x1: view.x0 + half,
+    }
+}
+
+/// The distance from `|x|` to the next larger f64.
+fn ulp(x: f64) -> f64 {
+    let x = x.abs();
+    f64::from_bits(x.to_bits() + 1) - x
+}
+
 /// Builds the frame for `model` at `size` (physical pixels) showing `view`.
 pub fn build_frame(
     model: &ChartModel,
@@ -590,14 +615,7 @@ pub fn build_frame_with(
     let pal = &model.palette;
     let r = pixel_ratio.max(0.25);
     let (w, h) = (size[0].max(1) as f32, size[1].max(1) as f32);
-    let view = if view.x1 > view.x0 {
-        view
-    } else {
-        ViewRange {
-            x0: view.x0,
-            x1: view.x0 + 1.0,
-        }
-    };
+    let view = drawable(view);
     let mut scene = FrameScene {
         size,
         clear: pal.background,

@@ -4,7 +4,7 @@
 //! gaps where an interpolated guess is far off), NaN gaps in the values, and
 //! views at the data's edges, beyond them, between two rows and on one row.
 
-use super::{XMap, YMap, point_instances};
+use super::{XMap, YMap, drawable, point_instances};
 use crate::config::Scale;
 use crate::data::Column;
 use crate::gpu::types::PointInstance;
@@ -187,4 +187,66 @@ fn dense_line_instances_equal_brute_force_over_random_views() {
             );
         }
     }
+}
+
+#[test]
+fn an_empty_view_near_today_is_widened_to_a_drawable_one() {
+    // One row today (ns since 1970): x0 == x1, and x0 + 1.0 == x0 in f64.
+    let t = 1_733_000_000_123_456_789i64;
+    let ts = vec![t];
+    let values = vec![101.5];
+    let column = Column::new(values.clone());
+    let y = YMap::new(100.0, 103.0, Scale::Linear, 400.0);
+    let mode = XMode::Time;
+    for view in [
+        ViewRange {
+            x0: t as f64,
+            x1: t as f64,
+        },
+        ViewRange {
+            x0: t as f64,
+            x1: t as f64 - 5e9,
+        },
+        ViewRange {
+            x0: t as f64,
+            x1: t as f64 + 1.0,
+        },
+        ViewRange { x0: 0.0, x1: 0.0 },
+        ViewRange { x0: -3.0, x1: -3.0 },
+    ] {
+        let v = drawable(view);
+        assert!(v.x1 > v.x0, "{view:?} -> {v:?}");
+        assert!(
+            v.x0 <= view.x0 && view.x0 <= v.x1,
+            "{view:?} -> {v:?} must keep its start"
+        );
+        let x = XMap {
+            mode: &mode,
+            view: v,
+            width: 640.0,
+        };
+        let (buckets, _) = x.buckets(&ts, 1.0);
+        let got = point_instances(&column.values, &column.pyramid, &buckets, &y);
+        if view.x0 == t as f64 {
+            assert_eq!(got.len(), 1, "{view:?}: the one row is drawn");
+        }
+        for p in &got {
+            assert!(
+                p.x_px.is_finite() && p.first_px.is_finite(),
+                "{view:?} -> {p:?}"
+            );
+        }
+    }
+    // A view that is wide enough stays as it is; one that is not finite
+    // falls back to the unit range instead of NaN positions.
+    let wide = ViewRange {
+        x0: t as f64,
+        x1: t as f64 + 2e9,
+    };
+    assert_eq!(drawable(wide), wide);
+    let v = drawable(ViewRange {
+        x0: f64::NAN,
+        x1: 1.0,
+    });
+    assert_eq!((v.x0, v.x1), (0.0, 1.0));
 }
