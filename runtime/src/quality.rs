@@ -340,6 +340,12 @@ impl MemoryBudget {
         self.total_bytes / 8
     }
 
+    /// The buffer pool's budget: the GPU share less the `resident` bytes
+    /// that GPU tick aggregation keeps there.
+    pub fn pool_bytes(&self, resident: u64) -> u64 {
+        self.gpu_bytes().saturating_sub(resident)
+    }
+
     /// The CPU cache's share: the rest.
     pub fn cpu_bytes(&self) -> u64 {
         self.total_bytes - self.gpu_bytes()

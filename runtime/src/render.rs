@@ -163,10 +163,14 @@ impl ChartSession {
         self.cache.set_budget(budget.cpu_bytes() as usize);
         self.cache.begin_build();
         let accel = self.options.tick_aggregator.as_ref().map(|a| &*a.0);
+        if let Some(a) = accel {
+            a.set_resident_budget(budget.gpu_bytes());
+        }
         let mut model = build_model_with(loaded, registry, &mut self.cache, accel)?;
         check_working_set(loaded, &budget, self.cache.working_bytes() as u64)?;
         model.quality = settings;
         model.memory_budget = budget;
+        model.gpu_resident_bytes = accel.map_or(0, |a| a.usage().resident_bytes);
         Ok(model)
     }
 
@@ -272,7 +276,7 @@ impl Offscreen {
         self.renderer
             .set_msaa_samples(&self.ctx, model.quality.msaa_samples)?;
         self.renderer
-            .set_pool_budget(model.memory_budget.gpu_bytes());
+            .set_pool_budget(model.memory_budget.pool_bytes(model.gpu_resident_bytes));
         Ok(())
     }
 

@@ -73,6 +73,8 @@ pub struct StatsReport {
     pub cache: CacheReport,
     /// The renderer's buffer pool after the frames.
     pub pool: PoolReport,
+    /// Timeframes aggregated on the GPU and the ticks kept there.
+    pub gpu_aggregation: GpuAggregationReport,
     /// Per-frame times in milliseconds.
     pub frame_ms: FrameTimes,
     /// The process's resident memory next to the loaded tables' raw
@@ -244,6 +246,24 @@ pub struct CacheReport {
     pub evicted_bytes: u64,
     /// Bytes held now.
     pub resident_bytes: u64,
+}
+
+/// GPU tick aggregation (`GPU_CHARTS_GPU_AGGREGATE`, `auto` by default:
+/// large tick sets on a real GPU).
+#[derive(Debug, Clone, Serialize)]
+pub struct GpuAggregationReport {
+    /// Where it runs ("GPU NVIDIA H200 (Vulkan)"); `null`: no GPU path.
+    pub device: Option<String>,
+    /// Timeframes built on the GPU over both loads (the rest on the CPU).
+    pub timeframes_on_gpu: u64,
+    /// Bytes of ticks kept on the device now, counted in the GPU share
+    /// (the pool's budget is the share less these).
+    pub resident_bytes: u64,
+    /// The most it may keep: the GPU share.
+    pub resident_budget: u64,
+    /// Aggregations whose ticks were released afterwards, being more than
+    /// the share (each switch uploads them again).
+    pub released_over_budget: u64,
 }
 
 /// The buffer pool.
@@ -422,6 +442,8 @@ pub fn run(
     let (cache, resident) = session.cache_stats();
     let pool = gpu.renderer.stats().pool;
     let budget = model.memory_budget;
+    let accel = session.options().tick_aggregator.as_ref();
+    let usage = accel.map(|a| a.0.usage()).unwrap_or_default();
     Ok(StatsReport {
         chart: chart.display().to_string(),
         adapter: gpu.ctx.adapter_summary(),
@@ -456,6 +478,13 @@ pub fn run(
             evicted_bytes: pool.bytes_trimmed,
             peak_frame_bytes: pool.peak_frame_bytes,
             frames_over_budget: pool.frames_over_budget,
+        },
+        gpu_aggregation: GpuAggregationReport {
+            device: accel.map(|a| a.0.describe()),
+            timeframes_on_gpu: usage.runs,
+            resident_bytes: usage.resident_bytes,
+            resident_budget: usage.resident_budget.min(budget.gpu_bytes()),
+            released_over_budget: usage.released_over_budget,
         },
         frame_ms: FrameTimes {
             cpu_scene: Summary::of(&scene_ms),
@@ -646,6 +675,30 @@ impl StatsReport {
                     format_bytes(p.peak_frame_bytes * 8)
                 ),
             );
+        }
+        let g = &self.gpu_aggregation;
+        match &g.device {
+            Some(d) => {
+                line3(
+                    "GPU timeframes",
+                    format!(
+                        "{} built on {d}; ticks resident {} of {}",
+                        g.timeframes_on_gpu,
+                        format_bytes(g.resident_bytes),
+                        format_bytes(g.resident_budget)
+                    ),
+                );
+                if g.released_over_budget > 0 {
+                    line3(
+                        "GPU released",
+                        format!(
+                            "{} times: the ticks need more than the GPU share; raise the memory budget to keep them between timeframe switches",
+                            g.released_over_budget
+                        ),
+                    );
+                }
+            }
+            None => line3("GPU timeframes", "off (CPU only)".into()),
         }
         let f = &self.frame_ms;
         let mut s4 = format!(

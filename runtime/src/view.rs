@@ -367,8 +367,11 @@ impl App {
         }
         g.renderer
             .set_msaa_samples(&g.ctx, self.model.quality.msaa_samples)?;
-        g.renderer
-            .set_pool_budget(self.model.memory_budget.gpu_bytes());
+        g.renderer.set_pool_budget(
+            self.model
+                .memory_budget
+                .pool_bytes(self.model.gpu_resident_bytes),
+        );
         let texture = match g.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,

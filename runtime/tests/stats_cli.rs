@@ -360,3 +360,77 @@ fn memory_reports_resident_set_against_the_raw_column_bytes() {
         assert!(resident.contains("unavailable"), "{resident}");
     }
 }
+
+/// `stats` says how many timeframes the GPU built and what ticks it keeps
+/// there within the GPU share; ticks over the share are released after
+/// each aggregation and the report says so with what to do. Forced onto
+/// lavapipe here (`auto` leaves a software adapter to the CPU).
+#[test]
+fn gpu_aggregation_is_reported_and_its_ticks_count_in_the_gpu_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = two_source_chart(dir.path(), 200_000);
+    let text = std::fs::read_to_string(&chart)
+        .unwrap()
+        .replacen(
+            "kind = \"synthetic\"\nparams = { rows",
+            "kind = \"synthetic\"\ntimeframe = \"1m\"\nparams = { rows",
+            1,
+        )
+        .replace("data = \"ticks.value\"", "data = \"ticks.close\"");
+    let at_1m = dir.path().join("at_1m.toml");
+    std::fs::write(&at_1m, text).unwrap();
+    let stats = |env: &str, budget: &str| {
+        let out = common::gpu_charts()
+            .env("GPU_CHARTS_GPU_AGGREGATE", env)
+            .args(["--memory-budget", budget, "stats", at_1m.to_str().unwrap()])
+            .args(["--frames", "2", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // 200 000 ticks x (price + size) x 8 B on the device, well within an
+    // eighth of 256 MiB; the second load takes the bars from the cache.
+    let v = stats("force", "256 MiB");
+    let g = &v["gpu_aggregation"];
+    assert!(g["device"].as_str().unwrap().starts_with("GPU "), "{g}");
+    assert_eq!(u(g, "/timeframes_on_gpu"), 1, "{g}");
+    assert_eq!(u(g, "/resident_bytes"), 200_000 * 16, "{g}");
+    assert_eq!(u(g, "/resident_budget"), (256 << 20) / 8, "{g}");
+    assert_eq!(u(g, "/released_over_budget"), 0, "{g}");
+    // 24 MiB: a 3 MiB GPU share, less than the 3.05 MiB of ticks.
+    let v = stats("force", "24 MiB");
+    let g = &v["gpu_aggregation"];
+    assert_eq!(
+        (
+            u(g, "/timeframes_on_gpu"),
+            u(g, "/resident_bytes"),
+            u(g, "/released_over_budget")
+        ),
+        (1, 0, 1),
+        "{g}"
+    );
+    let out = common::gpu_charts()
+        .env("GPU_CHARTS_GPU_AGGREGATE", "force")
+        .args([
+            "--memory-budget",
+            "24 MiB",
+            "stats",
+            at_1m.to_str().unwrap(),
+        ])
+        .args(["--frames", "2"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("GPU released    1 times: the ticks need more than the GPU share"),
+        "{table}"
+    );
+    // Off: no GPU path, and the table says so.
+    let v = stats("off", "256 MiB");
+    assert_eq!(u(&v["gpu_aggregation"], "/timeframes_on_gpu"), 0);
+}

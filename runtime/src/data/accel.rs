@@ -32,6 +32,30 @@ pub trait TickAggregator: Send + Sync {
 
     /// What it runs on, for notices ("GPU NVIDIA H100 (Vulkan)").
     fn describe(&self) -> String;
+
+    /// The bytes it may keep resident between aggregations (the GPU share
+    /// of the memory budget); ticks that need more are released after each
+    /// aggregation, so a timeframe switch uploads them again.
+    fn set_resident_budget(&self, _bytes: u64) {}
+
+    /// What it holds and has done, for `stats` and the overlay.
+    fn usage(&self) -> AggregatorUsage {
+        AggregatorUsage::default()
+    }
+}
+
+/// What a [`TickAggregator`] holds and has done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AggregatorUsage {
+    /// Timeframes it returned bars for.
+    pub runs: u64,
+    /// Bytes of ticks it keeps resident now.
+    pub resident_bytes: u64,
+    /// The most it may keep ([`TickAggregator::set_resident_budget`]).
+    pub resident_budget: u64,
+    /// Aggregations whose ticks were released afterwards, being more than
+    /// that budget.
+    pub released_over_budget: u64,
 }
 
 /// A [`TickAggregator`] shared by a session and the charts it builds;

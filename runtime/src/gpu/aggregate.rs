@@ -59,7 +59,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::data::accel::TickAggregator;
+use crate::data::accel::{AggregatorUsage, TickAggregator};
 use crate::data::storage::Storage;
 use crate::data::timeframe::{AggregateError, Aligner, Bars};
 use crate::gpu::context::{GpuContext, GpuError};
@@ -906,12 +906,27 @@ pub struct GpuTickAggregator {
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
     pipelines: Option<GpuAggregator>,
     resident: Option<Resident>,
     /// GPU aggregations that returned bars (for tests and `stats`).
     runs: u64,
+    /// The most bytes of ticks kept resident between aggregations.
+    resident_budget: u64,
+    /// Aggregations whose ticks were released afterwards (over that).
+    released: u64,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            pipelines: None,
+            resident: None,
+            runs: 0,
+            resident_budget: u64::MAX,
+            released: 0,
+        }
+    }
 }
 
 /// Uploaded ticks and the columns they were uploaded from; holding the
@@ -984,16 +999,12 @@ impl GpuTickAggregator {
 
     /// GPU aggregations that returned bars so far.
     pub fn gpu_runs(&self) -> u64 {
-        self.state.lock().map_or(0, |s| s.runs)
+        self.usage().runs
     }
 
     /// Bytes of ticks resident on the GPU.
     pub fn resident_bytes(&self) -> u64 {
-        self.state
-            .lock()
-            .ok()
-            .and_then(|s| s.resident.as_ref().map(|r| r.ticks.gpu_bytes()))
-            .unwrap_or(0)
+        self.usage().resident_bytes
     }
 
     fn run(
@@ -1035,6 +1046,7 @@ impl GpuTickAggregator {
         let Some(r) = state.resident.as_ref() else {
             unreachable!("set above")
         };
+        let over = r.ticks.gpu_bytes() > state.resident_budget;
         let bars = agg.aggregate(ctx, &r.ticks, al, time, price, size.map(|s| s.as_slice()));
         if bars.is_err() {
             // The device may be in a bad state: start from scratch next time.
@@ -1042,6 +1054,11 @@ impl GpuTickAggregator {
             state.pipelines = None;
         } else {
             state.runs += 1;
+            if over {
+                // More than the GPU share: not kept between aggregations.
+                state.resident = None;
+                state.released += 1;
+            }
         }
         bars
     }
@@ -1070,6 +1087,29 @@ impl TickAggregator for GpuTickAggregator {
         size: Option<&Storage<f64>>,
     ) -> Result<Bars, String> {
         self.run(al, time, price, size).map_err(|e| e.to_string())
+    }
+
+    fn set_resident_budget(&self, bytes: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.resident_budget = bytes;
+            if s.resident
+                .as_ref()
+                .is_some_and(|r| r.ticks.gpu_bytes() > bytes)
+            {
+                s.resident = None;
+            }
+        }
+    }
+
+    fn usage(&self) -> AggregatorUsage {
+        self.state
+            .lock()
+            .map_or(AggregatorUsage::default(), |s| AggregatorUsage {
+                runs: s.runs,
+                resident_bytes: s.resident.as_ref().map_or(0, |r| r.ticks.gpu_bytes()),
+                resident_budget: s.resident_budget,
+                released_over_budget: s.released,
+            })
     }
 
     fn describe(&self) -> String {

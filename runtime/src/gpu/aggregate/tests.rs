@@ -426,6 +426,56 @@ fn the_tick_aggregator_keeps_the_ticks_resident() {
     assert_eq!(auto.wanted(usize::MAX), !cpu_adapter);
 }
 
+/// Ticks larger than the GPU share of the budget are released after each
+/// aggregation (and uploaded again for the next), with the bars unchanged;
+/// ticks within it stay; a smaller budget releases what no longer fits.
+#[test]
+fn ticks_over_the_resident_budget_are_released_after_each_aggregation() {
+    let ctx = ctx();
+    let gta = GpuTickAggregator::new(&ctx, GpuAggregatePolicy::Force);
+    let (time, price, size) = dst_ticks();
+    let bytes = 16 * time.len() as u64;
+    let price = Storage::from(price);
+    let size = Storage::from(size);
+    gta.set_resident_budget(bytes - 1);
+    for tf in ["1m", "1h"] {
+        let al = Aligner::new(tf.parse().unwrap(), None);
+        let got = gta
+            .aggregate_ticks(&al, &time, &price, Some(&size))
+            .unwrap();
+        assert_bits_eq(
+            &got,
+            &aggregate_ticks(&al, &time, &price, Some(&size)).unwrap(),
+            tf,
+        );
+    }
+    let u = gta.usage();
+    assert_eq!(
+        (
+            u.runs,
+            u.resident_bytes,
+            u.resident_budget,
+            u.released_over_budget
+        ),
+        (2, 0, bytes - 1, 2)
+    );
+    gta.set_resident_budget(bytes);
+    let al = Aligner::new("1d".parse().unwrap(), None);
+    gta.aggregate_ticks(&al, &time, &price, Some(&size))
+        .unwrap();
+    let u = gta.usage();
+    assert_eq!(
+        (u.runs, u.resident_bytes, u.released_over_budget),
+        (3, bytes, 2)
+    );
+    gta.set_resident_budget(bytes / 2);
+    assert_eq!(
+        gta.usage().resident_bytes,
+        0,
+        "a smaller budget releases the ticks"
+    );
+}
+
 #[test]
 fn the_read_kernel_reads_every_tick_of_every_page() {
     let ctx = ctx();

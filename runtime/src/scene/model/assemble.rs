@@ -224,5 +224,6 @@ pub(super) fn assemble(
         timeframes: timeframes.info.clone(),
         quality: Default::default(),
         memory_budget: Default::default(),
+        gpu_resident_bytes: 0,
     })
 }

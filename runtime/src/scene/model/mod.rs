@@ -185,6 +185,9 @@ pub struct ChartModel {
     pub quality: crate::quality::QualitySettings,
     /// The memory budget in effect and where it came from.
     pub memory_budget: crate::quality::MemoryBudget,
+    /// Bytes of ticks GPU aggregation keeps on the device after this
+    /// model's build (within the GPU share; the pool gets the rest).
+    pub gpu_resident_bytes: u64,
 }
 
 /// The timeframe a chart is shown at and what the window may switch to.
