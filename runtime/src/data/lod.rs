@@ -4,8 +4,14 @@
 //! pixel column, so drawing 10 M points costs O(pixels), and no spike is lost:
 //! every value is inside some column's [min, max].
 
+use super::storage::Storage;
+
 /// Block fan-out of each level.
 pub const FANOUT: usize = 16;
+
+/// One block's `[min, max]` (an array, not a tuple, so that a stored level
+/// can be lent straight from a memory-mapped sidecar).
+pub type MinMax = [f64; 2];
 
 /// Per-level minima and maxima of blocks of `FANOUT^level` values. Values
 /// that are not finite (NaN, ±inf: gaps in an indicator's output) are
@@ -13,8 +19,9 @@ pub const FANOUT: usize = 16;
 /// holds (+inf, -inf).
 #[derive(Debug, Clone, Default)]
 pub struct MinMaxPyramid {
-    /// `levels[k]` summarises blocks of FANOUT^(k+1) raw values.
-    levels: Vec<Vec<(f64, f64)>>,
+    /// `levels[k]` summarises blocks of FANOUT^(k+1) raw values; built
+    /// here or lent by a memory-mapped sidecar.
+    levels: Vec<Storage<MinMax>>,
 }
 
 impl MinMaxPyramid {
@@ -23,9 +30,16 @@ impl MinMaxPyramid {
         if values.len() < FANOUT {
             return MinMaxPyramid { levels: Vec::new() };
         }
-        let mut levels = vec![Self::first_level(values)];
+        Self::with_first(Self::first_level(values))
+    }
+
+    /// The pyramid whose finest level is `first`.
+    fn with_first(first: Vec<MinMax>) -> MinMaxPyramid {
+        let mut levels = vec![first];
         Self::build_upper(&mut levels);
-        MinMaxPyramid { levels }
+        MinMaxPyramid {
+            levels: levels.into_iter().map(Storage::from).collect(),
+        }
     }
 
     /// [`build`](Self::build) with the first (largest) level split over
@@ -40,7 +54,7 @@ impl MinMaxPyramid {
         let blocks = values.len().div_ceil(FANOUT);
         let per = blocks.div_ceil(threads) * FANOUT;
         super::name_worker_threads();
-        let parts: Vec<Vec<(f64, f64)>> = {
+        let parts: Vec<Vec<MinMax>> = {
             use rayon::prelude::*;
             values.par_chunks(per).map(Self::first_level).collect()
         };
@@ -48,33 +62,31 @@ impl MinMaxPyramid {
         for part in parts {
             first.extend(part);
         }
-        let mut levels = vec![first];
-        Self::build_upper(&mut levels);
-        MinMaxPyramid { levels }
+        Self::with_first(first)
     }
 
-    fn first_level(values: &[f64]) -> Vec<(f64, f64)> {
+    fn first_level(values: &[f64]) -> Vec<MinMax> {
         values
             .chunks(FANOUT)
             .map(|c| {
                 c.iter()
                     .filter(|v| v.is_finite())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                        (lo.min(v), hi.max(v))
+                    .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], &v| {
+                        [lo.min(v), hi.max(v)]
                     })
             })
             .collect()
     }
 
-    fn build_upper(levels: &mut Vec<Vec<(f64, f64)>>) {
+    fn build_upper(levels: &mut Vec<Vec<MinMax>>) {
         while levels.last().is_some_and(|l| l.len() >= FANOUT) {
             let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
-            let next: Vec<(f64, f64)> = prev
+            let next: Vec<MinMax> = prev
                 .chunks(FANOUT)
                 .map(|c| {
                     c.iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(a, b)| {
-                            (lo.min(a), hi.max(b))
+                        .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], &[a, b]| {
+                            [lo.min(a), hi.max(b)]
                         })
                 })
                 .collect();
@@ -84,14 +96,14 @@ impl MinMaxPyramid {
 
     /// The levels, finest first (`levels()[k]` holds blocks of FANOUT^(k+1)
     /// values), for storing the pyramid in a sidecar.
-    pub fn levels(&self) -> &[Vec<(f64, f64)>] {
+    pub fn levels(&self) -> &[Storage<MinMax>] {
         &self.levels
     }
 
     /// A pyramid from stored levels, or `None` unless they have exactly the
     /// shape [`build`](Self::build) gives a column of `len` values (a
     /// sidecar is never trusted for its shape).
-    pub fn from_levels(len: usize, levels: Vec<Vec<(f64, f64)>>) -> Option<MinMaxPyramid> {
+    pub fn from_levels(len: usize, levels: Vec<Storage<MinMax>>) -> Option<MinMaxPyramid> {
         let mut expected = Vec::new();
         if len >= FANOUT {
             let mut n = len.div_ceil(FANOUT);
@@ -101,7 +113,7 @@ impl MinMaxPyramid {
                 expected.push(n);
             }
         }
-        let shape: Vec<usize> = levels.iter().map(Vec::len).collect();
+        let shape: Vec<usize> = levels.iter().map(|l| l.len()).collect();
         (shape == expected).then_some(MinMaxPyramid { levels })
     }
 
@@ -159,7 +171,8 @@ impl MinMaxPyramid {
                 (v, v)
             }
         } else {
-            self.levels[level - 1][i]
+            let [lo, hi] = self.levels[level - 1][i];
+            (lo, hi)
         }
     }
 }

@@ -17,12 +17,20 @@
 //! `lod/<hash of the data path>-<file name>.gclod`. Written to a temporary
 //! file and renamed, so a reader never sees half a sidecar.
 //!
-//! Format (little-endian): magic `GCLOD\x01\r\n`, u32 version, u32 column
-//! count, u64 data size, i64 mtime (ns since 1970), u64 content
+//! Format (little-endian): magic `GCLOD\x01\r\n`, u32 version (2), u32
+//! column count, u64 data size, i64 mtime (ns since 1970), u64 content
 //! fingerprint, u64 source fingerprint, u64 rows, u64 flags (bit 0: rows
 //! validated), then per column: u32 name length, name, u32 level count,
-//! per level u64 pair count and the (min, max) f64 pairs; last a u32 CRC-32
-//! of everything before it.
+//! per level u64 pair count, zero bytes up to the next multiple of 8 from
+//! the file's start, and the (min, max) f64 pairs; last a u32 CRC-32 of
+//! everything before it.
+//!
+//! Reading maps the file and lends each level to its pyramid straight from
+//! the map (the pairs are 8-byte aligned for that; a big-endian host copies
+//! them): a billion-row column's ~1 GB of levels costs a checksum pass on
+//! every core and no copy, and only the pages a frame reads stay resident.
+//! The map is safe to keep because a sidecar is never rewritten in place
+//! (a new one is renamed over it, leaving the mapped file as it was).
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -30,9 +38,11 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use super::MinMaxPyramid;
+use super::lod::MinMax;
+use super::storage::Storage;
 
 const MAGIC: &[u8; 8] = b"GCLOD\x01\r\n";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Fixed header bytes before the columns.
 const HEADER: usize = 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8;
 /// Flag: every row passed validation (sorted timestamps, finite values).
@@ -249,7 +259,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 fn encode(key: &Key<'_>, validated: bool, pyramids: &[&MinMaxPyramid]) -> Vec<u8> {
     let pairs: usize = pyramids
         .iter()
-        .map(|p| p.levels().iter().map(Vec::len).sum::<usize>())
+        .map(|p| p.levels().iter().map(|l| l.len()).sum::<usize>())
         .sum();
     let mut out = Vec::with_capacity(HEADER + pairs * 16 + 64 * pyramids.len() + 4);
     out.extend_from_slice(MAGIC);
@@ -268,8 +278,9 @@ fn encode(key: &Key<'_>, validated: bool, pyramids: &[&MinMaxPyramid]) -> Vec<u8
         out.extend_from_slice(&(pyramid.levels().len() as u32).to_le_bytes());
         for level in pyramid.levels() {
             out.extend_from_slice(&(level.len() as u64).to_le_bytes());
+            out.resize(out.len().next_multiple_of(8), 0);
             out.reserve(level.len() * 16);
-            for &(lo, hi) in level {
+            for &[lo, hi] in level.iter() {
                 out.extend_from_slice(&lo.to_le_bytes());
                 out.extend_from_slice(&hi.to_le_bytes());
             }
@@ -280,16 +291,29 @@ fn encode(key: &Key<'_>, validated: bool, pyramids: &[&MinMaxPyramid]) -> Vec<u8
     out
 }
 
-/// A cursor over sidecar bytes whose reads fail (as corrupt) past the end.
-struct Cursor<'a>(&'a [u8]);
+/// A cursor over sidecar bytes whose reads fail (as corrupt) past the end;
+/// `at` is the offset of `rest` in the file.
+struct Cursor<'a> {
+    rest: &'a [u8],
+    at: usize,
+}
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Lookup> {
-        if self.0.len() < n {
+        if self.rest.len() < n {
             return Err(Lookup::Corrupt("it ends early".into()));
         }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        self.at += n;
         Ok(head)
+    }
+    /// Skips the zero padding up to the next multiple of 8.
+    fn align8(&mut self) -> Result<(), Lookup> {
+        let pad = self.at.next_multiple_of(8) - self.at;
+        if self.take(pad)?.iter().any(|&b| b != 0) {
+            return Err(Lookup::Corrupt("its padding is not zero".into()));
+        }
+        Ok(())
     }
     fn u32(&mut self) -> Result<u32, Lookup> {
         let b = self.take(4)?;
@@ -303,14 +327,72 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn read(path: &Path, key: &Key<'_>) -> Result<Stored, Lookup> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Lookup::Missing),
-        // A directory or an unreadable file where the sidecar should be:
-        // not ours to use; treat as absent (the writer falls back too).
-        Err(_) => return Err(Lookup::Missing),
+/// The CRC-32 of `bytes`, in chunks on every core (combined in order: the
+/// same value as one pass).
+fn crc32_parallel(bytes: &[u8]) -> u32 {
+    use rayon::prelude::*;
+    const CHUNK: usize = 8 << 20;
+    if bytes.len() <= CHUNK {
+        return crc32fast::hash(bytes);
+    }
+    super::name_worker_threads();
+    let parts: Vec<crc32fast::Hasher> = bytes
+        .par_chunks(CHUNK)
+        .map(|c| {
+            let mut h = crc32fast::Hasher::new();
+            h.update(c);
+            h
+        })
+        .collect();
+    let mut all = crc32fast::Hasher::new();
+    for p in &parts {
+        all.combine(p);
+    }
+    all.finalize()
+}
+
+/// A read-only map of the sidecar at `path`, or `Missing`.
+fn map(path: &Path) -> Result<std::sync::Arc<memmap2::Mmap>, Lookup> {
+    // A directory or an unreadable file where the sidecar should be: not
+    // ours to use; treat as absent (the writer falls back too).
+    let file = File::open(path).map_err(|_| Lookup::Missing)?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(Lookup::Missing);
+    }
+    // SAFETY: sidecars are replaced by rename, never rewritten in place, so
+    // the mapped file stays as it is while the map lives (module docs).
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|_| Lookup::Missing)?;
+    Ok(std::sync::Arc::new(map))
+}
+
+/// `n` stored pairs at `bytes` (8-byte aligned in the map, as written):
+/// lent from `map` on a little-endian host, else decoded into a copy.
+fn level_of(bytes: &[u8], n: usize, map: &std::sync::Arc<memmap2::Mmap>) -> Storage<MinMax> {
+    debug_assert_eq!(bytes.len(), n * 16);
+    if cfg!(target_endian = "little") && bytes.as_ptr().align_offset(8) == 0 {
+        let keeper: std::sync::Arc<dyn std::any::Any + Send + Sync> = map.clone();
+        // SAFETY: `bytes` lies inside `map` (kept alive by `keeper`), holds
+        // `n * 16` bytes, is 8-byte aligned, and every bit pattern is an f64;
+        // on a little-endian host the stored pairs are `[f64; 2]` as they are.
+        #[allow(unsafe_code)]
+        return unsafe { Storage::lent(bytes.as_ptr().cast::<MinMax>(), n, keeper) };
+    }
+    let f = |b: &[u8]| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        f64::from_le_bytes(a)
     };
+    let pairs: Vec<MinMax> = bytes
+        .chunks_exact(16)
+        .map(|p| [f(&p[..8]), f(&p[8..])])
+        .collect();
+    Storage::from(pairs)
+}
+
+fn read(path: &Path, key: &Key<'_>) -> Result<Stored, Lookup> {
+    let map = map(path)?;
+    let bytes: &[u8] = &map[..];
     let corrupt = |what: &str| Lookup::Corrupt(what.to_string());
     if bytes.len() < HEADER + 4 || &bytes[..8] != MAGIC {
         return Err(corrupt(
@@ -318,17 +400,22 @@ fn read(path: &Path, key: &Key<'_>) -> Result<Stored, Lookup> {
         ));
     }
     let (body, crc) = bytes.split_at(bytes.len() - 4);
-    if crc32fast::hash(body).to_le_bytes() != crc {
-        return Err(corrupt(
-            "its checksum does not match (damaged or truncated)",
-        ));
-    }
-    let mut c = Cursor(&body[8..]);
+    // The version first: an older format is stale (rebuilt with a notice
+    // that says so), not corrupt.
+    let mut c = Cursor {
+        rest: &body[8..],
+        at: 8,
+    };
     let version = c.u32()?;
     if version != VERSION {
         return Err(Lookup::Stale(format!(
             "it has format version {version}, not {VERSION}"
         )));
+    }
+    if crc32_parallel(body).to_le_bytes() != crc {
+        return Err(corrupt(
+            "its checksum does not match (damaged or truncated)",
+        ));
     }
     let columns = c.u32()? as usize;
     let stamp = FileStamp {
@@ -375,29 +462,18 @@ fn read(path: &Path, key: &Key<'_>) -> Result<Stored, Lookup> {
         let mut levels = Vec::with_capacity(level_count);
         for _ in 0..level_count {
             let n = c.u64()? as usize;
-            if n.checked_mul(16).is_none_or(|b| b > c.0.len()) {
+            c.align8()?;
+            if n.checked_mul(16).is_none_or(|b| b > c.rest.len()) {
                 return Err(corrupt("a level is longer than the file"));
             }
-            // One tight loop per level: a billion-row column has ~1 GB of them.
-            let level: Vec<(f64, f64)> = c
-                .take(n * 16)?
-                .chunks_exact(16)
-                .map(|p| {
-                    let mut lo = [0u8; 8];
-                    let mut hi = [0u8; 8];
-                    lo.copy_from_slice(&p[..8]);
-                    hi.copy_from_slice(&p[8..]);
-                    (f64::from_le_bytes(lo), f64::from_le_bytes(hi))
-                })
-                .collect();
-            levels.push(level);
+            levels.push(level_of(c.take(n * 16)?, n, &map));
         }
         let Some(p) = MinMaxPyramid::from_levels(key.rows, levels) else {
             return Err(corrupt("a pyramid does not fit its column's length"));
         };
         pyramids.push(p);
     }
-    if !c.0.is_empty() {
+    if !c.rest.is_empty() {
         return Err(corrupt("it has trailing bytes"));
     }
     Ok(Stored {
@@ -444,6 +520,73 @@ mod tests {
         assert_eq!(from, at);
         assert!(stored.validated);
         assert_eq!(stored.pyramids[0].levels(), pyramid.levels());
+        // Lent from the map, not copied (on the little-endian hosts CI runs).
+        if cfg!(target_endian = "little") {
+            assert!(stored.pyramids[0].levels().iter().all(|l| l.is_lent()));
+        }
+        // Its values answer ranges as the built pyramid does.
+        for (a, b) in [(0, 5000), (17, 4093), (256, 4096), (1000, 1001)] {
+            assert_eq!(
+                stored.pyramids[0].range(&values, a, b),
+                pyramid.range(&values, a, b)
+            );
+        }
+    }
+
+    /// Every level's pairs start 8-byte aligned in the file, whatever the
+    /// column names' lengths; a version-1 sidecar is stale (rebuilt), and
+    /// non-zero padding is corrupt.
+    #[test]
+    fn levels_are_aligned_and_an_old_format_is_stale() {
+        let (_dir, data, values) = setup(70_000);
+        let names = vec!["p".to_string(), "a longer name".to_string()];
+        let pyramid = MinMaxPyramid::build(&values);
+        let sidecars = Sidecars { cache_dir: None };
+        let k = key(FileStamp::of(&data).expect("stamp"), &names, values.len());
+        let at = sidecars
+            .store(&data, &k, true, &[&pyramid, &pyramid])
+            .expect("store");
+        let (stored, _) = sidecars.load(&data, &k).expect("fresh");
+        for p in &stored.pyramids {
+            assert_eq!(p.levels(), pyramid.levels());
+            for l in p.levels() {
+                assert_eq!(l.as_ptr().align_offset(8), 0);
+            }
+        }
+        let good = std::fs::read(&at).expect("read");
+        let mut old = good.clone();
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        std::fs::write(&at, &old).expect("write");
+        assert_eq!(
+            sidecars.load(&data, &k).unwrap_err(),
+            Lookup::Stale("it has format version 1, not 2".into())
+        );
+        // The first column's name `p` (1 byte) leaves 7 bytes of padding
+        // after its first level's count: HEADER + 4 + 1 + 4 + 8 = 81 -> 88.
+        let mut padded = good.clone();
+        padded[HEADER + 17] = 1;
+        let body = padded.len() - 4;
+        let crc = crc32fast::hash(&padded[..body]);
+        padded[body..].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(&at, &padded).expect("write");
+        assert_eq!(
+            sidecars.load(&data, &k).unwrap_err(),
+            Lookup::Corrupt("its padding is not zero".into())
+        );
+    }
+
+    #[test]
+    fn the_parallel_checksum_equals_one_pass() {
+        let bytes: Vec<u8> = (0..(20 << 20) + 12_345u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        for n in [0, 1, 8 << 20, (8 << 20) + 1, bytes.len()] {
+            assert_eq!(
+                crc32_parallel(&bytes[..n]),
+                crc32fast::hash(&bytes[..n]),
+                "{n} bytes"
+            );
+        }
     }
 
     #[test]

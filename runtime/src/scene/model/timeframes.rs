@@ -496,10 +496,33 @@ fn aggregated(
     Ok(t)
 }
 
-/// The smallest positive difference between consecutive timestamps.
+/// The smallest positive difference between consecutive timestamps, over
+/// at most [`STEP_SAMPLE_WINDOWS`] windows of [`STEP_SAMPLE_ROWS`] rows
+/// spread evenly over the column (every row of a shorter one): it decides
+/// only which timeframes the window offers, and a build must not read
+/// every timestamp of a billion-row file that a sidecar lets it open
+/// without touching them. A step finer than any seen in those windows
+/// leaves those finer rungs out of the ladder (they can still be set in
+/// the file or by `timeframe = `).
 fn smallest_step(ts: &[i64]) -> Option<i64> {
-    ts.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).min()
+    let step = |w: &[i64]| w.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).min();
+    let window = STEP_SAMPLE_ROWS;
+    if ts.len() <= window * STEP_SAMPLE_WINDOWS {
+        return step(ts);
+    }
+    // Evenly spaced starts, the first window at the start and the last at
+    // the end of the column.
+    let last = ts.len() - window;
+    (0..STEP_SAMPLE_WINDOWS)
+        .map(|k| last * k / (STEP_SAMPLE_WINDOWS - 1))
+        .filter_map(|a| step(&ts[a..a + window]))
+        .min()
 }
+
+/// Windows [`smallest_step`] looks at in a long column.
+const STEP_SAMPLE_WINDOWS: usize = 64;
+/// Rows in each.
+const STEP_SAMPLE_ROWS: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -566,5 +589,41 @@ mod tests {
     fn smallest_step_ignores_equal_timestamps() {
         assert_eq!(smallest_step(&[0, 0, 5, 7, 20]), Some(2));
         assert_eq!(smallest_step(&[3]), None);
+    }
+
+    /// A long column is sampled in windows that include both ends: ticks
+    /// whose steps repeat through the file give the exact minimum, and one
+    /// odd step far from every window is (as documented) not seen.
+    #[test]
+    fn smallest_step_samples_a_long_column_in_windows() {
+        let n = STEP_SAMPLE_ROWS * STEP_SAMPLE_WINDOWS * 5 + 17;
+        // Steps of 7, 3, 11 ns over and over, with a second-long gap now and then.
+        let mut ts = Vec::with_capacity(n);
+        let mut t = 1_700_000_000_000_000_000i64;
+        for i in 0..n {
+            t += [7, 3, 11][i % 3] + if i % 10_007 == 0 { 1_000_000_000 } else { 0 };
+            ts.push(t);
+        }
+        let exact = |ts: &[i64]| ts.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).min();
+        assert_eq!(smallest_step(&ts), exact(&ts));
+        // The last step is in the last window.
+        let mut end = ts.clone();
+        *end.last_mut().unwrap() = end[n - 2] + 1;
+        assert_eq!(smallest_step(&end), Some(1));
+        // A 1 ns step in the middle of the first gap between windows is missed.
+        let second = (n - STEP_SAMPLE_ROWS) / (STEP_SAMPLE_WINDOWS - 1);
+        let mut mid = STEP_SAMPLE_ROWS + (second - STEP_SAMPLE_ROWS) / 2;
+        while ts[mid] - ts[mid - 1] != 3 {
+            mid += 1;
+        }
+        let mut odd = ts.clone();
+        for v in &mut odd[mid..] {
+            *v -= 2;
+        }
+        assert_eq!(exact(&odd), Some(1));
+        assert_eq!(smallest_step(&odd), Some(3));
+        // Up to the sample's size every row counts.
+        let short = &odd[..STEP_SAMPLE_ROWS * STEP_SAMPLE_WINDOWS];
+        assert_eq!(smallest_step(short), exact(short));
     }
 }
