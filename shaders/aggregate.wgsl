@@ -6,14 +6,13 @@
 // result does not depend on the GPU's float rounding or on SHADER_F64.
 //
 // The CPU cuts the ticks into buckets (one per bar) and each bucket into
-// groups of at most GROUP_TICKS ticks counted from the bucket's first tick;
-// a group is split into runs of RUN_TICKS ticks the same way. Here:
-//   runs_main:   one thread per run: index of the first and last tick with a
-//                finite price, index of the first largest and first smallest
-//                price, count, and the sizes' exact integer sum (see below);
-//   groups_main: one thread per group: its runs combined left to right.
-// The CPU combines each bucket's groups the same way and gathers the f64
-// prices at the indices.
+// groups of at most GROUP_TICKS ticks counted from the bucket's first tick.
+// Here, groups_main: a team of 32 threads per group (8 per workgroup),
+// reading the group's ticks interleaved (coalesced) and reducing their
+// partials in shared memory: index of the first and last tick with a finite price,
+// index of the first largest and first smallest price, count, and the
+// sizes' exact integer sum (see below). The CPU combines each bucket's
+// groups in order and gathers the f64 prices at the indices.
 //
 // Order: `key` maps an f64 to a u32 pair whose lexicographic order (high
 // word first) is the f64 order, with -0 mapped to +0 (they compare equal on
@@ -34,7 +33,6 @@
 // read_main is the read-bandwidth baseline: it reads the same price and size
 // buffers once, coalesced, and writes one xor per workgroup.
 
-const RUN_TICKS: u32 = 32u;
 const WG: u32 = 256u;
 // 2^53 as the high word of a u64.
 const LIMIT_HI: u32 = 0x00200000u;
@@ -69,9 +67,8 @@ struct AggPartial {
 @group(0) @binding(2) var<storage, read> size: array<vec2<u32>>;
 // groups + 1 entries: group g is ticks [group_start[g], group_start[g + 1]).
 @group(0) @binding(3) var<storage, read> group_start: array<u32>;
-// groups + 1 entries: the runs of group g are [run_prefix[g], run_prefix[g + 1]).
-@group(0) @binding(4) var<storage, read> run_prefix: array<u32>;
-@group(0) @binding(5) var<storage, read_write> runs: array<AggPartial>;
+// Bindings 4 and 5 (run prefixes and run partials) belong to the layout
+// but are no longer read: groups are reduced in one pass.
 @group(0) @binding(6) var<storage, read_write> groups: array<AggPartial>;
 
 // Neither NaN nor ±infinity (all exponent bits set).
@@ -140,8 +137,10 @@ fn empty() -> AggPartial {
     return AggPartial(0u, 0u, 0u, 0u, 0u, 1u, vec2<u32>(0u), vec2<u32>(0u), vec2<u32>(0u));
 }
 
-// `b` after `a` (b's ticks come later); `aggregate.rs` mirrors it.
-fn combine(a: AggPartial, b: AggPartial) -> AggPartial {
+// `a` and `b` in either order (their ticks interleave): first and last by
+// index, and on equal keys the earlier tick, as the CPU's in-order loop
+// keeps it. The volume is an integer sum, so its order does not matter.
+fn combine_any(a: AggPartial, b: AggPartial) -> AggPartial {
     if (b.count == 0u) {
         return a;
     }
@@ -149,89 +148,94 @@ fn combine(a: AggPartial, b: AggPartial) -> AggPartial {
         return b;
     }
     var r = a;
-    if (greater(b.max_key, r.max_key)) {
+    if (greater(b.max_key, r.max_key) || (all(b.max_key == r.max_key) && b.max_index < r.max_index)) {
         r.max_key = b.max_key;
         r.max_index = b.max_index;
     }
-    if (greater(r.min_key, b.min_key)) {
+    if (greater(r.min_key, b.min_key) || (all(b.min_key == r.min_key) && b.min_index < r.min_index)) {
         r.min_key = b.min_key;
         r.min_index = b.min_index;
     }
-    r.last = b.last;
+    r.first = min(a.first, b.first);
+    r.last = max(a.last, b.last);
     r.count = r.count + b.count;
     r.volume = add64(r.volume, b.volume);
     r.exact = r.exact & b.exact & select(0u, 1u, r.volume.y < LIMIT_HI);
     return r;
 }
 
-// The group whose runs include run `r`: the largest g with run_prefix[g] <= r.
-fn group_of_run(r: u32) -> u32 {
-    var lo = 0u;
-    var hi = params.groups;
-    while (hi - lo > 1u) {
-        let mid = lo + (hi - lo) / 2u;
-        if (run_prefix[mid] <= r) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
+var<workgroup> wg_part: array<AggPartial, 256>;
 
+// Threads per group: a warp's worth, so each of the WG / TEAM groups a
+// workgroup reduces at a time reads consecutive ticks (coalesced) and a
+// bucket of a few ticks leaves only its team idle, not a whole workgroup.
+const TEAM: u32 = 32u;
+
+// Groups handled WG / TEAM at a time per workgroup (a loop when there are
+// more than the dispatch covers): lane t of a team reads ticks t, t + 32,
+// ... of its group, then the team's 32 partials are reduced in shared
+// memory with `combine_any`.
 @compute @workgroup_size(256)
-fn runs_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let stride = nwg.x * WG;
-    for (var r = gid.x; r < params.runs; r += stride) {
-        let g = group_of_run(r);
-        let start = group_start[g] + (r - run_prefix[g]) * RUN_TICKS;
-        let end = min(start + RUN_TICKS, group_start[g + 1u]);
+fn groups_main(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let teams = WG / TEAM;
+    let team = lid / TEAM;
+    let lane = lid % TEAM;
+    for (var base = wid.x * teams; base < params.groups; base += nwg.x * teams) {
+        let g = base + team;
         var acc = empty();
-        for (var i = start; i < end; i++) {
-            let p = price[i];
-            if (!finite(p)) {
-                continue;
-            }
-            let k = key(p);
-            if (acc.count == 0u) {
-                acc.first = i;
-                acc.max_key = k;
-                acc.max_index = i;
-                acc.min_key = k;
-                acc.min_index = i;
-            } else {
-                if (greater(k, acc.max_key)) {
+        if (g < params.groups) {
+            let end = group_start[g + 1u];
+            for (var i = group_start[g] + lane; i < end; i += TEAM) {
+                let p = price[i];
+                if (!finite(p)) {
+                    continue;
+                }
+                let k = key(p);
+                // A lane's ticks come in order: the first seen is its first,
+                // and only a strictly greater (smaller) key replaces its max (min).
+                if (acc.count == 0u) {
+                    acc.first = i;
                     acc.max_key = k;
                     acc.max_index = i;
-                }
-                if (greater(acc.min_key, k)) {
                     acc.min_key = k;
                     acc.min_index = i;
+                } else {
+                    if (greater(k, acc.max_key)) {
+                        acc.max_key = k;
+                        acc.max_index = i;
+                    }
+                    if (greater(acc.min_key, k)) {
+                        acc.min_key = k;
+                        acc.min_index = i;
+                    }
                 }
-            }
-            acc.last = i;
-            acc.count = acc.count + 1u;
-            if (params.has_size != 0u && acc.exact != 0u) {
-                let w = whole(size[i]);
-                acc.volume = add64(acc.volume, w.value);
-                if (!w.ok || acc.volume.y >= LIMIT_HI) {
-                    acc.exact = 0u;
+                acc.last = i;
+                acc.count = acc.count + 1u;
+                if (params.has_size != 0u && acc.exact != 0u) {
+                    let w = whole(size[i]);
+                    acc.volume = add64(acc.volume, w.value);
+                    if (!w.ok || acc.volume.y >= LIMIT_HI) {
+                        acc.exact = 0u;
+                    }
                 }
             }
         }
-        runs[r] = acc;
-    }
-}
-
-@compute @workgroup_size(256)
-fn groups_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let stride = nwg.x * WG;
-    for (var g = gid.x; g < params.groups; g += stride) {
-        var acc = empty();
-        for (var r = run_prefix[g]; r < run_prefix[g + 1u]; r++) {
-            acc = combine(acc, runs[r]);
+        wg_part[lid] = acc;
+        workgroupBarrier();
+        for (var k = TEAM / 2u; k > 0u; k = k / 2u) {
+            if (lane < k) {
+                wg_part[lid] = combine_any(wg_part[lid], wg_part[lid + k]);
+            }
+            workgroupBarrier();
         }
-        groups[g] = acc;
+        if (lane == 0u && g < params.groups) {
+            groups[g] = wg_part[lid];
+        }
+        workgroupBarrier();
     }
 }
 

@@ -8,10 +8,14 @@
 //! search over the timestamps with the [`Aligner`]: O(bars × log(ticks per
 //! bar)), no pass over every tick, and the timestamps never go to the GPU.
 //! It cuts each bucket into *groups* of at most [`GROUP_TICKS`] ticks
-//! counted from the bucket's first tick, and the GPU cuts each group into
-//! *runs* of [`RUN_TICKS`] ticks the same way (`shaders/aggregate.wgsl`):
-//! one thread per run reduces its ticks, one thread per group its runs; the
-//! CPU reads the groups back and combines each bucket's groups.
+//! counted from the bucket's first tick; on the GPU a team of 32 threads
+//! reduces each group (`shaders/aggregate.wgsl`), reading its ticks
+//! interleaved so that a warp's loads are coalesced, their partials combined in
+//! shared memory by index (first/last by index, equal keys keep the earlier
+//! tick). The CPU reads the groups back and combines each bucket's groups.
+//! (Batches are still cut by [`RUN_TICKS`]-tick runs, which bound a
+//! dispatch's size; an earlier kernel gave each run a thread and read
+//! ~30× below the read-bandwidth kernel on an H100.)
 //!
 //! # Exactness
 //!
@@ -66,9 +70,10 @@ use crate::gpu::context::{GpuContext, GpuError};
 use crate::gpu::shader;
 use crate::gpu::types::{AggParams, AggPartial};
 
-/// Ticks per run (one GPU thread each); `RUN_TICKS` in the shader.
+/// Ticks per run: the unit batches are counted in (a dispatch holds at
+/// most `max_batch_runs` of them).
 pub const RUN_TICKS: usize = 32;
-/// Ticks per group (runs combined by one GPU thread); a multiple of [`RUN_TICKS`].
+/// Ticks per group (one GPU workgroup each); a multiple of [`RUN_TICKS`].
 pub const GROUP_TICKS: usize = 1024;
 /// Below this many ticks the GPU path does not pay: the CPU path on a
 /// workstation's cores aggregates 4 M ticks in a few ms, while the first
@@ -83,6 +88,8 @@ pub const GPU_MIN_TICKS: usize = 4 << 20;
 pub const POLICY_ENV: &str = "GPU_CHARTS_GPU_AGGREGATE";
 
 const WORKGROUP: u32 = 256;
+/// Threads that reduce one group together; `TEAM` in the shader.
+const TEAM_THREADS: usize = 32;
 const PARTIAL_BYTES: u64 = std::mem::size_of::<AggPartial>() as u64;
 /// A whole-number volume sum stays exact below this.
 const EXACT_LIMIT: u64 = 1 << 53;
@@ -364,7 +371,6 @@ struct Scratch {
 /// with their reusable buffers.
 pub struct GpuAggregator {
     layout: wgpu::BindGroupLayout,
-    runs: wgpu::ComputePipeline,
     groups: wgpu::ComputePipeline,
     read: wgpu::ComputePipeline,
     page_ticks: usize,
@@ -449,7 +455,7 @@ impl GpuAggregator {
             immediate_size: 0,
         });
         let src = shader::aggregate_source();
-        let (runs, groups, read) = checked(device, || {
+        let (groups, read) = checked(device, || {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("aggregate.wgsl"),
                 source: wgpu::ShaderSource::Wgsl(src.clone()),
@@ -464,11 +470,10 @@ impl GpuAggregator {
                     cache: None,
                 })
             };
-            (make("runs_main"), make("groups_main"), make("read_main"))
+            (make("groups_main"), make("read_main"))
         })?;
         Ok(GpuAggregator {
             layout,
-            runs,
             groups,
             read,
             page_ticks: page_ticks.max(GROUP_TICKS),
@@ -707,7 +712,6 @@ impl GpuAggregator {
         batches: &[Batch],
     ) -> Result<(Vec<AggPartial>, Vec<usize>), GpuAggregateError> {
         let max_wg = ctx.device.limits().max_compute_workgroups_per_dimension;
-        let dispatch = |n: usize| (n.div_ceil(WORKGROUP as usize) as u32).clamp(1, max_wg);
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -721,35 +725,27 @@ impl GpuAggregator {
                 .iter()
                 .map(|&s| (s - page.first) as u32)
                 .collect();
-            let mut prefix = Vec::with_capacity(groups + 1);
-            let mut runs = 0u32;
-            prefix.push(0);
-            for w in rel.windows(2) {
-                runs += runs_of((w[1] - w[0]) as usize) as u32;
-                prefix.push(runs);
-            }
             let params = AggParams {
                 groups: groups as u32,
-                runs,
+                runs: 0,
                 has_size: u32::from(ticks.has_size),
                 ticks: 0,
             };
-            let s = self.scratch(ctx, slot, groups, runs as usize);
+            let s = self.scratch(ctx, slot, groups, 0);
             ctx.queue
                 .write_buffer(&s.params, 0, bytemuck::bytes_of(&params));
             ctx.queue
                 .write_buffer(&s.group_start, 0, bytemuck::cast_slice(&rel));
-            ctx.queue
-                .write_buffer(&s.run_prefix, 0, bytemuck::cast_slice(&prefix));
             let s = &self.scratch[slot];
             let bg = self.bind_group(ctx, s, page);
             {
+                // A team of TEAM_THREADS per group (the shader loops past
+                // the dispatch limit).
+                let wgs = groups.div_ceil(WORKGROUP as usize / TEAM_THREADS) as u32;
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 pass.set_bind_group(0, &bg, &[]);
-                pass.set_pipeline(&self.runs);
-                pass.dispatch_workgroups(dispatch(runs as usize), 1, 1);
                 pass.set_pipeline(&self.groups);
-                pass.dispatch_workgroups(dispatch(groups), 1, 1);
+                pass.dispatch_workgroups(wgs.clamp(1, max_wg), 1, 1);
             }
             let bytes = groups as u64 * PARTIAL_BYTES;
             encoder.copy_buffer_to_buffer(&s.groups, 0, &s.readback, 0, bytes);

@@ -498,11 +498,12 @@ fn the_read_kernel_reads_every_tick_of_every_page() {
 }
 
 #[test]
-fn the_shader_uses_the_same_run_size() {
+fn the_shader_uses_the_same_workgroup_size() {
     let src = shader::aggregate_source();
     assert!(
-        src.contains(&format!("const RUN_TICKS: u32 = {RUN_TICKS}u;")),
-        "RUN_TICKS differs between aggregate.rs and aggregate.wgsl"
+        src.contains(&format!("const WG: u32 = {WORKGROUP}u;"))
+            && src.contains(&format!("const TEAM: u32 = {TEAM_THREADS}u;")),
+        "the workgroup size differs between aggregate.rs and aggregate.wgsl"
     );
     assert_eq!(GROUP_TICKS % RUN_TICKS, 0);
 }
