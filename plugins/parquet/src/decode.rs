@@ -4,14 +4,16 @@
 
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use bytes::Bytes;
 use gpu_charts_plugin_api::PluginError;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::basic::{
     ConvertedType, LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalType,
 };
 use parquet::file::metadata::ParquetMetaData;
-use parquet::file::reader::ChunkReader;
 use parquet::file::statistics::Statistics;
 use parquet::schema::types::ColumnDescriptor;
 
@@ -47,6 +49,13 @@ pub(crate) struct Decoded {
     pub stats: ReadStats,
 }
 
+/// The rows of one run of row groups.
+#[derive(Default)]
+struct Part {
+    timestamps: Vec<i64>,
+    columns: Vec<Vec<f64>>,
+}
+
 /// How the time column's values become UTC nanoseconds.
 #[derive(Debug, Clone, Copy)]
 struct TimeKind {
@@ -57,13 +66,14 @@ struct TimeKind {
 
 /// Decodes the time column and the value columns of the row groups that may
 /// hold rows in `options.from_ns..=options.to_ns`.
-pub(crate) fn decode<R: ChunkReader + 'static>(
-    reader: R,
+pub(crate) fn decode(
+    reader: Bytes,
     shown: &str,
     options: &Options,
 ) -> Result<Decoded, PluginError> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(reader)
+    let meta = ArrowReaderMetadata::load(&reader, ArrowReaderOptions::default())
         .map_err(|e| corrupt(shown, "its metadata (footer) does not decode", &e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(reader.clone(), meta.clone());
     let schema = builder.schema().clone();
     let (time_index, kind) = time_column(&schema, options, shown)?;
     let values = value_columns(&schema, time_index, options, shown)?;
@@ -122,32 +132,82 @@ pub(crate) fn decode<R: ChunkReader + 'static>(
     roots.dedup();
     let position = |root: usize| roots.iter().position(|r| *r == root).unwrap_or(0);
     let mask = ProjectionMask::roots(metadata.file_metadata().schema_descr(), roots.clone());
-    let batches = builder
-        .with_row_groups(selected)
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| corrupt(shown, "it cannot be read", &e))?;
-
-    let reserve = usize::try_from(stats.rows_decoded)
-        .unwrap_or(usize::MAX)
-        .min(MAX_RESERVE_ROWS);
-    let mut timestamps: Vec<i64> = Vec::with_capacity(reserve);
-    let mut columns: Vec<Vec<f64>> = values.iter().map(|_| Vec::with_capacity(reserve)).collect();
-    let row_of = |k: usize| file_row(&segments, k);
+    drop(builder);
     let time_name = schema.field(time_index).name().clone();
-    for batch in batches {
-        let batch = batch.map_err(|e| corrupt(shown, "a data page does not decode", &e))?;
-        let start = timestamps.len();
-        let time = batch.column(position(time_index));
-        check_nulls(time, &time_name, start, &row_of, shown)?;
-        append_times(time, kind, &mut timestamps, &time_name, &row_of, shown)?;
-        for ((_, root, file_name), out) in values.iter().zip(columns.iter_mut()) {
-            let column = batch.column(position(*root));
-            check_nulls(column, file_name, start, &row_of, shown)?;
-            append_values(column, out, file_name, start, &row_of, shown)?;
+    // Row groups in contiguous runs, one per core, decoded in parallel and
+    // joined in file order; each run checks its rows with their file rows.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = selected.len().div_ceil(threads.max(1)).max(1);
+    let runs: Vec<(Vec<usize>, usize)> = {
+        let mut out = Vec::new();
+        let mut first_row = 0usize;
+        for (k, chunk) in selected.chunks(per).enumerate() {
+            out.push((chunk.to_vec(), first_row));
+            let rows: u64 = segments[k * per..k * per + chunk.len()]
+                .iter()
+                .map(|s| s.1)
+                .sum();
+            first_row = first_row.saturating_add(usize::try_from(rows).unwrap_or(usize::MAX));
+        }
+        out
+    };
+    let run = |(groups, first_row): &(Vec<usize>, usize)| -> Result<Part, PluginError> {
+        let batches =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(reader.clone(), meta.clone())
+                .with_row_groups(groups.clone())
+                .with_projection(mask.clone())
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| corrupt(shown, "it cannot be read", &e))?;
+        let rows: u64 = groups
+            .iter()
+            .map(|&g| u64::try_from(metadata.row_group(g).num_rows()).unwrap_or(0))
+            .sum();
+        let reserve = usize::try_from(rows)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESERVE_ROWS);
+        let mut part = Part {
+            timestamps: Vec::with_capacity(reserve),
+            columns: values.iter().map(|_| Vec::with_capacity(reserve)).collect(),
+        };
+        let row_of = |k: usize| file_row(&segments, first_row + k);
+        for batch in batches {
+            let batch = batch.map_err(|e| corrupt(shown, "a data page does not decode", &e))?;
+            let start = part.timestamps.len();
+            let time = batch.column(position(time_index));
+            check_nulls(time, &time_name, start, &row_of, shown)?;
+            append_times(time, kind, &mut part.timestamps, &time_name, &row_of, shown)?;
+            for ((_, root, file_name), out) in values.iter().zip(part.columns.iter_mut()) {
+                let column = batch.column(position(*root));
+                check_nulls(column, file_name, start, &row_of, shown)?;
+                append_values(column, out, file_name, start, &row_of, shown)?;
+            }
+        }
+        Ok(part)
+    };
+    let parts: Vec<Result<Part, PluginError>> = if runs.len() > 1 {
+        use rayon::prelude::*;
+        gpu_charts_plugin_kit::name_worker_threads("gc-parquet");
+        runs.par_iter().map(run).collect()
+    } else {
+        runs.iter().map(run).collect()
+    };
+    // The first error in file order, as a sequential read reports it.
+    let mut parts = parts
+        .into_iter()
+        .collect::<Result<Vec<Part>, PluginError>>()?
+        .into_iter();
+    let Part {
+        mut timestamps,
+        mut columns,
+    } = parts.next().unwrap_or_default();
+    for part in parts {
+        timestamps.extend_from_slice(&part.timestamps);
+        for (out, c) in columns.iter_mut().zip(&part.columns) {
+            out.extend_from_slice(c);
         }
     }
+    let row_of = |k: usize| file_row(&segments, k);
     if timestamps.len() as u64 != stats.rows_decoded {
         return Err(PluginError::data(format!(
             "{shown}: the row groups read declare {} rows but {} decoded (the file is corrupt)",

@@ -46,7 +46,6 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use chrono_tz::Tz;
 use gpu_charts_plugin_api::{GC_LOG_DEBUG, GcTimeRange, PluginError, SourcePlugin};
-use parquet::file::reader::ChunkReader;
 use serde::Deserialize;
 
 pub use decode::ReadStats;
@@ -329,7 +328,13 @@ fn open_file(path: &str, base_dir: &str, options: &Options) -> Result<ParquetSou
     let path = resolve(base_dir, path);
     let shown = path.display().to_string();
     let file = open_checked(&path, &shown)?;
-    load(file, &shown, options)
+    // SAFETY: read-only; like every memory-mapped reader, the file must not
+    // be truncated or rewritten in place while it is being decoded (the
+    // decoded columns are copies, so nothing refers to the map afterwards).
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| PluginError::io(format!("parquet: cannot map {shown}: {e}")))?;
+    load(Bytes::from_owner(map), &shown, options)
 }
 
 fn resolve(base_dir: &str, path: &str) -> PathBuf {
@@ -367,11 +372,7 @@ fn open_checked(path: &Path, shown: &str) -> Result<File, PluginError> {
 
 /// Decodes the selection; a panic inside the Parquet decoder (a corrupt file
 /// it did not anticipate) becomes an error naming the file.
-fn load<R: ChunkReader + 'static>(
-    reader: R,
-    shown: &str,
-    options: &Options,
-) -> Result<ParquetSource, PluginError> {
+fn load(reader: Bytes, shown: &str, options: &Options) -> Result<ParquetSource, PluginError> {
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         decode::decode(reader, shown, options)
     }))

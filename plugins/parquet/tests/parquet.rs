@@ -601,3 +601,36 @@ fn from_bytes_reads_like_a_file() {
         .expect_err("truncated");
     assert_mentions(&e, &["mem.parquet", "truncated"]);
 }
+
+/// Row groups are decoded in parallel runs (one per core) and joined in
+/// file order: the rows equal the file's, an error in a late run names its
+/// own file row, and with errors in two runs the first in the file is the
+/// one reported, as a sequential read would.
+#[test]
+fn parallel_runs_join_in_file_order_and_report_the_first_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let n = 1000;
+    let t: Vec<i64> = (0..n as i64).map(|i| JAN_1_2024_NS + i * NS).collect();
+    let p: Vec<f64> = (0..n).map(|i| (i * 31 % 997) as f64).collect();
+    let cols = |p: Vec<Option<f64>>| {
+        vec![
+            ("time", Arc::new(Int64Array::from(t.clone())) as ArrayRef),
+            ("p", Arc::new(Float64Array::from(p)) as ArrayRef),
+        ]
+    };
+    write(&dir.path().join("ok.parquet"), cols(p.iter().copied().map(Some).collect()), 100, true);
+    let table = read(r#"{"path": "ok.parquet"}"#, dir_str(&dir)).expect("read");
+    assert_eq!(table.timestamps, t);
+    assert_eq!(table.columns[0], p);
+    // A null in the ninth group of ten (the last run on 2 to 8 cores).
+    let mut late: Vec<Option<f64>> = p.iter().copied().map(Some).collect();
+    late[849] = None;
+    write(&dir.path().join("late.parquet"), cols(late.clone()), 100, true);
+    let e = error_for(&dir, r#"{"path": "late.parquet"}"#);
+    assert_mentions(&e, &["late.parquet", "column `p` has a null at data row 850"]);
+    // And one in the second group too: that one is reported.
+    late[150] = None;
+    write(&dir.path().join("two.parquet"), cols(late), 100, true);
+    let e = error_for(&dir, r#"{"path": "two.parquet"}"#);
+    assert_mentions(&e, &["column `p` has a null at data row 151"]);
+}
