@@ -11,8 +11,10 @@ for f in .gl/*.deb; do dpkg -x "$f" / 2>/dev/null; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 export XDG_RUNTIME_DIR=/tmp GPU_CHARTS_PLUGIN_PATH=$PWD/dist GPU_CHARTS_ROOT=$PWD
 nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" 2>&1; nproc >> "$OUT/gpu.txt"; free -g >> "$OUT/gpu.txt"
-hwm() { "$@" & local p=$! m=0; while kill -0 $p 2>/dev/null; do
-  v=$(awk '/VmHWM/{print $2}' /proc/$p/status 2>/dev/null); [ -n "$v" ] && m=$v; sleep 0.2; done
+# Peak RSS of the command (under `timeout`: of its child, the real one).
+hwm() { "$@" & local p=$! m=0 c; while kill -0 $p 2>/dev/null; do
+  c=$(pgrep -P $p | head -1); c=${c:-$p}
+  v=$(awk '/VmHWM/{print $2}' /proc/$c/status 2>/dev/null); [ -n "$v" ] && m=$v; sleep 0.2; done
   wait $p; local rc=$?; echo "peak RSS ${m} kB (rc $rc): $*"; }
 GPU_CHARTS_SCALE_ROWS=${ROWS:-10000000,100000000,1000000000} hwm timeout ${SCALE_S:-230} dist/frame_scale > "$OUT/frame_scale.txt" 2>&1
 tail -3 "$OUT/frame_scale.txt"
